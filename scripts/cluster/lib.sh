@@ -1,0 +1,6 @@
+# Shared paths for the cluster scripts. Sourced after versions.env.
+CACHE_ROOT=${OIDC_SSO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/oidc-sso-operator}
+k8s_bin_dir() { echo "$CACHE_ROOT/bin/kubernetes-$K8S_VERSION"; }
+etcd_bin_dir() { echo "$CACHE_ROOT/bin/etcd-$ETCD_VERSION"; }
+kwok_bin_dir() { echo "$CACHE_ROOT/bin/kwok-$KWOK_VERSION"; }
+helm_bin_dir() { echo "$CACHE_ROOT/bin/helm-$HELM_VERSION"; }

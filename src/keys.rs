@@ -1,0 +1,1 @@
+//! JWT signing keys: generation, encodings, JWKS (owned by the keys work).

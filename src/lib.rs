@@ -1,0 +1,8 @@
+//! oidc-sso-operator: renders OpenMetadata's Custom OIDC SSO settings, JWT keys and ingestion
+//! `workflowConfig` from one `OidcSsoConfig` resource, verifies the OIDC provider, and rolls the
+//! target workloads exactly when what they consume changes.
+#![deny(rust_2018_idioms)]
+#![forbid(unsafe_code)]
+
+pub mod keys;
+pub mod oidc;

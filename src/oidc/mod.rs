@@ -1,0 +1,1 @@
+//! OIDC provider verification (owned by the oidc work).
