@@ -6,3 +6,13 @@
 
 pub mod keys;
 pub mod oidc;
+pub mod crd;
+pub mod sensitive;
+pub mod validate;
+pub mod render;
+pub mod objects;
+pub mod preview;
+pub mod controller;
+pub mod http;
+pub mod metrics;
+pub mod telemetry;

@@ -1,0 +1,132 @@
+//! Apply: write the owned Secrets with server-side apply, in a fixed order, and only when they
+//! differ from what the cache shows, so a steady state makes no API writes at all.
+//!
+//! Order: the keys Secret first, so no rendered setting ever names a key id that is not stored
+//! (a crash between the writes leaves an unused key, never a dangling reference); then the
+//! settings; then the ingestion config. Workloads are rolled after all of them (see `rollout`).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+
+/// Field manager for the owned Secrets. Forced: the operator is the only rightful writer of these
+/// fields, and a conflict (someone edited the Secret) must be repaired, not reported forever.
+pub const SECRETS_MANAGER: &str = "oidc-sso-operator/secrets";
+
+/// Why an owned Secret could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The API call failed.
+    #[error("failed to apply Secret {name}")]
+    Apply {
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// A Secret of that name exists and belongs to someone else: never overwrite user data.
+    #[error("Secret {name} already exists and is not owned by this OidcSsoConfig; choose another name in spec.output")]
+    NotOwned { name: String },
+}
+
+/// Applies `desired` unless the cached copy already matches. Returns whether it wrote.
+pub async fn apply_secret(
+    api: &Api<Secret>,
+    desired: &Secret,
+    cached: Option<&Secret>,
+    owner_uid: &str,
+) -> Result<bool, Error> {
+    let name = desired.metadata.name.clone().unwrap_or_default();
+    let existing = match cached {
+        Some(c) => Some(c.clone()),
+        // The cache holds only Secrets with our label; check for a foreign one before creating.
+        None => api.get_opt(&name).await.map_err(|source| Error::Apply {
+            name: name.clone(),
+            source,
+        })?,
+    };
+    if let Some(existing) = &existing {
+        if !owned_by(existing, owner_uid) {
+            return Err(Error::NotOwned { name });
+        }
+        if up_to_date(existing, desired) {
+            return Ok(false);
+        }
+    }
+    api.patch(&name, &PatchParams::apply(SECRETS_MANAGER).force(), &Patch::Apply(desired))
+        .await
+        .map_err(|source| Error::Apply { name, source })?;
+    Ok(true)
+}
+
+fn owned_by(secret: &Secret, owner_uid: &str) -> bool {
+    secret
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o: &OwnerReference| o.uid == owner_uid)
+}
+
+/// Every field we apply already has the desired value (other managers' additions are fine).
+fn up_to_date(existing: &Secret, desired: &Secret) -> bool {
+    let contains = |have: &Option<BTreeMap<String, String>>, want: &Option<BTreeMap<String, String>>| {
+        want.iter()
+            .flatten()
+            .all(|(k, v)| have.as_ref().and_then(|h| h.get(k)) == Some(v))
+    };
+    existing.data == desired.data
+        && contains(&existing.metadata.labels, &desired.metadata.labels)
+        && contains(&existing.metadata.annotations, &desired.metadata.annotations)
+        && desired
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .all(|o| existing.metadata.owner_references.iter().flatten().any(|e| e == o))
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::ByteString;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    use super::*;
+
+    fn secret(value: &str, label: &str) -> Secret {
+        Secret {
+            metadata: ObjectMeta {
+                name: Some("x".into()),
+                labels: Some([("a".to_string(), label.to_string())].into()),
+                ..ObjectMeta::default()
+            },
+            data: Some([("k".to_string(), ByteString(value.as_bytes().to_vec()))].into()),
+            ..Secret::default()
+        }
+    }
+
+    #[test]
+    fn identical_content_needs_no_write() {
+        assert!(up_to_date(&secret("v", "1"), &secret("v", "1")));
+    }
+
+    #[test]
+    fn changed_data_or_label_needs_a_write() {
+        assert!(!up_to_date(&secret("v", "1"), &secret("w", "1")));
+        assert!(!up_to_date(&secret("v", "1"), &secret("v", "2")));
+    }
+
+    #[test]
+    fn labels_added_by_others_do_not_force_a_write() {
+        let mut existing = secret("v", "1");
+        existing
+            .metadata
+            .labels
+            .as_mut()
+            .unwrap()
+            .insert("other".into(), "x".into());
+        assert!(up_to_date(&existing, &secret("v", "1")));
+    }
+}

@@ -1,0 +1,209 @@
+//! Fetch: the objects an `OidcSsoConfig` references, read on demand (the operator caches no
+//! Secret it does not own), and its targets.
+//!
+//! IO only; a missing object is `None`, not an error, so validate can name the field.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::Api;
+
+use crate::crd::{OidcSsoConfig, TargetKind, TargetRef};
+use crate::validate::{Inputs, ObjectData};
+
+/// Why fetching failed (anything but "not found").
+#[derive(Debug, thiserror::Error)]
+#[error("failed to read {kind} {name}")]
+pub struct Error {
+    pub kind: &'static str,
+    pub name: String,
+    #[source]
+    pub source: kube::Error,
+}
+
+/// A target as the rollout step needs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub reference: TargetRef,
+    /// `None` when the workload does not exist.
+    pub state: Option<TargetState>,
+}
+
+/// What the rollout step reads off a workload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetState {
+    pub uid: String,
+    /// Our annotation on its pod template.
+    pub hash: Option<String>,
+    pub generation: i64,
+    pub observed_generation: i64,
+    pub replicas: i32,
+    pub updated_replicas: i32,
+    pub ready_replicas: i32,
+    pub available_replicas: i32,
+    /// All replicas run the current template (Deployments: also no old replicas left).
+    pub rolled_out: bool,
+}
+
+/// Reads every object the spec references.
+pub async fn inputs(client: &kube::Client, resource: &OidcSsoConfig, namespace: &str) -> Result<Inputs, Error> {
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    let spec = &resource.spec;
+    let secret = |name: Option<String>| {
+        let secrets = secrets.clone();
+        async move {
+            match name {
+                Some(name) => secret_data(&secrets, &name).await,
+                None => Ok(None),
+            }
+        }
+    };
+    let credentials = secret(spec.provider.credentials_secret_ref.as_ref().map(|r| r.name.clone())).await?;
+    let bot_token = secret(
+        spec.ingestion
+            .as_ref()
+            .and_then(|i| i.bot_token_secret_ref.as_ref())
+            .map(|r| r.name.clone()),
+    )
+    .await?;
+    let own_keys = secret(spec.jwt.as_ref().and_then(|j| j.key_secret_ref.as_ref()).map(|r| r.name.clone())).await?;
+    let ca_bundle = match spec.provider.ca_bundle.as_ref() {
+        Some(c) => match (&c.config_map_ref, &c.secret_ref) {
+            (Some(r), _) => config_map_data(&config_maps, &r.name).await?,
+            (_, Some(r)) => secret_data(&secrets, &r.name).await?,
+            _ => None,
+        },
+        None => None,
+    };
+    Ok(Inputs {
+        credentials,
+        ca_bundle,
+        bot_token,
+        own_keys,
+    })
+}
+
+async fn secret_data(api: &Api<Secret>, name: &str) -> Result<ObjectData, Error> {
+    let found = api.get_opt(name).await.map_err(|source| Error {
+        kind: "Secret",
+        name: name.to_string(),
+        source,
+    })?;
+    Ok(found.map(|s| {
+        let mut data: BTreeMap<String, Vec<u8>> = s.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
+        // stringData is write-only, but a Secret read back never has it; kept for completeness.
+        for (k, v) in s.string_data.unwrap_or_default() {
+            data.insert(k, v.into_bytes());
+        }
+        data
+    }))
+}
+
+async fn config_map_data(api: &Api<ConfigMap>, name: &str) -> Result<ObjectData, Error> {
+    let found = api.get_opt(name).await.map_err(|source| Error {
+        kind: "ConfigMap",
+        name: name.to_string(),
+        source,
+    })?;
+    Ok(found.map(|c| {
+        let mut data: BTreeMap<String, Vec<u8>> = c.binary_data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
+        for (k, v) in c.data.unwrap_or_default() {
+            data.insert(k, v.into_bytes());
+        }
+        data
+    }))
+}
+
+/// Reads every target.
+pub async fn targets(client: &kube::Client, namespace: &str, refs: &[TargetRef]) -> Result<Vec<Target>, Error> {
+    let mut out = Vec::with_capacity(refs.len());
+    for reference in refs {
+        let state = match reference.kind {
+            TargetKind::Deployment => {
+                let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+                api.get_opt(&reference.name).await.map_err(|source| Error {
+                    kind: "Deployment",
+                    name: reference.name.clone(),
+                    source,
+                })?.and_then(|d| deployment_state(&d))
+            }
+            TargetKind::StatefulSet => {
+                let api: Api<StatefulSet> = Api::namespaced(client.clone(), namespace);
+                api.get_opt(&reference.name).await.map_err(|source| Error {
+                    kind: "StatefulSet",
+                    name: reference.name.clone(),
+                    source,
+                })?.and_then(|s| stateful_set_state(&s))
+            }
+        };
+        out.push(Target {
+            reference: reference.clone(),
+            state,
+        });
+    }
+    Ok(out)
+}
+
+fn template_hash(annotations: Option<&BTreeMap<String, String>>) -> Option<String> {
+    annotations.and_then(|a| a.get(super::ROLLOUT_ANNOTATION)).cloned()
+}
+
+/// `None` for an object being deleted or without uid (treated as missing).
+fn deployment_state(d: &Deployment) -> Option<TargetState> {
+    if d.metadata.deletion_timestamp.is_some() {
+        return None;
+    }
+    let uid = d.metadata.uid.clone()?;
+    let spec = &d.spec;
+    let status = d.status.clone().unwrap_or_default();
+    let replicas = spec.replicas.unwrap_or(1);
+    let generation = d.metadata.generation.unwrap_or(0);
+    let observed = status.observed_generation.unwrap_or(0);
+    let updated = status.updated_replicas.unwrap_or(0);
+    let total = status.replicas.unwrap_or(0);
+    let available = status.available_replicas.unwrap_or(0);
+    // The same test as `kubectl rollout status`: the controller saw the new template, every
+    // replica runs it, no old replica is left, and all are available.
+    let rolled_out = observed >= generation && updated == replicas && total == replicas && available == replicas;
+    Some(TargetState {
+        uid,
+        hash: template_hash(spec.template.metadata.as_ref().and_then(|m| m.annotations.as_ref())),
+        generation,
+        observed_generation: observed,
+        replicas,
+        updated_replicas: updated,
+        ready_replicas: status.ready_replicas.unwrap_or(0),
+        available_replicas: available,
+        rolled_out,
+    })
+}
+
+fn stateful_set_state(s: &StatefulSet) -> Option<TargetState> {
+    if s.metadata.deletion_timestamp.is_some() {
+        return None;
+    }
+    let uid = s.metadata.uid.clone()?;
+    let spec = &s.spec;
+    let status = s.status.clone().unwrap_or_default();
+    let replicas = spec.replicas.unwrap_or(1);
+    let generation = s.metadata.generation.unwrap_or(0);
+    let observed = status.observed_generation.unwrap_or(0);
+    let updated = status.updated_replicas.unwrap_or(0);
+    let ready = status.ready_replicas.unwrap_or(0);
+    // As `kubectl rollout status` does for RollingUpdate: the update revision is current.
+    let revisions_match = status.update_revision.is_some() && status.update_revision == status.current_revision;
+    let rolled_out = observed >= generation && updated == replicas && ready == replicas && revisions_match;
+    Some(TargetState {
+        uid,
+        hash: template_hash(spec.template.metadata.as_ref().and_then(|m| m.annotations.as_ref())),
+        generation,
+        observed_generation: observed,
+        replicas,
+        updated_replicas: updated,
+        ready_replicas: ready,
+        available_replicas: status.available_replicas.unwrap_or(0),
+        rolled_out,
+    })
+}

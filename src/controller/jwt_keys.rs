@@ -1,0 +1,243 @@
+//! The JWT keys step: reuse the key pair stored in the owned keys Secret, or produce a new one.
+//!
+//! A stored pair is kept while it exists, parses, and matches the spec (same key source and key
+//! id rule), unless it is due for rotation (`spec.jwt.rotation.every`) or a new value of the
+//! `oidcsso.io/rotate-jwt-keys` annotation asks for one. The key pair and key id always change
+//! together. Generation runs on the blocking pool behind a semaphore sized to the cores, so it
+//! neither stalls the async runtime nor oversubscribes the CPU when many resources need keys.
+//!
+//! Bookkeeping lives in annotations of the keys Secret, never in the CR: when the key was made,
+//! where it came from, and which rotation request it answers. None of it is secret.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Secret;
+use tokio::sync::Semaphore;
+
+use crate::keys::{KeyError, KeyMaterial};
+use crate::validate::ValidatedConfig;
+
+/// CR annotation: set a new value to rotate the generated keys once.
+pub const ROTATE_ANNOTATION: &str = "oidcsso.io/rotate-jwt-keys";
+/// Keys Secret annotation: RFC 3339 time the key pair was generated or first seen.
+pub const CREATED_AT_ANNOTATION: &str = "oidcsso.io/key-created-at";
+/// Keys Secret annotation: `Generated` or `Provided`.
+pub const SOURCE_ANNOTATION: &str = "oidcsso.io/key-source";
+/// Keys Secret annotation: the value of [`ROTATE_ANNOTATION`] the key pair answers.
+pub const ROTATION_REQUEST_ANNOTATION: &str = "oidcsso.io/rotation-request";
+
+/// Where the key pair came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    Generated,
+    Provided,
+}
+
+impl KeySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeySource::Generated => "Generated",
+            KeySource::Provided => "Provided",
+        }
+    }
+}
+
+/// The key pair to render with, and its bookkeeping.
+#[derive(Clone, Debug)]
+pub struct KeyState {
+    pub keys: KeyMaterial,
+    pub source: KeySource,
+    pub created_at: Timestamp,
+    pub rotation_request: Option<String>,
+    /// Why a new pair was made in this reconcile (`None`: the stored one is reused).
+    pub changed: Option<&'static str>,
+}
+
+impl KeyState {
+    /// Annotations to store on the keys Secret.
+    pub fn annotations(&self) -> BTreeMap<String, String> {
+        let mut a = BTreeMap::from([
+            (CREATED_AT_ANNOTATION.to_string(), self.created_at.to_string()),
+            (SOURCE_ANNOTATION.to_string(), self.source.as_str().to_string()),
+        ]);
+        if let Some(r) = &self.rotation_request {
+            a.insert(ROTATION_REQUEST_ANNOTATION.to_string(), r.clone());
+        }
+        a
+    }
+
+    /// When `every` replaces a generated pair.
+    pub fn next_rotation(&self, config: &ValidatedConfig) -> Option<Timestamp> {
+        let every = config.jwt.rotate_every?;
+        if self.source != KeySource::Generated {
+            return None;
+        }
+        let span = jiff::SignedDuration::try_from(every).ok()?;
+        self.created_at.checked_add(span).ok()
+    }
+}
+
+/// Why no key pair could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The key the user provides is unusable: a user error.
+    #[error("spec.jwt.keySecretRef holds an unusable key")]
+    ProvidedKey(#[source] KeyError),
+    /// Generation failed.
+    #[error("failed to generate a key pair")]
+    Generate(#[source] KeyError),
+    /// The blocking task died.
+    #[error("key generation task failed")]
+    Join(#[source] tokio::task::JoinError),
+    /// The stored keys Secret could not be read.
+    #[error("failed to read the stored keys Secret")]
+    Read(#[source] kube::Error),
+}
+
+/// Decides the key pair for `config`, given the stored keys Secret as the cache shows it and the
+/// CR's rotate annotation. A cache can lag behind this operator's own last write, and acting on a
+/// stale view would rotate twice; so before generating, the Secret is read fresh (`read_fresh`)
+/// and the decision is made again. Generation is rare, so the extra read costs nothing in steady
+/// state.
+pub async fn ensure<F>(
+    config: &ValidatedConfig,
+    cached: Option<&Secret>,
+    read_fresh: F,
+    rotate_request: Option<&str>,
+    keygen: &Arc<Semaphore>,
+    now: Timestamp,
+) -> Result<KeyState, Error>
+where
+    F: std::future::Future<Output = Result<Option<Secret>, kube::Error>>,
+{
+    let reason = match decide(config, cached, rotate_request, now)? {
+        Decision::Keep(state) => return Ok(state),
+        Decision::Generate(_) => {
+            let fresh = read_fresh.await.map_err(Error::Read)?;
+            match decide(config, fresh.as_ref(), rotate_request, now)? {
+                Decision::Keep(state) => return Ok(state),
+                Decision::Generate(reason) => reason,
+            }
+        }
+    };
+    let keys = generate(config.jwt.key_id.clone(), keygen).await?;
+    Ok(KeyState {
+        keys,
+        source: KeySource::Generated,
+        created_at: now,
+        rotation_request: rotate_request.filter(|r| !r.is_empty()).map(str::to_string),
+        changed: Some(reason),
+    })
+}
+
+/// Keep (or take the provided) key pair, or generate one for the given reason.
+pub enum Decision {
+    Keep(KeyState),
+    Generate(&'static str),
+}
+
+/// The pure decision behind [`ensure`].
+pub fn decide(
+    config: &ValidatedConfig,
+    stored: Option<&Secret>,
+    rotate_request: Option<&str>,
+    now: Timestamp,
+) -> Result<Decision, Error> {
+    let stored = stored.and_then(StoredKeys::read);
+    if let Some(bytes) = &config.jwt.own_private_key {
+        let keys = KeyMaterial::from_private_key(bytes.expose(), config.jwt.key_id.clone()).map_err(Error::ProvidedKey)?;
+        let same = stored
+            .as_ref()
+            .filter(|s| s.source == Some(KeySource::Provided) && s.keys == keys);
+        return Ok(Decision::Keep(KeyState {
+            created_at: same.and_then(|s| s.created_at).unwrap_or(now),
+            changed: if same.is_some() { None } else { Some("provided key changed") },
+            keys,
+            source: KeySource::Provided,
+            rotation_request: None,
+        }));
+    }
+    let rotate_request = rotate_request.filter(|r| !r.is_empty()).map(str::to_string);
+    let Some(s) = stored else {
+        return Ok(Decision::Generate("no stored key pair"));
+    };
+    let reason = if s.source != Some(KeySource::Generated) {
+        Some("switching from a provided key to a generated one")
+    } else if !key_id_matches(&s.keys, config.jwt.key_id.as_deref()) {
+        Some("spec.jwt.keyId changed")
+    } else if rotate_request.is_some() && rotate_request != s.rotation_request {
+        Some("rotation requested by annotation")
+    } else {
+        match (config.jwt.rotate_every, s.created_at) {
+            (Some(every), Some(created)) if due(created, every, now) => Some("rotation period elapsed"),
+            _ => None,
+        }
+    };
+    Ok(match reason {
+        Some(reason) => Decision::Generate(reason),
+        None => Decision::Keep(KeyState {
+            keys: s.keys,
+            source: KeySource::Generated,
+            created_at: s.created_at.unwrap_or(now),
+            rotation_request: s.rotation_request,
+            changed: None,
+        }),
+    })
+}
+
+async fn generate(key_id: Option<String>, keygen: &Arc<Semaphore>) -> Result<KeyMaterial, Error> {
+    // The semaphore is never closed, so acquiring only fails if it were; generate anyway then.
+    let _permit = keygen.clone().acquire_owned().await.ok();
+    tokio::task::spawn_blocking(move || KeyMaterial::generate(key_id))
+        .await
+        .map_err(Error::Join)?
+        .map_err(Error::Generate)
+}
+
+fn key_id_matches(keys: &KeyMaterial, configured: Option<&str>) -> bool {
+    match configured {
+        Some(id) => keys.key_id() == id,
+        None => keys.key_id() == keys.thumbprint(),
+    }
+}
+
+fn due(created: Timestamp, every: std::time::Duration, now: Timestamp) -> bool {
+    jiff::SignedDuration::try_from(every)
+        .ok()
+        .and_then(|span| created.checked_add(span).ok())
+        .is_some_and(|at| at <= now)
+}
+
+/// What the owned keys Secret holds, when it parses.
+struct StoredKeys {
+    keys: KeyMaterial,
+    source: Option<KeySource>,
+    created_at: Option<Timestamp>,
+    rotation_request: Option<String>,
+}
+
+impl StoredKeys {
+    fn read(secret: &Secret) -> Option<Self> {
+        let data: BTreeMap<String, Vec<u8>> = secret
+            .data
+            .clone()?
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect();
+        // An unreadable stored pair is replaced, never patched up: it cannot be what pods use.
+        let keys = KeyMaterial::from_secret_data(&data).ok()?;
+        let annotations = secret.metadata.annotations.clone().unwrap_or_default();
+        Some(Self {
+            keys,
+            source: match annotations.get(SOURCE_ANNOTATION).map(String::as_str) {
+                Some("Generated") => Some(KeySource::Generated),
+                Some("Provided") => Some(KeySource::Provided),
+                _ => None,
+            },
+            created_at: annotations.get(CREATED_AT_ANNOTATION).and_then(|t| t.parse().ok()),
+            rotation_request: annotations.get(ROTATION_REQUEST_ANNOTATION).cloned(),
+        })
+    }
+}

@@ -1,0 +1,181 @@
+//! Wiring: the watches, the mappers from watched objects to the resources that reference them,
+//! and the controller loop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::core::PartialObjectMeta;
+use kube::runtime::controller::{self, Action, Controller};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client, Resource, ResourceExt};
+use tracing::{Instrument, error, info, info_span};
+
+use super::reconcile::{Error, reconcile};
+use super::{Context, Settings};
+use crate::crd::{OidcSsoConfig, TargetKind};
+use crate::objects::{MANAGED_BY, MANAGED_BY_LABEL};
+
+fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// What a reference points at, for the mappers.
+fn references_secret(r: &OidcSsoConfig, name: &str) -> bool {
+    let s = &r.spec;
+    s.provider.credentials_secret_ref.as_ref().is_some_and(|c| c.name == name)
+        || s.provider.ca_bundle.as_ref().and_then(|c| c.secret_ref.as_ref()).is_some_and(|c| c.name == name)
+        || s.ingestion.as_ref().and_then(|i| i.bot_token_secret_ref.as_ref()).is_some_and(|c| c.name == name)
+        || s.jwt.as_ref().and_then(|j| j.key_secret_ref.as_ref()).is_some_and(|c| c.name == name)
+}
+
+fn references_config_map(r: &OidcSsoConfig, name: &str) -> bool {
+    r.spec.provider.ca_bundle.as_ref().and_then(|c| c.config_map_ref.as_ref()).is_some_and(|c| c.name == name)
+}
+
+fn targets(r: &OidcSsoConfig, kind: TargetKind, name: &str) -> bool {
+    r.spec.targets.iter().any(|t| t.kind == kind && t.name == name)
+}
+
+/// Maps a watched object to the resources in its namespace that `matches`.
+fn mapper<K: Resource>(
+    store: Store<OidcSsoConfig>,
+    matches: fn(&OidcSsoConfig, &str) -> bool,
+) -> impl Fn(PartialObjectMeta<K>) -> Vec<ObjectRef<OidcSsoConfig>> + Send + Sync + 'static {
+    move |obj| {
+        let (Some(ns), name) = (obj.namespace(), obj.name_any()) else {
+            return Vec::new();
+        };
+        store
+            .state()
+            .iter()
+            .filter(|r| r.namespace().as_deref() == Some(ns.as_str()) && matches(r, &name))
+            .map(|r| ObjectRef::from_obj(r.as_ref()))
+            .collect()
+    }
+}
+
+/// Runs the controller until a shutdown signal. `ready` is told once the initial watches synced.
+pub async fn run(
+    client: Client,
+    settings: Settings,
+    metrics: Arc<crate::metrics::Metrics>,
+    ready: tokio::sync::watch::Sender<bool>,
+) -> Result<(), RunError> {
+    let ns = settings.namespace.as_deref();
+    let configs: Api<OidcSsoConfig> = api(&client, ns);
+    // Fail early with a clear message when the CRD is missing, instead of a watch error loop.
+    configs
+        .list(&kube::api::ListParams::default().limit(1))
+        .await
+        .map_err(RunError::CrdMissing)?;
+
+    let owned_selector = format!("{MANAGED_BY_LABEL}={MANAGED_BY}");
+    let (owned_store, owned_writer) = reflector::store::<Secret>();
+    let owned = reflector::reflector(
+        owned_writer,
+        watcher(api::<Secret>(&client, ns), watcher::Config::default().labels(&owned_selector)),
+    )
+    .default_backoff()
+    .touched_objects();
+
+    let controller = Controller::new(configs, watcher::Config::default().any_semantic());
+    let store = controller.store();
+    let secrets_meta = watcher(api::<PartialObjectMeta<Secret>>(&client, ns), watcher::Config::default())
+        .default_backoff()
+        .touched_objects();
+    let config_maps_meta = watcher(api::<PartialObjectMeta<ConfigMap>>(&client, ns), watcher::Config::default())
+        .default_backoff()
+        .touched_objects();
+    let deployments_meta = watcher(api::<PartialObjectMeta<Deployment>>(&client, ns), watcher::Config::default())
+        .default_backoff()
+        .touched_objects();
+    let stateful_sets_meta = watcher(api::<PartialObjectMeta<StatefulSet>>(&client, ns), watcher::Config::default())
+        .default_backoff()
+        .touched_objects();
+
+    let ctx = Arc::new(Context::new(client.clone(), settings.clone(), owned_store.clone(), metrics));
+    let ready_store = store.clone();
+    let ready_owned = owned_store.clone();
+    tokio::spawn(async move {
+        let synced = ready_store.wait_until_ready().await.is_ok() && ready_owned.wait_until_ready().await.is_ok();
+        if synced {
+            info!("initial watches synced");
+            let _ = ready.send(true);
+        }
+    });
+
+    controller
+        .owns_stream(owned)
+        .watches_stream(secrets_meta, mapper::<Secret>(store.clone(), references_secret))
+        .watches_stream(config_maps_meta, mapper::<ConfigMap>(store.clone(), references_config_map))
+        .watches_stream(
+            deployments_meta,
+            mapper::<Deployment>(store.clone(), |r, n| targets(r, TargetKind::Deployment, n)),
+        )
+        .watches_stream(
+            stateful_sets_meta,
+            mapper::<StatefulSet>(store.clone(), |r, n| targets(r, TargetKind::StatefulSet, n)),
+        )
+        .with_config(controller::Config::default().concurrency(settings.concurrency))
+        .shutdown_on_signal()
+        .run(
+            |obj, ctx| {
+                let span = info_span!("reconcile", namespace = obj.namespace().unwrap_or_default(), name = obj.name_any());
+                async move {
+                    ctx.metrics.reconciles.inc();
+                    let started = std::time::Instant::now();
+                    let result = reconcile(obj, ctx.clone()).await;
+                    ctx.metrics.duration.observe(started.elapsed().as_secs_f64());
+                    result
+                }
+                .instrument(span)
+            },
+            error_policy,
+            ctx,
+        )
+        .for_each(|_| futures::future::ready(()))
+        .await;
+    info!("controller stopped");
+    Ok(())
+}
+
+/// Why the controller could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("cannot list OidcSsoConfigs; is the CRD installed? (kubectl apply --server-side -f crds/)")]
+    CrdMissing(#[source] kube::Error),
+}
+
+fn error_policy(obj: Arc<OidcSsoConfig>, error: &Error, ctx: Arc<Context>) -> Action {
+    ctx.metrics.failure(error.metric_label());
+    error!(
+        namespace = obj.namespace().unwrap_or_default(),
+        name = obj.name_any(),
+        step = error.metric_label(),
+        error = %chain(error),
+        "reconcile failed; retrying"
+    );
+    Action::requeue(Duration::from_secs(15))
+}
+
+/// An error and its sources on one line (none of them carries a secret value).
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

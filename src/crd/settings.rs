@@ -1,0 +1,229 @@
+//! `spec.authorizer`, `spec.jwt`, `spec.server`, `spec.ingestion`, `spec.targets`, `spec.output`.
+
+use std::collections::BTreeMap;
+
+use kube::KubeSchema;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// OpenMetadata's authorizer: administrators and who may sign in.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorizerSpec {
+    /// User names (the part of the email before `@`) made administrators
+    /// (`AUTHORIZER_ADMIN_PRINCIPALS`). At least one.
+    #[x_kube(merge_strategy = ListMerge::Atomic)]
+    #[schemars(length(min = 1, max = 64), inner(length(min = 1, max = 256)))]
+    pub admin_principals: Vec<String>,
+    /// Email domain of the principals (`AUTHORIZER_PRINCIPAL_DOMAIN`). Default: `open-metadata.org`,
+    /// OpenMetadata's own default; set your domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub principal_domain: Option<String>,
+    /// Only let users of `principalDomain` or `allowedDomains` sign in
+    /// (`AUTHORIZER_ENFORCE_PRINCIPAL_DOMAIN`). Default: false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforce_principal_domain: Option<bool>,
+    /// More email domains allowed to sign in (`AUTHORIZER_ALLOWED_DOMAINS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(merge_strategy = ListMerge::Atomic)]
+    #[schemars(length(max = 64), inner(length(min = 1, max = 253)))]
+    pub allowed_domains: Option<Vec<String>>,
+    /// Email domains allowed to self-register (`AUTHORIZER_ALLOWED_REGISTRATION_DOMAIN`).
+    /// Default: `[all]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(merge_strategy = ListMerge::Atomic)]
+    #[schemars(length(min = 1, max = 64), inner(length(min = 1, max = 253)))]
+    pub allowed_email_registration_domains: Option<Vec<String>>,
+    /// Create a user on first login (`AUTHENTICATION_ENABLE_SELF_SIGNUP`). Default: true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_self_signup: Option<bool>,
+    /// Token claims tried in order to find the user (`AUTHENTICATION_JWT_PRINCIPAL_CLAIMS`).
+    /// Default: `[email, preferred_username, sub]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(merge_strategy = ListMerge::Atomic)]
+    #[schemars(length(min = 1, max = 16), inner(length(min = 1, max = 128)))]
+    pub jwt_principal_claims: Option<Vec<String>>,
+    /// Map of OpenMetadata user fields to token claims (`AUTHENTICATION_JWT_PRINCIPAL_CLAIMS_MAPPING`),
+    /// for example `{username: preferred_username, email: email}`. When set, both `username` and
+    /// `email` are required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("maxProperties" = 8))]
+    pub jwt_principal_claims_mapping: Option<BTreeMap<String, String>>,
+    /// Take roles from the token's `roles` claim (`AUTHORIZER_USE_ROLES_FROM_PROVIDER`).
+    /// Default: false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_roles_from_provider: Option<bool>,
+    /// Require a secure WebSocket connection (`AUTHORIZER_ENABLE_SECURE_SOCKET`). Default: false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_secure_socket_connection: Option<bool>,
+}
+
+/// The server's own JWT signing keys.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct JwtSpec {
+    /// `iss` of the tokens the server issues (`JWT_ISSUER`). Default: the host of
+    /// `server.externalUrl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub issuer: Option<String>,
+    /// Key id (`JWT_KEY_ID`). Default: the RFC 7638 thumbprint of the public key, so the id
+    /// changes whenever the key does. A fixed id keeps the same value across rotations, which
+    /// lets old tokens be looked up under the new key: avoid it unless a client needs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[A-Za-z0-9._:-]+$"))]
+    pub key_id: Option<String>,
+    /// Bring your own key pair instead of letting the operator generate one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_secret_ref: Option<KeySecretRef>,
+    /// Automatic rotation of generated keys. Annotating the resource with
+    /// `oidcsso.io/rotate-jwt-keys=<any new value>` rotates once, on request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationSpec>,
+}
+
+/// A Secret with your own RSA key pair (PEM or DER).
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySecretRef {
+    /// Name of the Secret, in the resource's namespace.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// Key holding the private key: PKCS#8 or PKCS#1, PEM or DER. Default: `private_key.der`,
+    /// then `private_key.pem`, then `tls.key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub private_key_key: Option<String>,
+}
+
+/// When generated keys are replaced.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationSpec {
+    /// Rotate after this long, for example `2160h` (90 days). Units: `s`, `m`, `h`, `d`;
+    /// at least one hour. Every rotation invalidates the tokens the server issued (bot tokens
+    /// must be regenerated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+[smhd])+$"), length(max = 32))]
+    pub every: Option<String>,
+}
+
+/// Where OpenMetadata runs and how it loads what the operator renders.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerSpec {
+    /// The server's external base URL, as users reach it (`OIDC_SERVER_URL`), for example
+    /// `https://openmetadata.example.com`.
+    #[schemars(url, length(max = 2048))]
+    pub external_url: String,
+    /// The base URL at which the server's pods reach the server itself, for its own JWKS URL
+    /// (`<internalUrl>/api/v1/system/config/jwks` in `AUTHENTICATION_PUBLIC_KEYS`). Default:
+    /// `http://localhost:8585`, which every server pod reaches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(url, length(max = 2048))]
+    pub internal_url: Option<String>,
+    /// `SECURITY_CONFIG_SOURCE` (OpenMetadata 2.1+): `Env` makes the rendered settings win over
+    /// the copy stored in the database. `Omit` renders nothing, for older servers. Default: `Env`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_source: Option<ConfigSource>,
+    /// Allow the first start in `Env` mode to replace an identity provider configured in the UI
+    /// (`SECURITY_CONFIG_SOURCE_CONFIRM_PROVIDER_CHANGE`). Default: false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_provider_change: Option<bool>,
+    /// Directory where the pods mount the JWT keys Secret; `RSA_*_FILE_PATH` point into it.
+    /// Default: `/etc/openmetadata/jwtkeys`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^/[^\x00]*$"), length(max = 1024))]
+    pub key_mount_path: Option<String>,
+}
+
+// Source of truth for the server's security settings (OpenMetadata 2.1+). (A plain comment: on an optional field the type's doc would replace the field's in the CRD.)
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// The rendered settings are authoritative (`ENV`).
+    Env,
+    /// A value changed here applies unless changed in the UI since (`AUTO`).
+    Auto,
+    /// The database is authoritative (`DB`).
+    Db,
+    /// Render no `SECURITY_CONFIG_SOURCE`, for servers older than 2.1.
+    Omit,
+}
+
+/// The ingestion `workflowConfig` for ingestion jobs you run yourself.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestionSpec {
+    /// Render the ingestion Secret. Default: true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The server's API URL as the ingestion jobs reach it. Default: `<server.internalUrl>/api`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(url, length(max = 2048))]
+    pub host_port: Option<String>,
+    /// `openmetadata` (a bot's JWT; what current servers accept) or `custom-oidc` (the legacy
+    /// `clientId`/`secretKey`/`domain` form of the original Custom OIDC guide). Default: `openmetadata`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_provider: Option<IngestionAuthProvider>,
+    /// The bot's JWT, from a Secret. The server only accepts the token it stored for the bot, so
+    /// the operator cannot mint one. Without this, the rendered config reads the token from the
+    /// environment variable `botTokenEnvVar` when the job runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_token_secret_ref: Option<super::KeyRef>,
+    /// Environment variable the rendered config reads the bot token from when
+    /// `botTokenSecretRef` is not set. Default: `OPENMETADATA_JWT_TOKEN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"), length(max = 128))]
+    pub bot_token_env_var: Option<String>,
+}
+
+// How ingestion jobs authenticate to the server. (A plain comment: on an optional field the type's doc would replace the field's in the CRD.)
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IngestionAuthProvider {
+    /// A bot JWT (`securityConfig.jwtToken`).
+    #[serde(rename = "openmetadata")]
+    OpenMetadata,
+    /// The legacy client-credentials form (`clientId`, `secretKey`, `domain`).
+    #[serde(rename = "custom-oidc")]
+    CustomOidc,
+}
+
+/// A workload that consumes the rendered Secrets.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetRef {
+    /// `Deployment` or `StatefulSet`.
+    pub kind: TargetKind,
+    /// Name of the workload, in the resource's namespace.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+}
+
+/// Kinds of workload the operator rolls.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetKind {
+    /// apps/v1 Deployment.
+    Deployment,
+    /// apps/v1 StatefulSet.
+    StatefulSet,
+}
+
+/// Names of the Secrets the operator writes.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputSpec {
+    /// The server settings, one key per environment variable (load with `envFrom`).
+    /// Default: `<name>-auth-env`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub auth_env_secret_name: Option<String>,
+    /// The JWT key files (mount at `server.keyMountPath`). Default: `<name>-jwt-keys`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub jwt_keys_secret_name: Option<String>,
+    /// The ingestion `workflowConfig`. Default: `<name>-ingestion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253))]
+    pub ingestion_secret_name: Option<String>,
+}

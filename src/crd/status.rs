@@ -1,0 +1,118 @@
+//! `status`: what the operator observed and did, readable by kubectl, Argo CD and Flux.
+//!
+//! Never holds a secret value; only hashes, key ids and fingerprints. Holds no timestamp or counter
+//! that changes on every resync, so an unchanged resource gets no status write.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::TargetKind;
+
+/// Observed state of an `OidcSsoConfig`.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct OidcSsoConfigStatus {
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`, `Reconciling` and `Stalled` (read by kstatus, Flux and Argo CD) and the detail
+    /// conditions `ProviderVerified`, `CredentialsValid`, `SecretsRendered`, `KeysReady`,
+    /// `WorkloadsUpdated`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// What the provider's discovery document says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<ProviderStatus>,
+    /// The JWT signing key in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<KeyStatus>,
+    /// Digest of everything the targets consume; the value of their `oidcsso.io/config-hash`
+    /// annotation once rolled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_hash: Option<String>,
+    /// The Secrets the operator writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<SecretNames>,
+    /// Rollout progress per target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<TargetStatus>,
+    /// Targets rolled out on the current hash, out of all targets, for example `1/1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rolled: Option<String>,
+}
+
+/// Provider endpoints found by discovery.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderStatus {
+    /// `issuer` of the discovery document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// `jwks_uri` of the discovery document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// `token_endpoint` of the discovery document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    /// `authorization_endpoint` of the discovery document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    /// Usable signing keys found in the JWKS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_keys: Option<i64>,
+}
+
+/// The JWT signing key in use. Public facts only.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyStatus {
+    /// `JWT_KEY_ID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// SHA-256 fingerprint of the public key (SubjectPublicKeyInfo DER).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// `Generated` by the operator or `Provided` through `spec.jwt.keySecretRef`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// When the key was generated; its age is now minus this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Time>,
+    /// When `spec.jwt.rotation.every` replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_rotation_at: Option<Time>,
+}
+
+/// Names of the owned Secrets.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretNames {
+    /// Server settings, for `envFrom`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_env: Option<String>,
+    /// JWT key files, to mount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwt_keys: Option<String>,
+    /// Ingestion `workflowConfig`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingestion: Option<String>,
+}
+
+/// Rollout progress of one target.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetStatus {
+    /// Kind of the workload.
+    pub kind: TargetKind,
+    /// Name of the workload.
+    pub name: String,
+    /// `Missing`, `Rolling`, `RolledOut`, or `Pending` (not rolled onto an unverified configuration).
+    pub phase: String,
+    /// Config hash on the workload's pod template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// Replicas running the current pod template, out of the desired replicas, for example `2/2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<String>,
+}

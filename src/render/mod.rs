@@ -1,0 +1,124 @@
+//! Render: a [`ValidatedConfig`], the key material and what discovery found → the Secrets the
+//! operator owns and the content hash the targets carry.
+//!
+//! Pure, no I/O: the same inputs always give the same bytes and hash, which is what makes
+//! "exactly one rollout per effective change" testable here rather than on a cluster.
+
+mod hash;
+pub mod settings;
+pub mod syntax;
+pub mod workflow;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use hash::content_hash;
+pub use settings::{OWN_JWKS_PATH, ServerSettings, server_settings};
+pub use workflow::{WORKFLOW_CONFIG_KEY, workflow_config};
+
+use crate::keys::KeyMaterial;
+use crate::validate::ValidatedConfig;
+
+/// What provider discovery found that the rendering uses.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ProviderEndpoints {
+    /// `jwks_uri` of the discovery document.
+    pub jwks_uri: Option<String>,
+    /// `token_endpoint` of the discovery document.
+    pub token_endpoint: Option<String>,
+}
+
+/// The data of one owned Secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretPayload {
+    /// Name of the Secret.
+    pub name: String,
+    /// Its data.
+    pub data: BTreeMap<String, Vec<u8>>,
+    /// Keys whose values are secret (redacted in previews). Every value is stored in a Secret
+    /// either way; this only marks what a preview must not print.
+    pub sensitive: BTreeSet<String>,
+}
+
+impl std::fmt::Debug for SecretPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretPayload")
+            .field("name", &self.name)
+            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything the operator writes for one `OidcSsoConfig`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    /// Server settings, one key per environment variable.
+    pub auth_env: SecretPayload,
+    /// JWT key files.
+    pub jwt_keys: SecretPayload,
+    /// Ingestion `workflowConfig`, when enabled.
+    pub ingestion: Option<SecretPayload>,
+    /// Digest of what the server pods consume (settings and key files): the value of their
+    /// `oidcsso.io/config-hash` annotation.
+    pub config_hash: String,
+}
+
+/// Why nothing could be rendered.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RenderError {
+    /// Neither a configured JWKS URL nor a discovered one.
+    #[error(
+        "spec.provider.jwksUrl is not set and the provider's discovery document was not fetched; set it or enable discovery"
+    )]
+    MissingJwksUrl,
+}
+
+/// Renders the owned Secrets. The JWKS URL configured in the spec wins over the discovered one.
+pub fn render(
+    config: &ValidatedConfig,
+    keys: &KeyMaterial,
+    endpoints: &ProviderEndpoints,
+) -> Result<Rendered, RenderError> {
+    let jwks_url = config
+        .provider
+        .jwks_url
+        .as_deref()
+        .or(endpoints.jwks_uri.as_deref())
+        .ok_or(RenderError::MissingJwksUrl)?;
+    let settings = server_settings(config, jwks_url, keys.key_id());
+    let auth_env = SecretPayload {
+        name: config.output.auth_env.clone(),
+        data: settings
+            .variables
+            .into_iter()
+            .map(|(k, v)| (k, v.into_bytes()))
+            .collect(),
+        sensitive: settings.sensitive,
+    };
+    let jwt_keys = SecretPayload {
+        name: config.output.jwt_keys.clone(),
+        data: keys.to_secret_data(),
+        sensitive: [crate::keys::PRIVATE_KEY_DER, crate::keys::PRIVATE_KEY_PEM]
+            .iter()
+            .map(|k| k.to_string())
+            .collect(),
+    };
+    let ingestion = config.ingestion.as_ref().map(|ingestion| {
+        let mut data = BTreeMap::new();
+        data.insert(
+            WORKFLOW_CONFIG_KEY.to_string(),
+            workflow_config(config, ingestion).into_bytes(),
+        );
+        SecretPayload {
+            name: config.output.ingestion.clone(),
+            data,
+            sensitive: [WORKFLOW_CONFIG_KEY.to_string()].into(),
+        }
+    });
+    let config_hash = content_hash(&[("auth-env", &auth_env.data), ("jwt-keys", &jwt_keys.data)]);
+    Ok(Rendered {
+        auth_env,
+        jwt_keys,
+        ingestion,
+        config_hash,
+    })
+}

@@ -1,0 +1,39 @@
+//! The ingestion `workflowConfig` for jobs run with `metadata ingest -c` (openmetadata-auth.md §6,
+//! §11), written by hand so every scalar goes through [`quoted`]: the ingestion client runs
+//! `os.path.expandvars` on the file before parsing it, and only the bot-token reference may
+//! contain a live `$`.
+
+use super::syntax::quoted;
+use crate::crd::IngestionAuthProvider;
+use crate::validate::{BotToken, ValidatedConfig, ValidatedIngestion};
+
+/// Key of the rendered file in the ingestion Secret.
+pub const WORKFLOW_CONFIG_KEY: &str = "workflowConfig.yaml";
+
+/// The `workflowConfig` YAML document.
+pub fn workflow_config(config: &ValidatedConfig, ingestion: &ValidatedIngestion) -> String {
+    let mut out = String::from("workflowConfig:\n  openMetadataServerConfig:\n");
+    out.push_str(&format!("    hostPort: {}\n", quoted(ingestion.host_port.trim_end_matches('/'))));
+    match ingestion.auth_provider {
+        IngestionAuthProvider::OpenMetadata => {
+            out.push_str("    authProvider: openmetadata\n    securityConfig:\n");
+            let token = match &ingestion.bot_token {
+                BotToken::Value(token) => quoted(token.expose()),
+                // The variable name is validated as [A-Za-z_][A-Za-z0-9_]*, so it needs no escaping;
+                // the `$` stays live for the client's expandvars.
+                BotToken::EnvVar(name) => format!("\"${{{name}}}\""),
+            };
+            out.push_str(&format!("      jwtToken: {token}\n"));
+        }
+        IngestionAuthProvider::CustomOidc => {
+            // The legacy client-credentials form of the original Custom OIDC guide.
+            let credentials = &config.provider.credentials;
+            let secret = credentials.client_secret.as_ref().map_or("", |s| s.expose().as_str());
+            out.push_str("    authProvider: custom-oidc\n    securityConfig:\n");
+            out.push_str(&format!("      clientId: {}\n", quoted(&credentials.client_id)));
+            out.push_str(&format!("      secretKey: {}\n", quoted(secret)));
+            out.push_str(&format!("      domain: {}\n", quoted(&config.provider.issuer)));
+        }
+    }
+    out
+}
