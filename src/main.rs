@@ -94,7 +94,13 @@ async fn run_async(args: RunArgs) -> anyhow::Result<()> {
     use oidc_sso_operator::{controller, http, metrics::Metrics};
     // rustls needs one process-wide crypto provider; aws-lc-rs is the one the keys use too.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let client = kube::Client::try_default().await.context("failed to build a Kubernetes client")?;
+    let mut config = kube::Config::infer().await.context("failed to find a Kubernetes configuration")?;
+    // Named so audit logs and API metrics can attribute every request to the operator.
+    config.headers.push((
+        ::http::header::USER_AGENT,
+        ::http::HeaderValue::from_static(concat!("oidc-sso-operator/", env!("CARGO_PKG_VERSION"))),
+    ));
+    let client = kube::Client::try_from(config).context("failed to build a Kubernetes client")?;
     let mut settings = controller::Settings {
         namespace: args.namespace,
         resync: args.resync,

@@ -113,11 +113,11 @@ where
     F: std::future::Future<Output = Result<Option<Secret>, kube::Error>>,
 {
     let reason = match decide(config, cached, rotate_request, now)? {
-        Decision::Keep(state) => return Ok(state),
+        Decision::Keep(state) => return Ok(*state),
         Decision::Generate(_) => {
             let fresh = read_fresh.await.map_err(Error::Read)?;
             match decide(config, fresh.as_ref(), rotate_request, now)? {
-                Decision::Keep(state) => return Ok(state),
+                Decision::Keep(state) => return Ok(*state),
                 Decision::Generate(reason) => reason,
             }
         }
@@ -134,7 +134,7 @@ where
 
 /// Keep (or take the provided) key pair, or generate one for the given reason.
 pub enum Decision {
-    Keep(KeyState),
+    Keep(Box<KeyState>),
     Generate(&'static str),
 }
 
@@ -151,13 +151,13 @@ pub fn decide(
         let same = stored
             .as_ref()
             .filter(|s| s.source == Some(KeySource::Provided) && s.keys == keys);
-        return Ok(Decision::Keep(KeyState {
+        return Ok(Decision::Keep(Box::new(KeyState {
             created_at: same.and_then(|s| s.created_at).unwrap_or(now),
             changed: if same.is_some() { None } else { Some("provided key changed") },
             keys,
             source: KeySource::Provided,
             rotation_request: None,
-        }));
+        })));
     }
     let rotate_request = rotate_request.filter(|r| !r.is_empty()).map(str::to_string);
     let Some(s) = stored else {
@@ -177,13 +177,13 @@ pub fn decide(
     };
     Ok(match reason {
         Some(reason) => Decision::Generate(reason),
-        None => Decision::Keep(KeyState {
+        None => Decision::Keep(Box::new(KeyState {
             keys: s.keys,
             source: KeySource::Generated,
             created_at: s.created_at.unwrap_or(now),
             rotation_request: s.rotation_request,
             changed: None,
-        }),
+        })),
     })
 }
 

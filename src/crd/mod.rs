@@ -21,6 +21,8 @@ pub use status::*;
 /// API group of every resource and annotation the operator defines.
 pub const GROUP: &str = "oidcsso.io";
 
+// clippy sees the repeated `printcolumn(...)` arguments of the derive as duplicated attributes.
+#[allow(clippy::duplicated_attributes)]
 /// Declares one OpenMetadata (or compatible) server's Custom OIDC SSO configuration: the provider,
 /// the authorizer, OpenMetadata's own JWT signing keys, the ingestion `workflowConfig`, and the
 /// workloads to roll when what they consume changes.

@@ -1,1 +1,0 @@
-//! JWT signing keys: generation, encodings, JWKS (owned by the keys work).
