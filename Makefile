@@ -3,7 +3,44 @@
 # its state lives in .cluster/ (override with CLUSTER_DIR=...). See scripts/cluster/*.sh.
 SHELL := /usr/bin/env bash
 
-.PHONY: cluster-build cluster-up cluster-down cluster-purge
+.PHONY: test test-unit test-e2e demo demo-down generate fmt lint bench cluster-build cluster-up cluster-down cluster-purge
+
+## The whole test suite (what CI runs): lint, unit, offline and end-to-end tests.
+test:
+	scripts/test.sh
+
+## Fast tier: unit tests, the renderer against OpenMetadata's template and models, CRD drift.
+test-unit:
+	cargo test
+
+## End-to-end suites only, on the local control plane (started if needed, left running).
+test-e2e: cluster-up
+	scripts/oidc/install-provider.sh
+	cargo test --features e2e -- --test-threads $${E2E_THREADS:-4}
+
+## The operator's main job on the local control plane: install, reconcile, roll, rotate.
+demo:
+	scripts/demo.sh
+
+## Stop what the demo started (operator, OIDC provider) and the local cluster.
+demo-down:
+	scripts/demo.sh --down
+
+## Regenerate crds/ and the chart's CRD copy from the Rust types.
+generate:
+	scripts/generate.sh
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets --features e2e -- -D warnings
+	scripts/generate.sh --check
+
+## Benchmarks against Stakater Reloader on the local control plane.
+bench:
+	scripts/bench/run.sh
 
 ## Build (once) and cache the control-plane binaries.
 cluster-build:

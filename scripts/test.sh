@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (`make test`): lint, unit and offline tests, then the
+# end-to-end suites on the local control plane. Installs or builds what a fresh machine lacks
+# (control-plane binaries, the OIDC test provider's npm packages, the Python validator's venv).
+# Stops the cluster at the end when it started it.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --all-targets --features e2e -- -D warnings
+
+step "generated files are up to date"
+scripts/generate.sh --check
+
+step "unit and offline tests (renderer against OpenMetadata's template and models, CRD drift)"
+cargo test
+
+step "local control plane"
+started=0
+if ! KUBECONFIG=.cluster/kubeconfig kubectl get --raw /readyz >/dev/null 2>&1; then
+  started=1
+fi
+scripts/cluster/up.sh
+if [ "$started" = 1 ] && [ -z "${KEEP_CLUSTER:-}" ]; then
+  trap 'scripts/cluster/down.sh' EXIT
+fi
+
+step "end-to-end tests (real kube-apiserver, kube-controller-manager, kube-scheduler, kwok, OIDC provider, helm, kubectl)"
+scripts/oidc/install-provider.sh
+cargo test --features e2e -- --test-threads "${E2E_THREADS:-4}"
+
+step "all tests passed"
