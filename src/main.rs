@@ -38,6 +38,12 @@ struct RunArgs {
     /// Reconciles running at once.
     #[arg(long, default_value_t = 16)]
     concurrency: u16,
+    /// How long a successful provider check is reused (one fetch per provider per period).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    provider_check_ttl: std::time::Duration,
+    /// How long a failed provider check is reused before trying again.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    provider_check_failure_ttl: std::time::Duration,
     /// Key pairs generated at once. Default: the number of cores.
     #[arg(long)]
     keygen_parallelism: Option<usize>,
@@ -105,6 +111,11 @@ async fn run_async(args: RunArgs) -> anyhow::Result<()> {
         namespace: args.namespace,
         resync: args.resync,
         concurrency: args.concurrency,
+        provider_check: oidc_sso_operator::oidc::CheckerConfig {
+            ttl: args.provider_check_ttl,
+            failure_ttl: args.provider_check_failure_ttl,
+            ..Default::default()
+        },
         ..controller::Settings::default()
     };
     if let Some(n) = args.keygen_parallelism {

@@ -88,6 +88,7 @@ fn confidential_example_matches_golden_files() {
         "confidential.workflowConfig.yaml",
         std::str::from_utf8(&ingestion.data[WORKFLOW_CONFIG_KEY]).unwrap(),
     );
+    assert_golden("confidential.jwks.json", std::str::from_utf8(&rendered.jwt_keys.data["jwks.json"]).unwrap());
     assert_golden("confidential.hash", &format!("{}\n", rendered.config_hash));
 }
 

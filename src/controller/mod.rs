@@ -14,6 +14,7 @@ mod jwt_keys;
 mod reconcile;
 mod rollout;
 mod status;
+mod verify;
 mod watches;
 
 use std::sync::Arc;
@@ -44,6 +45,8 @@ pub struct Settings {
     pub keygen_parallelism: usize,
     /// Reconciles running at once.
     pub concurrency: u16,
+    /// How long provider check results are reused (successes, then failures).
+    pub provider_check: crate::oidc::CheckerConfig,
 }
 
 impl Default for Settings {
@@ -53,6 +56,7 @@ impl Default for Settings {
             resync: Duration::from_secs(30 * 60),
             keygen_parallelism: std::thread::available_parallelism().map_or(2, |n| n.get()),
             concurrency: 16,
+            provider_check: crate::oidc::CheckerConfig::default(),
         }
     }
 }
@@ -67,6 +71,8 @@ pub struct Context {
     /// Bounds concurrent key generation to the cores.
     pub keygen: Arc<Semaphore>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Shared, cached provider checks: one fetch per provider per TTL.
+    pub checker: crate::oidc::ProviderChecker,
 }
 
 impl Context {
@@ -85,6 +91,7 @@ impl Context {
             },
         );
         Self {
+            checker: crate::oidc::ProviderChecker::new(settings.provider_check),
             keygen: Arc::new(Semaphore::new(settings.keygen_parallelism.max(1))),
             client,
             recorder,

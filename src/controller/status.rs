@@ -30,7 +30,8 @@ pub mod types {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cond {
     pub type_: &'static str,
-    pub status: bool,
+    /// `True`, `False` or `Unknown`.
+    pub status: &'static str,
     pub reason: String,
     pub message: String,
 }
@@ -39,7 +40,17 @@ impl Cond {
     pub fn new(type_: &'static str, status: bool, reason: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             type_,
-            status,
+            status: if status { "True" } else { "False" },
+            reason: reason.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A condition whose truth is not known (a check that did not run).
+    pub fn unknown(type_: &'static str, reason: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            type_,
+            status: "Unknown",
             reason: reason.into(),
             message: message.into(),
         }
@@ -51,7 +62,7 @@ pub fn conditions(previous: &[Condition], decided: &[Cond], generation: Option<i
     decided
         .iter()
         .map(|c| {
-            let status = if c.status { "True" } else { "False" };
+            let status = c.status;
             let since = previous
                 .iter()
                 .find(|p| p.type_ == c.type_ && p.status == status)

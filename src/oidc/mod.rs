@@ -1,1 +1,44 @@
-//! OIDC provider verification (owned by the oidc work).
+//! OIDC provider verification: before the operator rolls OpenMetadata onto a configuration, it
+//! checks that the provider the configuration names really works.
+//!
+//! What is checked (with the `openidconnect` crate's types, over reqwest + rustls):
+//! - the discovery document (`<issuer>/.well-known/openid-configuration`, or a configured URL)
+//!   is served, parses as OpenID Connect discovery metadata, and its `issuer` equals the
+//!   configured issuer exactly (tokens carry that string in `iss`, and the server compares it);
+//! - the JWKS is served and holds at least one key that can verify the algorithms the server
+//!   accepts (otherwise no login can ever be validated);
+//! - the configured scopes (when the provider lists `scopes_supported`) and response type are
+//!   offered;
+//! - optionally, a client-credentials grant with the real secret, which tells a wrong secret
+//!   (`InvalidClient`) apart from an unreachable provider (`Unreachable`, `TlsError`, `Timeout`).
+//!
+//! The first three feed `ProviderVerified`, the grant feeds `CredentialsValid`; [`CheckOutcome`]
+//! keeps them apart. Failures are [`CheckError`]s with a stable [`CheckError::reason`] and a
+//! message that names the URL fetched and what was expected, and never a secret or token.
+//!
+//! Transport rules: trust roots are exactly what [`Trust`] says (system roots, a CA bundle, or
+//! both); connect and request timeouts are enforced per request; redirects are followed only
+//! within the same scheme, host and port (at most five), never to another origin.
+//!
+//! [`ProviderChecker`] caches results with a TTL (failures with a shorter one) and coalesces
+//! concurrent checks of one provider into one fetch, so many resources that use one provider
+//! cost one discovery + JWKS fetch per TTL.
+
+mod cache;
+mod error;
+mod http;
+mod request;
+mod verify;
+
+pub use cache::{
+    CheckOutcome, CheckerConfig, CheckerStats, CredentialsOutcome, ProviderChecker,
+    ProviderVerifier, SkipReason,
+};
+pub use error::{CheckError, Endpoint, TransportKind};
+pub use http::MAX_RESPONSE_BYTES;
+pub use openidconnect::core::CoreJwsSigningAlgorithm as SigningAlgorithm;
+pub use request::{
+    CheckRequest, ClientCredentials, Timeouts, TokenAuthMethod, Trust, WELL_KNOWN_SUFFIX,
+    well_known_url,
+};
+pub use verify::{ProviderReport, ScopeSupport};
