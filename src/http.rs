@@ -31,21 +31,31 @@ pub async fn serve(
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let _ = bound.send(listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
     if *state.ready.borrow() {
         (StatusCode::OK, "ready")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "initial watches not synced")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "initial watches not synced",
+        )
     }
 }
 
-async fn metrics(State(state): State<HttpState>) -> (StatusCode, [(&'static str, &'static str); 1], String) {
+async fn metrics(
+    State(state): State<HttpState>,
+) -> (StatusCode, [(&'static str, &'static str); 1], String) {
     (
         StatusCode::OK,
-        [("content-type", "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            "content-type",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.encode(),
     )
 }

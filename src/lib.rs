@@ -4,15 +4,15 @@
 #![deny(rust_2018_idioms)]
 #![forbid(unsafe_code)]
 
-pub mod keys;
-pub mod oidc;
-pub mod crd;
-pub mod sensitive;
-pub mod validate;
-pub mod render;
-pub mod objects;
-pub mod preview;
 pub mod controller;
+pub mod crd;
 pub mod http;
+pub mod keys;
 pub mod metrics;
+pub mod objects;
+pub mod oidc;
+pub mod preview;
+pub mod render;
+pub mod sensitive;
 pub mod telemetry;
+pub mod validate;

@@ -8,7 +8,10 @@ use clap::{Parser, Subcommand};
 use oidc_sso_operator::{crd, preview, render::ProviderEndpoints};
 
 #[derive(Parser)]
-#[command(version, about = "Renders and rolls OpenMetadata Custom OIDC SSO settings from OidcSsoConfig resources")]
+#[command(
+    version,
+    about = "Renders and rolls OpenMetadata Custom OIDC SSO settings from OidcSsoConfig resources"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -79,7 +82,10 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Crd => {
-            print!("{}", crd::crd_yaml().context("failed to serialize the CRD")?);
+            print!(
+                "{}",
+                crd::crd_yaml().context("failed to serialize the CRD")?
+            );
             Ok(())
         }
         Command::Render(args) => render(args),
@@ -100,7 +106,9 @@ async fn run_async(args: RunArgs) -> anyhow::Result<()> {
     use oidc_sso_operator::{controller, http, metrics::Metrics};
     // rustls needs one process-wide crypto provider; aws-lc-rs is the one the keys use too.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let mut config = kube::Config::infer().await.context("failed to find a Kubernetes configuration")?;
+    let mut config = kube::Config::infer()
+        .await
+        .context("failed to find a Kubernetes configuration")?;
     // Named so audit logs and API metrics can attribute every request to the operator.
     config.headers.push((
         ::http::header::USER_AGENT,
@@ -144,10 +152,22 @@ async fn run_async(args: RunArgs) -> anyhow::Result<()> {
 fn render(args: RenderArgs) -> anyhow::Result<()> {
     let mut input = None;
     let mut objects = Vec::new();
-    let read = |p: &PathBuf| std::fs::read_to_string(p).with_context(|| format!("failed to read {}", p.display()));
-    preview::parse_documents(&args.file.display().to_string(), &read(&args.file)?, &mut input, &mut objects)?;
+    let read = |p: &PathBuf| {
+        std::fs::read_to_string(p).with_context(|| format!("failed to read {}", p.display()))
+    };
+    preview::parse_documents(
+        &args.file.display().to_string(),
+        &read(&args.file)?,
+        &mut input,
+        &mut objects,
+    )?;
     for extra in &args.inputs {
-        preview::parse_documents(&extra.display().to_string(), &read(extra)?, &mut None, &mut objects)?;
+        preview::parse_documents(
+            &extra.display().to_string(),
+            &read(extra)?,
+            &mut None,
+            &mut objects,
+        )?;
     }
     let Some(mut input) = input else {
         bail!("{} holds no OidcSsoConfig", args.file.display());
@@ -163,7 +183,13 @@ fn render(args: RenderArgs) -> anyhow::Result<()> {
     let (rendered, keys, generated) = preview::render_preview(&input, &endpoints)?;
     print!(
         "{}",
-        preview::format_preview(&input.resource, &rendered, &keys, generated, args.show_secrets)
+        preview::format_preview(
+            &input.resource,
+            &rendered,
+            &keys,
+            generated,
+            args.show_secrets
+        )
     );
     Ok(())
 }

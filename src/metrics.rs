@@ -31,9 +31,21 @@ impl Default for Metrics {
         let rollouts = Counter::default();
         let provider_checks = Family::<Labels, Counter>::default();
         registry.register("reconciles", "Reconciles run", reconciles.clone());
-        registry.register("reconcile_failures", "Reconciles failed, by step or reason", failures.clone());
-        registry.register("reconcile_duration_seconds", "Reconcile duration", duration.clone());
-        registry.register("rollouts_triggered", "Pod-template updates that start a rollout", rollouts.clone());
+        registry.register(
+            "reconcile_failures",
+            "Reconciles failed, by step or reason",
+            failures.clone(),
+        );
+        registry.register(
+            "reconcile_duration_seconds",
+            "Reconcile duration",
+            duration.clone(),
+        );
+        registry.register(
+            "rollouts_triggered",
+            "Pod-template updates that start a rollout",
+            rollouts.clone(),
+        );
         registry.register(
             "provider_checks",
             "Provider check results by check and result reason",
@@ -62,12 +74,17 @@ impl Metrics {
     /// Counts a provider check result (`check` and `result` come from bounded sets).
     pub fn provider_check(&self, check: &'static str, result: &str) {
         self.provider_checks
-            .get_or_create(&vec![("check", check.to_string()), ("result", result.to_string())])
+            .get_or_create(&vec![
+                ("check", check.to_string()),
+                ("result", result.to_string()),
+            ])
             .inc();
     }
 
     /// Counts a failure under a bounded label.
     pub fn failure(&self, reason: &'static str) {
-        self.failures.get_or_create(&vec![("reason", reason.to_string())]).inc();
+        self.failures
+            .get_or_create(&vec![("reason", reason.to_string())])
+            .inc();
     }
 }

@@ -46,21 +46,33 @@ pub struct PreviewInput {
 
 /// Parses YAML documents (`---`-separated): exactly one `OidcSsoConfig`, any number of Secrets
 /// and ConfigMaps.
-pub fn parse_documents(what: &str, text: &str, input: &mut Option<PreviewInput>, objects: &mut Vec<Value>) -> Result<(), PreviewError> {
-    let docs: Vec<Value> = serde_saphyr::from_str_multiple(text).map_err(|e| PreviewError::Yaml {
-        what: what.to_string(),
-        message: e.to_string(),
-    })?;
+pub fn parse_documents(
+    what: &str,
+    text: &str,
+    input: &mut Option<PreviewInput>,
+    objects: &mut Vec<Value>,
+) -> Result<(), PreviewError> {
+    let docs: Vec<Value> =
+        serde_saphyr::from_str_multiple(text).map_err(|e| PreviewError::Yaml {
+            what: what.to_string(),
+            message: e.to_string(),
+        })?;
     for doc in docs.into_iter().filter(|d| !d.is_null()) {
         if doc.get("kind").and_then(Value::as_str) == Some("OidcSsoConfig") {
-            let resource: OidcSsoConfig = serde_path_to_error::deserialize(doc).map_err(|e| PreviewError::Spec {
-                path: e.path().to_string(),
-                message: e.inner().to_string(),
-            })?;
+            let resource: OidcSsoConfig =
+                serde_path_to_error::deserialize(doc).map_err(|e| PreviewError::Spec {
+                    path: e.path().to_string(),
+                    message: e.inner().to_string(),
+                })?;
             if input.is_some() {
-                return Err(PreviewError::Input(format!("{what}: more than one OidcSsoConfig; preview one at a time")));
+                return Err(PreviewError::Input(format!(
+                    "{what}: more than one OidcSsoConfig; preview one at a time"
+                )));
             }
-            *input = Some(PreviewInput { resource, objects: BTreeMap::new() });
+            *input = Some(PreviewInput {
+                resource,
+                objects: BTreeMap::new(),
+            });
         } else {
             objects.push(doc);
         }
@@ -77,17 +89,27 @@ pub fn index_objects(objects: &[Value]) -> BTreeMap<(String, String), BTreeMap<S
         if kind != "Secret" && kind != "ConfigMap" {
             continue;
         }
-        let Some(name) = o.pointer("/metadata/name").and_then(Value::as_str) else { continue };
+        let Some(name) = o.pointer("/metadata/name").and_then(Value::as_str) else {
+            continue;
+        };
         let mut data = BTreeMap::new();
         let engine = base64::engine::general_purpose::STANDARD;
-        if let Some(Value::Object(m)) = o.get(if kind == "Secret" { "data" } else { "binaryData" }) {
+        if let Some(Value::Object(m)) = o.get(if kind == "Secret" {
+            "data"
+        } else {
+            "binaryData"
+        }) {
             for (k, v) in m {
                 if let Some(bytes) = v.as_str().and_then(|s| engine.decode(s).ok()) {
                     data.insert(k.clone(), bytes);
                 }
             }
         }
-        if let Some(Value::Object(m)) = o.get(if kind == "Secret" { "stringData" } else { "data" }) {
+        if let Some(Value::Object(m)) = o.get(if kind == "Secret" {
+            "stringData"
+        } else {
+            "data"
+        }) {
             for (k, v) in m {
                 if let Some(s) = v.as_str() {
                     data.insert(k.clone(), s.as_bytes().to_vec());
@@ -100,28 +122,57 @@ pub fn index_objects(objects: &[Value]) -> BTreeMap<(String, String), BTreeMap<S
 }
 
 /// The inputs the spec references, looked up among the given objects.
-pub fn inputs_for(resource: &OidcSsoConfig, objects: &BTreeMap<(String, String), BTreeMap<String, Vec<u8>>>) -> Inputs {
-    let secret = |name: &str| objects.get(&("Secret".to_string(), name.to_string())).cloned();
+pub fn inputs_for(
+    resource: &OidcSsoConfig,
+    objects: &BTreeMap<(String, String), BTreeMap<String, Vec<u8>>>,
+) -> Inputs {
+    let secret = |name: &str| {
+        objects
+            .get(&("Secret".to_string(), name.to_string()))
+            .cloned()
+    };
     let spec = &resource.spec;
     Inputs {
-        credentials: spec.provider.credentials_secret_ref.as_ref().and_then(|r| secret(&r.name)),
-        ca_bundle: spec.provider.ca_bundle.as_ref().and_then(|c| match (&c.config_map_ref, &c.secret_ref) {
-            (Some(r), _) => objects.get(&("ConfigMap".to_string(), r.name.clone())).cloned(),
-            (_, Some(r)) => secret(&r.name),
-            _ => None,
+        credentials: spec
+            .provider
+            .credentials_secret_ref
+            .as_ref()
+            .and_then(|r| secret(&r.name)),
+        ca_bundle: spec.provider.ca_bundle.as_ref().and_then(|c| {
+            match (&c.config_map_ref, &c.secret_ref) {
+                (Some(r), _) => objects
+                    .get(&("ConfigMap".to_string(), r.name.clone()))
+                    .cloned(),
+                (_, Some(r)) => secret(&r.name),
+                _ => None,
+            }
         }),
-        bot_token: spec.ingestion.as_ref().and_then(|i| i.bot_token_secret_ref.as_ref()).and_then(|r| secret(&r.name)),
-        own_keys: spec.jwt.as_ref().and_then(|j| j.key_secret_ref.as_ref()).and_then(|r| secret(&r.name)),
+        bot_token: spec
+            .ingestion
+            .as_ref()
+            .and_then(|i| i.bot_token_secret_ref.as_ref())
+            .and_then(|r| secret(&r.name)),
+        own_keys: spec
+            .jwt
+            .as_ref()
+            .and_then(|j| j.key_secret_ref.as_ref())
+            .and_then(|r| secret(&r.name)),
     }
 }
 
 /// Validates and renders; keys are generated for the preview unless the spec brings its own.
-pub fn render_preview(input: &PreviewInput, endpoints: &ProviderEndpoints) -> Result<(Rendered, KeyMaterial, bool), PreviewError> {
+pub fn render_preview(
+    input: &PreviewInput,
+    endpoints: &ProviderEndpoints,
+) -> Result<(Rendered, KeyMaterial, bool), PreviewError> {
     let inputs = inputs_for(&input.resource, &input.objects);
     let config = validate::validate(&input.resource, &inputs)?;
     let key_id = config.jwt.key_id.clone();
     let (keys, generated) = match &config.jwt.own_private_key {
-        Some(bytes) => (KeyMaterial::from_private_key(bytes.expose(), key_id)?, false),
+        Some(bytes) => (
+            KeyMaterial::from_private_key(bytes.expose(), key_id)?,
+            false,
+        ),
         None => (KeyMaterial::generate(key_id)?, true),
     };
     let rendered = crate::render::render(&config, &keys, endpoints)?;
@@ -129,20 +180,42 @@ pub fn render_preview(input: &PreviewInput, endpoints: &ProviderEndpoints) -> Re
 }
 
 /// The preview as a YAML stream: a comment header, then one Secret manifest per owned Secret.
-pub fn format_preview(resource: &OidcSsoConfig, rendered: &Rendered, keys: &KeyMaterial, generated: bool, show_secrets: bool) -> String {
-    let namespace = resource.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+pub fn format_preview(
+    resource: &OidcSsoConfig,
+    rendered: &Rendered,
+    keys: &KeyMaterial,
+    generated: bool,
+    show_secrets: bool,
+) -> String {
+    let namespace = resource
+        .metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into());
     let name = resource.metadata.name.clone().unwrap_or_default();
     let mut out = String::new();
     out.push_str(&format!("# OidcSsoConfig {namespace}/{name}\n"));
-    out.push_str(&format!("# config hash (oidcsso.io/config-hash on each target): {}\n", rendered.config_hash));
-    out.push_str(&format!("# JWT key id: {}  fingerprint: {}\n", keys.key_id(), keys.fingerprint()));
+    out.push_str(&format!(
+        "# config hash (oidcsso.io/config-hash on each target): {}\n",
+        rendered.config_hash
+    ));
+    out.push_str(&format!(
+        "# JWT key id: {}  fingerprint: {}\n",
+        keys.key_id(),
+        keys.fingerprint()
+    ));
     if generated {
         out.push_str("# JWT keys: generated for this preview only; the operator generates its own once and keeps them\n");
     }
     if !show_secrets {
-        out.push_str("# secret values are redacted (shown as a digest); pass --show-secrets to print them\n");
+        out.push_str(
+            "# secret values are redacted (shown as a digest); pass --show-secrets to print them\n",
+        );
     }
-    let mut payloads = vec![("auth-env", &rendered.auth_env), ("jwt-keys", &rendered.jwt_keys)];
+    let mut payloads = vec![
+        ("auth-env", &rendered.auth_env),
+        ("jwt-keys", &rendered.jwt_keys),
+    ];
     if let Some(i) = &rendered.ingestion {
         payloads.push(("ingestion", i));
     }
@@ -153,17 +226,29 @@ pub fn format_preview(resource: &OidcSsoConfig, rendered: &Rendered, keys: &KeyM
     out
 }
 
-fn secret_yaml(payload: &SecretPayload, role: &str, config_name: &str, namespace: &str, show_secrets: bool) -> String {
+fn secret_yaml(
+    payload: &SecretPayload,
+    role: &str,
+    config_name: &str,
+    namespace: &str,
+    show_secrets: bool,
+) -> String {
     let secret = crate::objects::owned_secret(payload, role, config_name, namespace, None);
     let mut string_data = serde_json::Map::new();
     let mut data = serde_json::Map::new();
     for (k, v) in &payload.data {
         if payload.sensitive.contains(k) && !show_secrets {
-            string_data.insert(k.clone(), json!(format!("<redacted {}>", Sensitive::new(v).digest())));
+            string_data.insert(
+                k.clone(),
+                json!(format!("<redacted {}>", Sensitive::new(v).digest())),
+            );
         } else if let Ok(text) = std::str::from_utf8(v) {
             string_data.insert(k.clone(), json!(text));
         } else {
-            data.insert(k.clone(), json!(base64::engine::general_purpose::STANDARD.encode(v)));
+            data.insert(
+                k.clone(),
+                json!(base64::engine::general_purpose::STANDARD.encode(v)),
+            );
         }
     }
     let mut manifest = json!({
@@ -184,7 +269,11 @@ fn secret_yaml(payload: &SecretPayload, role: &str, config_name: &str, namespace
 /// Adds the `--credentials` file: a Secret manifest (used whatever its name: it stands for the
 /// referenced Secret), or the provider's JSON credentials document (stored under the reference's
 /// `jsonKey`, or split into its client id and secret keys).
-pub fn add_credentials(input: &mut PreviewInput, what: &str, text: &str) -> Result<(), PreviewError> {
+pub fn add_credentials(
+    input: &mut PreviewInput,
+    what: &str,
+    text: &str,
+) -> Result<(), PreviewError> {
     let Some(reference) = input.resource.spec.provider.credentials_secret_ref.clone() else {
         return Err(PreviewError::Input(format!(
             "{what}: the OidcSsoConfig has no spec.provider.credentialsSecretRef to fill"
@@ -208,10 +297,22 @@ pub fn add_credentials(input: &mut PreviewInput, what: &str, text: &str) -> Resu
         }
         None => {
             // Same shapes validate accepts under jsonKey: flat, or under "web"/"installed".
-            let client = ["web", "installed"].iter().find_map(|k| doc.get(*k)).unwrap_or(&doc);
+            let client = ["web", "installed"]
+                .iter()
+                .find_map(|k| doc.get(*k))
+                .unwrap_or(&doc);
             for (from, to) in [
-                ("client_id", reference.client_id_key.as_deref().unwrap_or("clientId")),
-                ("client_secret", reference.client_secret_key.as_deref().unwrap_or("clientSecret")),
+                (
+                    "client_id",
+                    reference.client_id_key.as_deref().unwrap_or("clientId"),
+                ),
+                (
+                    "client_secret",
+                    reference
+                        .client_secret_key
+                        .as_deref()
+                        .unwrap_or("clientSecret"),
+                ),
             ] {
                 if let Some(v) = client.get(from).and_then(Value::as_str) {
                     data.insert(to.to_string(), v.as_bytes().to_vec());

@@ -11,7 +11,9 @@ use std::time::Duration;
 use anyhow::{Context as _, ensure};
 use common::{DEFAULT_TIMEOUT, TestNamespace, wait_for};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{EnvFromSource, Secret, SecretEnvSource, SecretVolumeSource, Volume, VolumeMount};
+use k8s_openapi::api::core::v1::{
+    EnvFromSource, Secret, SecretEnvSource, SecretVolumeSource, Volume, VolumeMount,
+};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use oidc_sso_operator::crd::OidcSsoConfig;
@@ -30,7 +32,9 @@ impl Env {
     async fn new(prefix: &str) -> Env {
         let client = common::client().await;
         support_operator::install_crd(&client).await;
-        let ns = TestNamespace::create(&client, prefix).await.expect("namespace");
+        let ns = TestNamespace::create(&client, prefix)
+            .await
+            .expect("namespace");
         let op = Operator::start(common::require_kubeconfig(), ns.name(), &[]).await;
         Env { client, ns, op }
     }
@@ -59,7 +63,11 @@ impl Env {
         }))
         .unwrap();
         self.secrets()
-            .patch("om-oidc-client", &PatchParams::apply("e2e-test").force(), &Patch::Apply(&secret))
+            .patch(
+                "om-oidc-client",
+                &PatchParams::apply("e2e-test").force(),
+                &Patch::Apply(&secret),
+            )
             .await
             .expect("apply credentials Secret");
     }
@@ -91,7 +99,10 @@ impl Env {
             read_only: Some(true),
             ..Default::default()
         }]);
-        self.deployments().create(&PostParams::default(), &d).await.expect("create Deployment");
+        self.deployments()
+            .create(&PostParams::default(), &d)
+            .await
+            .expect("create Deployment");
         common::wait_rolled_out(&self.client, self.ns(), NAME, DEFAULT_TIMEOUT).await;
     }
 
@@ -107,35 +118,68 @@ impl Env {
 
     async fn replica_sets(&self) -> usize {
         let d = self.deployments().get(NAME).await.expect("Deployment");
-        common::owned_replica_sets(&self.client, &d).await.expect("ReplicaSets").len()
+        common::owned_replica_sets(&self.client, &d)
+            .await
+            .expect("ReplicaSets")
+            .len()
     }
 
     async fn template_hash(&self) -> Option<String> {
         let d = self.deployments().get(NAME).await.expect("Deployment");
-        d.spec.template.metadata?.annotations?.get("oidcsso.io/config-hash").cloned()
+        d.spec
+            .template
+            .metadata?
+            .annotations?
+            .get("oidcsso.io/config-hash")
+            .cloned()
     }
 
     /// Waits for `Ready=<status>` (with `reason` when given) at the current generation.
-    async fn wait_condition(&self, type_: &str, status: &str, reason: Option<&str>) -> OidcSsoConfig {
+    async fn wait_condition(
+        &self,
+        type_: &str,
+        status: &str,
+        reason: Option<&str>,
+    ) -> OidcSsoConfig {
         let api = self.configs();
-        wait_for(&format!("{type_}={status} {reason:?}"), DEFAULT_TIMEOUT, || {
-            let api = api.clone();
-            async move {
-                let cr = api.get(NAME).await?;
-                let st = cr.status.clone().unwrap_or_default();
-                ensure!(st.observed_generation == cr.metadata.generation, "status is for an older generation");
-                let c = st
-                    .conditions
-                    .iter()
-                    .find(|c| c.type_ == type_)
-                    .with_context(|| format!("no {type_} condition; conditions: {:?}", st.conditions))?;
-                ensure!(c.status == status, "{type_} is {} ({}: {})", c.status, c.reason, c.message);
-                if let Some(r) = reason {
-                    ensure!(c.reason == r, "{type_} reason is {} ({})", c.reason, c.message);
+        wait_for(
+            &format!("{type_}={status} {reason:?}"),
+            DEFAULT_TIMEOUT,
+            || {
+                let api = api.clone();
+                async move {
+                    let cr = api.get(NAME).await?;
+                    let st = cr.status.clone().unwrap_or_default();
+                    ensure!(
+                        st.observed_generation == cr.metadata.generation,
+                        "status is for an older generation"
+                    );
+                    let c = st
+                        .conditions
+                        .iter()
+                        .find(|c| c.type_ == type_)
+                        .with_context(|| {
+                            format!("no {type_} condition; conditions: {:?}", st.conditions)
+                        })?;
+                    ensure!(
+                        c.status == status,
+                        "{type_} is {} ({}: {})",
+                        c.status,
+                        c.reason,
+                        c.message
+                    );
+                    if let Some(r) = reason {
+                        ensure!(
+                            c.reason == r,
+                            "{type_} reason is {} ({})",
+                            c.reason,
+                            c.message
+                        );
+                    }
+                    Ok(cr)
                 }
-                Ok(cr)
-            }
-        })
+            },
+        )
         .await
     }
 
@@ -147,7 +191,14 @@ impl Env {
 
     async fn secret_text(&self, name: &str, key: &str) -> String {
         let s = self.secrets().get(name).await.expect("owned Secret");
-        String::from_utf8(s.data.unwrap_or_default().remove(key).map(|b| b.0).unwrap_or_default()).unwrap()
+        String::from_utf8(
+            s.data
+                .unwrap_or_default()
+                .remove(key)
+                .map(|b| b.0)
+                .unwrap_or_default(),
+        )
+        .unwrap()
     }
 
     async fn events(&self) -> Vec<k8s_openapi::api::events::v1::Event> {
@@ -181,15 +232,36 @@ async fn renders_owned_secrets_rolls_once_and_reports_ready() {
     env.put_credentials("first-secret").await;
     env.create_server(2).await;
     assert_eq!(env.replica_sets().await, 1);
-    let cr = env.create_config(confidential_spec()).await.expect("create OidcSsoConfig");
+    let cr = env
+        .create_config(confidential_spec())
+        .await
+        .expect("create OidcSsoConfig");
     let cr_uid = cr.uid().unwrap();
     let cr = env.wait_ready().await;
     let status = cr.status.unwrap();
 
     // The owned Secrets, their keys, owner and labels.
     for (name, keys) in [
-        (format!("{NAME}-auth-env"), vec!["AUTHENTICATION_PROVIDER", "OIDC_CLIENT_SECRET", "JWT_KEY_ID", "RSA_PRIVATE_KEY_FILE_PATH"]),
-        (format!("{NAME}-jwt-keys"), vec!["private_key.der", "public_key.der", "private_key.pem", "public_key.pem", "jwks.json", "key_id"]),
+        (
+            format!("{NAME}-auth-env"),
+            vec![
+                "AUTHENTICATION_PROVIDER",
+                "OIDC_CLIENT_SECRET",
+                "JWT_KEY_ID",
+                "RSA_PRIVATE_KEY_FILE_PATH",
+            ],
+        ),
+        (
+            format!("{NAME}-jwt-keys"),
+            vec![
+                "private_key.der",
+                "public_key.der",
+                "private_key.pem",
+                "public_key.pem",
+                "jwks.json",
+                "key_id",
+            ],
+        ),
         (format!("{NAME}-ingestion"), vec!["workflowConfig.yaml"]),
     ] {
         let s = env.secrets().get(&name).await.expect("owned Secret exists");
@@ -197,24 +269,50 @@ async fn renders_owned_secrets_rolls_once_and_reports_ready() {
         for k in keys {
             assert!(data.contains_key(k), "{name} lacks {k}");
         }
-        let owner = s.owner_references().iter().find(|o| o.controller == Some(true)).expect("controller ref");
+        let owner = s
+            .owner_references()
+            .iter()
+            .find(|o| o.controller == Some(true))
+            .expect("controller ref");
         assert_eq!(owner.uid, cr_uid);
-        assert_eq!(s.labels().get("app.kubernetes.io/managed-by").map(String::as_str), Some("oidc-sso-operator"));
+        assert_eq!(
+            s.labels()
+                .get("app.kubernetes.io/managed-by")
+                .map(String::as_str),
+            Some("oidc-sso-operator")
+        );
     }
-    assert_eq!(env.secret_text(&format!("{NAME}-auth-env"), "OIDC_CLIENT_SECRET").await, "\"first-secret\"");
+    assert_eq!(
+        env.secret_text(&format!("{NAME}-auth-env"), "OIDC_CLIENT_SECRET")
+            .await,
+        "\"first-secret\""
+    );
     let key_id = status.keys.as_ref().and_then(|k| k.key_id.clone()).unwrap();
-    assert_eq!(env.secret_text(&format!("{NAME}-auth-env"), "JWT_KEY_ID").await, format!("\"{key_id}\""));
+    assert_eq!(
+        env.secret_text(&format!("{NAME}-auth-env"), "JWT_KEY_ID")
+            .await,
+        format!("\"{key_id}\"")
+    );
 
     // Exactly one rollout, onto the hash the status reports, with every pod Ready.
     assert_eq!(env.replica_sets().await, 2, "exactly one rollout");
     assert_eq!(env.template_hash().await, status.config_hash);
-    let pods = common::list_pods(&env.client, env.ns(), &format!("app={NAME}")).await.unwrap();
+    let pods = common::list_pods(&env.client, env.ns(), &format!("app={NAME}"))
+        .await
+        .unwrap();
     assert_eq!(pods.iter().filter(|p| common::is_pod_ready(p)).count(), 2);
     assert_eq!(status.rolled.as_deref(), Some("1/1"));
 
     // What a user (or a CI job) runs.
-    let out = common::kubectl(&["-n", env.ns(), "wait", "--for=condition=Ready", &format!("oidcssoconfig/{NAME}"), "--timeout=60s"])
-        .expect("kubectl wait succeeds");
+    let out = common::kubectl(&[
+        "-n",
+        env.ns(),
+        "wait",
+        "--for=condition=Ready",
+        &format!("oidcssoconfig/{NAME}"),
+        "--timeout=60s",
+    ])
+    .expect("kubectl wait succeeds");
     assert!(out.contains("condition met"), "{out}");
 }
 
@@ -223,7 +321,9 @@ async fn secret_change_rolls_exactly_once_and_label_edits_or_restarts_do_not() {
     let mut env = Env::new("ctrl-change").await;
     env.put_credentials("first-secret").await;
     env.create_server(2).await;
-    env.create_config(confidential_spec()).await.expect("create");
+    env.create_config(confidential_spec())
+        .await
+        .expect("create");
     let first = env.wait_ready().await.status.unwrap().config_hash.unwrap();
     assert_eq!(env.replica_sets().await, 2);
 
@@ -234,37 +334,79 @@ async fn secret_change_rolls_exactly_once_and_label_edits_or_restarts_do_not() {
         let api = api.clone();
         let first = first.clone();
         async move {
-            let h = api.get(NAME).await?.status.and_then(|s| s.config_hash).unwrap_or_default();
+            let h = api
+                .get(NAME)
+                .await?
+                .status
+                .and_then(|s| s.config_hash)
+                .unwrap_or_default();
             ensure!(h != first, "hash unchanged");
             Ok(h)
         }
     })
     .await;
     env.wait_ready().await;
-    assert_eq!(env.replica_sets().await, 3, "one rollout for one secret change");
+    assert_eq!(
+        env.replica_sets().await,
+        3,
+        "one rollout for one secret change"
+    );
     assert_eq!(env.template_hash().await.as_deref(), Some(second.as_str()));
 
     // A label-only edit of the resource: reconciled, nothing rolled, no owned Secret rewritten.
-    let auth_rv = env.secrets().get(&format!("{NAME}-auth-env")).await.unwrap().resource_version();
+    let auth_rv = env
+        .secrets()
+        .get(&format!("{NAME}-auth-env"))
+        .await
+        .unwrap()
+        .resource_version();
     let before = env.op.metric("oidc_sso_reconciles_total").await;
     env.configs()
-        .patch(NAME, &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"team": "data"}}})))
+        .patch(
+            NAME,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"team": "data"}}})),
+        )
         .await
         .unwrap();
     env.op.wait_reconciles_after(before, 1.0).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(env.replica_sets().await, 3, "a label edit must not roll");
-    assert_eq!(env.secrets().get(&format!("{NAME}-auth-env")).await.unwrap().resource_version(), auth_rv);
-    let owned = env.secrets().get(&format!("{NAME}-auth-env")).await.unwrap();
-    assert!(!owned.labels().contains_key("team"), "the CR's labels are never copied to children");
+    assert_eq!(
+        env.secrets()
+            .get(&format!("{NAME}-auth-env"))
+            .await
+            .unwrap()
+            .resource_version(),
+        auth_rv
+    );
+    let owned = env
+        .secrets()
+        .get(&format!("{NAME}-auth-env"))
+        .await
+        .unwrap();
+    assert!(
+        !owned.labels().contains_key("team"),
+        "the CR's labels are never copied to children"
+    );
 
     // An operator restart: reconciles everything again, rolls nothing, writes nothing.
     env.op.restart().await;
     env.op.wait_reconciles_after(0.0, 1.0).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(env.replica_sets().await, 3, "a restart must not roll");
-    assert_eq!(env.secrets().get(&format!("{NAME}-auth-env")).await.unwrap().resource_version(), auth_rv);
-    assert_eq!(env.op.metric("oidc_sso_rollouts_triggered_total").await, 0.0);
+    assert_eq!(
+        env.secrets()
+            .get(&format!("{NAME}-auth-env"))
+            .await
+            .unwrap()
+            .resource_version(),
+        auth_rv
+    );
+    assert_eq!(
+        env.op.metric("oidc_sso_rollouts_triggered_total").await,
+        0.0
+    );
 }
 
 #[tokio::test]
@@ -272,14 +414,29 @@ async fn rotation_annotation_replaces_the_key_pair_and_rolls_once() {
     let env = Env::new("ctrl-rotate").await;
     env.put_credentials("s").await;
     env.create_server(1).await;
-    env.create_config(confidential_spec()).await.expect("create");
+    env.create_config(confidential_spec())
+        .await
+        .expect("create");
     let old = env.wait_ready().await.status.unwrap().keys.unwrap();
     let old_id = old.key_id.unwrap();
-    let old_private = env.secrets().get(&format!("{NAME}-jwt-keys")).await.unwrap().data.unwrap()["private_key.der"].clone();
+    let old_private = env
+        .secrets()
+        .get(&format!("{NAME}-jwt-keys"))
+        .await
+        .unwrap()
+        .data
+        .unwrap()["private_key.der"]
+        .clone();
     let rs = env.replica_sets().await;
 
     env.configs()
-        .patch(NAME, &PatchParams::default(), &Patch::Merge(json!({"metadata": {"annotations": {"oidcsso.io/rotate-jwt-keys": "2026-11-28"}}})))
+        .patch(
+            NAME,
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"metadata": {"annotations": {"oidcsso.io/rotate-jwt-keys": "2026-11-28"}}}),
+            ),
+        )
         .await
         .unwrap();
     let api = env.configs();
@@ -287,27 +444,64 @@ async fn rotation_annotation_replaces_the_key_pair_and_rolls_once() {
         let api = api.clone();
         let old_id = old_id.clone();
         async move {
-            let id = api.get(NAME).await?.status.and_then(|s| s.keys).and_then(|k| k.key_id).unwrap_or_default();
+            let id = api
+                .get(NAME)
+                .await?
+                .status
+                .and_then(|s| s.keys)
+                .and_then(|k| k.key_id)
+                .unwrap_or_default();
             ensure!(!id.is_empty() && id != old_id, "key id still {id}");
             Ok(id)
         }
     })
     .await;
     env.wait_ready().await;
-    assert_eq!(env.replica_sets().await, rs + 1, "exactly one rollout for one rotation");
-    let keys = env.secrets().get(&format!("{NAME}-jwt-keys")).await.unwrap().data.unwrap();
-    assert_ne!(keys["private_key.der"], old_private, "the key pair changed with the id");
+    assert_eq!(
+        env.replica_sets().await,
+        rs + 1,
+        "exactly one rollout for one rotation"
+    );
+    let keys = env
+        .secrets()
+        .get(&format!("{NAME}-jwt-keys"))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_ne!(
+        keys["private_key.der"], old_private,
+        "the key pair changed with the id"
+    );
     assert_eq!(String::from_utf8(keys["key_id"].0.clone()).unwrap(), new_id);
-    let auth = env.secrets().get(&format!("{NAME}-auth-env")).await.unwrap().data.unwrap();
+    let auth = env
+        .secrets()
+        .get(&format!("{NAME}-auth-env"))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
     for (k, v) in &auth {
-        assert!(!String::from_utf8_lossy(&v.0).contains(&old_id), "{k} still names the old key id");
+        assert!(
+            !String::from_utf8_lossy(&v.0).contains(&old_id),
+            "{k} still names the old key id"
+        );
     }
-    assert!(env.events().await.iter().any(|e| e.reason.as_deref() == Some("KeysRotated")));
+    assert!(
+        env.events()
+            .await
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("KeysRotated"))
+    );
 
     // The same annotation value again changes nothing.
     let before = env.op.metric("oidc_sso_reconciles_total").await;
     env.configs()
-        .patch(NAME, &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"x": "y"}}})))
+        .patch(
+            NAME,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"x": "y"}}})),
+        )
         .await
         .unwrap();
     env.op.wait_reconciles_after(before, 1.0).await;
@@ -320,25 +514,54 @@ async fn deleting_the_resource_collects_owned_secrets_and_leaves_the_rest() {
     let env = Env::new("ctrl-delete").await;
     env.put_credentials("s").await;
     env.create_server(1).await;
-    env.create_config(confidential_spec()).await.expect("create");
+    env.create_config(confidential_spec())
+        .await
+        .expect("create");
     env.wait_ready().await;
     let rs = env.replica_sets().await;
 
-    env.configs().delete(NAME, &DeleteParams::foreground()).await.unwrap();
+    env.configs()
+        .delete(NAME, &DeleteParams::foreground())
+        .await
+        .unwrap();
     let secrets = env.secrets();
-    wait_for("owned Secrets to be garbage-collected", DEFAULT_TIMEOUT, || {
-        let secrets = secrets.clone();
-        async move {
-            for suffix in ["auth-env", "jwt-keys", "ingestion"] {
-                ensure!(secrets.get_opt(&format!("{NAME}-{suffix}")).await?.is_none(), "{suffix} still there");
+    wait_for(
+        "owned Secrets to be garbage-collected",
+        DEFAULT_TIMEOUT,
+        || {
+            let secrets = secrets.clone();
+            async move {
+                for suffix in ["auth-env", "jwt-keys", "ingestion"] {
+                    ensure!(
+                        secrets
+                            .get_opt(&format!("{NAME}-{suffix}"))
+                            .await?
+                            .is_none(),
+                        "{suffix} still there"
+                    );
+                }
+                Ok(())
             }
-            Ok(())
-        }
-    })
+        },
+    )
     .await;
-    assert!(env.secrets().get_opt("om-oidc-client").await.unwrap().is_some(), "the user's Secret stays");
-    assert!(env.deployments().get_opt(NAME).await.unwrap().is_some(), "the Deployment stays");
-    assert_eq!(env.replica_sets().await, rs, "deleting the resource does not roll the workload");
+    assert!(
+        env.secrets()
+            .get_opt("om-oidc-client")
+            .await
+            .unwrap()
+            .is_some(),
+        "the user's Secret stays"
+    );
+    assert!(
+        env.deployments().get_opt(NAME).await.unwrap().is_some(),
+        "the Deployment stays"
+    );
+    assert_eq!(
+        env.replica_sets().await,
+        rs,
+        "deleting the resource does not roll the workload"
+    );
 }
 
 #[tokio::test]
@@ -348,22 +571,65 @@ async fn invalid_input_is_reported_without_partial_writes_and_recovers() {
 
     // The schema rejects what it can see: a Confidential client without credentials.
     let mut bad = confidential_spec();
-    bad["provider"].as_object_mut().unwrap().remove("credentialsSecretRef");
+    bad["provider"]
+        .as_object_mut()
+        .unwrap()
+        .remove("credentialsSecretRef");
     bad["provider"]["clientId"] = json!("x");
-    let err = env.create_config(bad).await.expect_err("the apiserver rejects it");
+    let err = env
+        .create_config(bad)
+        .await
+        .expect_err("the apiserver rejects it");
     assert!(err.to_string().contains("credentialsSecretRef"), "{err}");
 
     // A missing credentials Secret: a condition naming the field, an Event, nothing written.
-    env.create_config(confidential_spec()).await.expect("create");
-    let cr = env.wait_condition("Ready", "False", Some("CredentialsSecretNotFound")).await;
-    let ready = cr.status.as_ref().unwrap().conditions.iter().find(|c| c.type_ == "Ready").unwrap().clone();
-    assert!(ready.message.contains("spec.provider.credentialsSecretRef.name"), "{}", ready.message);
-    let stalled = cr.status.as_ref().unwrap().conditions.iter().find(|c| c.type_ == "Stalled").unwrap();
+    env.create_config(confidential_spec())
+        .await
+        .expect("create");
+    let cr = env
+        .wait_condition("Ready", "False", Some("CredentialsSecretNotFound"))
+        .await;
+    let ready = cr
+        .status
+        .as_ref()
+        .unwrap()
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap()
+        .clone();
+    assert!(
+        ready
+            .message
+            .contains("spec.provider.credentialsSecretRef.name"),
+        "{}",
+        ready.message
+    );
+    let stalled = cr
+        .status
+        .as_ref()
+        .unwrap()
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Stalled")
+        .unwrap();
     assert_eq!(stalled.status, "True");
     let events = env.events().await;
-    assert!(events.iter().any(|e| e.reason.as_deref() == Some("CredentialsSecretNotFound") && e.type_.as_deref() == Some("Warning")));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("CredentialsSecretNotFound")
+                && e.type_.as_deref() == Some("Warning"))
+    );
     for suffix in ["auth-env", "jwt-keys", "ingestion"] {
-        assert!(env.secrets().get_opt(&format!("{NAME}-{suffix}")).await.unwrap().is_none(), "no partial write ({suffix})");
+        assert!(
+            env.secrets()
+                .get_opt(&format!("{NAME}-{suffix}"))
+                .await
+                .unwrap()
+                .is_none(),
+            "no partial write ({suffix})"
+        );
     }
     assert_eq!(env.replica_sets().await, 1, "nothing rolled");
 
@@ -374,13 +640,37 @@ async fn invalid_input_is_reported_without_partial_writes_and_recovers() {
 
     // A spec the schema accepts but validation refuses: the last good rendering stays in place.
     env.configs()
-        .patch(NAME, &PatchParams::default(), &Patch::Merge(json!({"spec": {"authorizer": {"jwtPrincipalClaimsMapping": {"username": "sub"}}}})))
+        .patch(
+            NAME,
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"spec": {"authorizer": {"jwtPrincipalClaimsMapping": {"username": "sub"}}}}),
+            ),
+        )
         .await
         .unwrap();
-    let cr = env.wait_condition("Ready", "False", Some("InvalidSpec")).await;
-    let msg = cr.status.as_ref().unwrap().conditions.iter().find(|c| c.type_ == "Ready").unwrap().message.clone();
-    assert!(msg.contains("spec.authorizer.jwtPrincipalClaimsMapping"), "{msg}");
-    assert_eq!(env.template_hash().await, good, "the workload keeps the last good configuration");
+    let cr = env
+        .wait_condition("Ready", "False", Some("InvalidSpec"))
+        .await;
+    let msg = cr
+        .status
+        .as_ref()
+        .unwrap()
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap()
+        .message
+        .clone();
+    assert!(
+        msg.contains("spec.authorizer.jwtPrincipalClaimsMapping"),
+        "{msg}"
+    );
+    assert_eq!(
+        env.template_hash().await,
+        good,
+        "the workload keeps the last good configuration"
+    );
     assert_eq!(env.replica_sets().await, 2);
 }
 
@@ -388,8 +678,12 @@ async fn invalid_input_is_reported_without_partial_writes_and_recovers() {
 async fn a_missing_target_is_reported_and_rolled_once_it_appears() {
     let env = Env::new("ctrl-target").await;
     env.put_credentials("s").await;
-    env.create_config(confidential_spec()).await.expect("create");
-    let cr = env.wait_condition("WorkloadsUpdated", "False", Some("TargetMissing")).await;
+    env.create_config(confidential_spec())
+        .await
+        .expect("create");
+    let cr = env
+        .wait_condition("WorkloadsUpdated", "False", Some("TargetMissing"))
+        .await;
     assert_eq!(cr.status.unwrap().targets[0].phase, "Missing");
     env.create_server(1).await;
     let cr = env.wait_ready().await;
@@ -409,40 +703,82 @@ async fn a_canary_secret_never_reaches_logs_events_status_or_annotations() {
         "stringData": {"credentials.json": format!("{{\"web\": {{\"client_id\": \"om\", \"client_secret\": {CANARY_1} }}}}")},
     }))
     .unwrap();
-    env.secrets().create(&PostParams::default(), &broken).await.unwrap();
+    env.secrets()
+        .create(&PostParams::default(), &broken)
+        .await
+        .unwrap();
     let mut spec = confidential_spec();
-    spec["provider"]["credentialsSecretRef"] = json!({"name": "om-oidc-client", "jsonKey": "credentials.json"});
+    spec["provider"]["credentialsSecretRef"] =
+        json!({"name": "om-oidc-client", "jsonKey": "credentials.json"});
     env.create_config(spec).await.expect("create");
-    env.wait_condition("Ready", "False", Some("InvalidCredentials")).await;
+    env.wait_condition("Ready", "False", Some("InvalidCredentials"))
+        .await;
 
     // Fixed, then rotated: both values go through reconciles, rollouts and Events.
-    let fixed = |secret: &str| json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "om-oidc-client"},
-        "stringData": {"credentials.json": json!({"web": {"client_id": "om", "client_secret": secret}}).to_string()}});
-    env.secrets().patch("om-oidc-client", &PatchParams::apply("e2e-test").force(), &Patch::Apply(fixed(CANARY_1))).await.unwrap();
+    let fixed = |secret: &str| {
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "om-oidc-client"},
+        "stringData": {"credentials.json": json!({"web": {"client_id": "om", "client_secret": secret}}).to_string()}})
+    };
+    env.secrets()
+        .patch(
+            "om-oidc-client",
+            &PatchParams::apply("e2e-test").force(),
+            &Patch::Apply(fixed(CANARY_1)),
+        )
+        .await
+        .unwrap();
     env.wait_ready().await;
-    env.secrets().patch("om-oidc-client", &PatchParams::apply("e2e-test").force(), &Patch::Apply(fixed(CANARY_2))).await.unwrap();
+    env.secrets()
+        .patch(
+            "om-oidc-client",
+            &PatchParams::apply("e2e-test").force(),
+            &Patch::Apply(fixed(CANARY_2)),
+        )
+        .await
+        .unwrap();
     let api = env.configs();
-    wait_for("the rotated secret to be rendered", DEFAULT_TIMEOUT, || async {
-        let auth = env.secret_text(&format!("{NAME}-auth-env"), "OIDC_CLIENT_SECRET").await;
-        ensure!(auth.contains(CANARY_2), "not yet");
-        Ok(())
-    })
+    wait_for(
+        "the rotated secret to be rendered",
+        DEFAULT_TIMEOUT,
+        || async {
+            let auth = env
+                .secret_text(&format!("{NAME}-auth-env"), "OIDC_CLIENT_SECRET")
+                .await;
+            ensure!(auth.contains(CANARY_2), "not yet");
+            Ok(())
+        },
+    )
     .await;
     env.wait_ready().await;
 
     let mut haystacks: BTreeMap<String, String> = BTreeMap::new();
     haystacks.insert("operator logs".into(), env.op.logs());
-    haystacks.insert("events".into(), serde_json::to_string(&env.events().await).unwrap());
-    haystacks.insert("status".into(), serde_json::to_string(&api.get(NAME).await.unwrap().status).unwrap());
+    haystacks.insert(
+        "events".into(),
+        serde_json::to_string(&env.events().await).unwrap(),
+    );
+    haystacks.insert(
+        "status".into(),
+        serde_json::to_string(&api.get(NAME).await.unwrap().status).unwrap(),
+    );
     let d = env.deployments().get(NAME).await.unwrap();
-    haystacks.insert("deployment metadata".into(), serde_json::to_string(&(d.metadata.clone(), d.spec.template.metadata.clone())).unwrap());
+    haystacks.insert(
+        "deployment metadata".into(),
+        serde_json::to_string(&(d.metadata.clone(), d.spec.template.metadata.clone())).unwrap(),
+    );
     for s in env.secrets().list(&Default::default()).await.unwrap() {
-        haystacks.insert(format!("Secret {} metadata", s.name_any()), serde_json::to_string(&s.metadata).unwrap());
+        haystacks.insert(
+            format!("Secret {} metadata", s.name_any()),
+            serde_json::to_string(&s.metadata).unwrap(),
+        );
     }
     for (what, text) in &haystacks {
         for canary in [CANARY_1, CANARY_2] {
             assert!(!text.contains(canary), "{what} contains the secret value");
         }
     }
-    assert!(env.op.logs().contains("rollout triggered"), "the logs were captured");
+    assert!(
+        env.op.logs().contains("rollout triggered"),
+        "the logs were captured"
+    );
 }

@@ -31,17 +31,31 @@ impl Env {
     async fn new(prefix: &str) -> Env {
         let client = common::client().await;
         support_operator::install_crd(&client).await;
-        let ns = TestNamespace::create(&client, prefix).await.expect("namespace");
+        let ns = TestNamespace::create(&client, prefix)
+            .await
+            .expect("namespace");
         // Short check TTLs so outages and recoveries show within seconds.
         let op = Operator::start(
             common::require_kubeconfig(),
             ns.name(),
-            &["--provider-check-ttl", "2s", "--provider-check-failure-ttl", "2s"],
+            &[
+                "--provider-check-ttl",
+                "2s",
+                "--provider-check-failure-ttl",
+                "2s",
+            ],
         )
         .await;
-        let env = Env { client, ns, _op: op };
+        let env = Env {
+            client,
+            ns,
+            _op: op,
+        };
         let d = common::simple_deployment(NAME, 1);
-        env.api::<Deployment>().create(&PostParams::default(), &d).await.unwrap();
+        env.api::<Deployment>()
+            .create(&PostParams::default(), &d)
+            .await
+            .unwrap();
         common::wait_rolled_out(&env.client, env.ns.name(), NAME, DEFAULT_TIMEOUT).await;
         env
     }
@@ -58,7 +72,11 @@ impl Env {
             "metadata": {"name": "om-oidc-client"}, "stringData": {"clientId": id, "clientSecret": secret}}))
         .unwrap();
         self.api::<Secret>()
-            .patch("om-oidc-client", &PatchParams::apply("e2e-test").force(), &Patch::Apply(&s))
+            .patch(
+                "om-oidc-client",
+                &PatchParams::apply("e2e-test").force(),
+                &Patch::Apply(&s),
+            )
             .await
             .unwrap();
     }
@@ -68,7 +86,11 @@ impl Env {
             "metadata": {"name": "idp-ca"}, "data": {"ca.crt": String::from_utf8(pem.to_vec()).unwrap()}}))
         .unwrap();
         self.api::<ConfigMap>()
-            .patch("idp-ca", &PatchParams::apply("e2e-test").force(), &Patch::Apply(&cm))
+            .patch(
+                "idp-ca",
+                &PatchParams::apply("e2e-test").force(),
+                &Patch::Apply(&cm),
+            )
             .await
             .unwrap();
     }
@@ -85,7 +107,11 @@ impl Env {
         }))
         .unwrap();
         self.api::<OidcSsoConfig>()
-            .patch(NAME, &PatchParams::apply("e2e-test").force(), &Patch::Apply(&cr))
+            .patch(
+                NAME,
+                &PatchParams::apply("e2e-test").force(),
+                &Patch::Apply(&cr),
+            )
             .await
             .expect("apply OidcSsoConfig");
     }
@@ -93,32 +119,68 @@ impl Env {
     /// Waits until condition `type_` has `status` and `reason`, at the current generation.
     async fn wait_condition(&self, type_: &str, status: &str, reason: &str) -> OidcSsoConfig {
         let api = self.api::<OidcSsoConfig>();
-        wait_for(&format!("{type_}={status} ({reason})"), DEFAULT_TIMEOUT, || {
-            let api = api.clone();
-            async move {
-                let cr = api.get(NAME).await?;
-                let st = cr.status.clone().unwrap_or_default();
-                ensure!(st.observed_generation == cr.metadata.generation, "status is for an older generation");
-                let c = st.conditions.iter().find(|c| c.type_ == type_).with_context(|| format!("no {type_}: {:?}", st.conditions))?;
-                ensure!(c.status == status && c.reason == reason, "{type_} is {} {}: {}", c.status, c.reason, c.message);
-                Ok(cr)
-            }
-        })
+        wait_for(
+            &format!("{type_}={status} ({reason})"),
+            DEFAULT_TIMEOUT,
+            || {
+                let api = api.clone();
+                async move {
+                    let cr = api.get(NAME).await?;
+                    let st = cr.status.clone().unwrap_or_default();
+                    ensure!(
+                        st.observed_generation == cr.metadata.generation,
+                        "status is for an older generation"
+                    );
+                    let c = st
+                        .conditions
+                        .iter()
+                        .find(|c| c.type_ == type_)
+                        .with_context(|| format!("no {type_}: {:?}", st.conditions))?;
+                    ensure!(
+                        c.status == status && c.reason == reason,
+                        "{type_} is {} {}: {}",
+                        c.status,
+                        c.reason,
+                        c.message
+                    );
+                    Ok(cr)
+                }
+            },
+        )
         .await
     }
 
     async fn replica_sets(&self) -> usize {
         let d = self.api::<Deployment>().get(NAME).await.unwrap();
-        common::owned_replica_sets(&self.client, &d).await.unwrap().len()
+        common::owned_replica_sets(&self.client, &d)
+            .await
+            .unwrap()
+            .len()
     }
 
     async fn auth_env(&self, key: &str) -> String {
-        let s = self.api::<Secret>().get(&format!("{NAME}-auth-env")).await.expect("auth-env Secret");
-        String::from_utf8(s.data.unwrap_or_default().remove(key).map(|b| b.0).unwrap_or_default()).unwrap()
+        let s = self
+            .api::<Secret>()
+            .get(&format!("{NAME}-auth-env"))
+            .await
+            .expect("auth-env Secret");
+        String::from_utf8(
+            s.data
+                .unwrap_or_default()
+                .remove(key)
+                .map(|b| b.0)
+                .unwrap_or_default(),
+        )
+        .unwrap()
     }
 
     async fn auth_env_version(&self) -> String {
-        self.api::<Secret>().get(&format!("{NAME}-auth-env")).await.unwrap().resource_version().unwrap_or_default()
+        self.api::<Secret>()
+            .get(&format!("{NAME}-auth-env"))
+            .await
+            .unwrap()
+            .resource_version()
+            .unwrap_or_default()
     }
 }
 
@@ -150,29 +212,59 @@ async fn https_provider_with_its_ca_is_verified_and_its_jwks_uri_is_rendered() {
     let secret = support_oidc::random_secret();
     let mut options = ProviderOptions::https();
     options.clients = vec![post_client(&secret)];
-    let idp = tokio::task::spawn_blocking(move || TestProvider::start_with(options)).await.unwrap().unwrap();
+    let idp = tokio::task::spawn_blocking(move || TestProvider::start_with(options))
+        .await
+        .unwrap()
+        .unwrap();
     let env = Env::new("idp-https").await;
     env.put_credentials("openmetadata", &secret).await;
 
     // Without the CA the provider's certificate is not trusted: nothing is written or rolled.
     env.apply_config(confidential(&idp, json!({}))).await;
-    env.wait_condition("ProviderVerified", "False", "TlsError").await;
-    assert!(env.api::<Secret>().get_opt(&format!("{NAME}-auth-env")).await.unwrap().is_none());
+    env.wait_condition("ProviderVerified", "False", "TlsError")
+        .await;
+    assert!(
+        env.api::<Secret>()
+            .get_opt(&format!("{NAME}-auth-env"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(env.replica_sets().await, 1);
 
     env.put_ca(&idp.ca_pem().unwrap()).await;
-    env.apply_config(confidential(&idp, json!({"caBundle": {"configMapRef": {"name": "idp-ca", "key": "ca.crt"}}}))).await;
+    env.apply_config(confidential(
+        &idp,
+        json!({"caBundle": {"configMapRef": {"name": "idp-ca", "key": "ca.crt"}}}),
+    ))
+    .await;
     let cr = env.wait_condition("Ready", "True", "Reconciled").await;
     let status = cr.status.unwrap();
-    let verified = status.conditions.iter().find(|c| c.type_ == "ProviderVerified").unwrap();
+    let verified = status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "ProviderVerified")
+        .unwrap();
     assert_eq!(verified.status, "True");
-    let creds = status.conditions.iter().find(|c| c.type_ == "CredentialsValid").unwrap();
-    assert_eq!((creds.status.as_str(), creds.reason.as_str()), ("True", "Valid"));
+    let creds = status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "CredentialsValid")
+        .unwrap();
+    assert_eq!(
+        (creds.status.as_str(), creds.reason.as_str()),
+        ("True", "Valid")
+    );
     let provider = status.provider.unwrap();
     let jwks_uri = provider.jwks_uri.expect("discovered jwks_uri in status");
     assert!(jwks_uri.starts_with(&idp.issuer()), "{jwks_uri}");
     assert!(provider.token_endpoint.is_some());
-    assert!(env.auth_env("AUTHENTICATION_PUBLIC_KEYS").await.contains(&jwks_uri), "the discovered JWKS URL is rendered");
+    assert!(
+        env.auth_env("AUTHENTICATION_PUBLIC_KEYS")
+            .await
+            .contains(&jwks_uri),
+        "the discovered JWKS URL is rendered"
+    );
     common::wait_rolled_out(&env.client, env.ns.name(), NAME, DEFAULT_TIMEOUT).await;
     assert_eq!(env.replica_sets().await, 2);
 }
@@ -182,7 +274,10 @@ async fn a_wrong_client_secret_is_invalid_client_and_rolls_nothing() {
     let secret = support_oidc::random_secret();
     let mut options = ProviderOptions::http();
     options.clients = vec![post_client(&secret)];
-    let idp = tokio::task::spawn_blocking(move || TestProvider::start_with(options)).await.unwrap().unwrap();
+    let idp = tokio::task::spawn_blocking(move || TestProvider::start_with(options))
+        .await
+        .unwrap()
+        .unwrap();
     let env = Env::new("idp-client").await;
     env.put_credentials("openmetadata", &secret).await;
     env.apply_config(confidential(&idp, json!({}))).await;
@@ -192,12 +287,31 @@ async fn a_wrong_client_secret_is_invalid_client_and_rolls_nothing() {
     let good = env.auth_env("OIDC_CLIENT_SECRET").await;
 
     env.put_credentials("openmetadata", "not-the-secret").await;
-    let cr = env.wait_condition("CredentialsValid", "False", "InvalidClient").await;
-    let ready = cr.status.unwrap().conditions.into_iter().find(|c| c.type_ == "Ready").unwrap();
-    assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("False", "InvalidClient"));
+    let cr = env
+        .wait_condition("CredentialsValid", "False", "InvalidClient")
+        .await;
+    let ready = cr
+        .status
+        .unwrap()
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap();
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "InvalidClient")
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(env.replica_sets().await, rs, "no rollout onto a rejected secret");
-    assert_eq!(env.auth_env("OIDC_CLIENT_SECRET").await, good, "the last good rendering stays");
+    assert_eq!(
+        env.replica_sets().await,
+        rs,
+        "no rollout onto a rejected secret"
+    );
+    assert_eq!(
+        env.auth_env("OIDC_CLIENT_SECRET").await,
+        good,
+        "the last good rendering stays"
+    );
 
     // Put back: verified again, and nothing to roll (it is what the pods already run).
     env.put_credentials("openmetadata", &secret).await;
@@ -210,11 +324,18 @@ async fn an_outage_changes_nothing_and_a_held_change_rolls_once_after_recovery()
     let secret = support_oidc::random_secret();
     let mut options = ProviderOptions::http();
     options.clients = vec![post_client(&secret)];
-    let mut idp = tokio::task::spawn_blocking(move || TestProvider::start_with(options)).await.unwrap().unwrap();
+    let mut idp = tokio::task::spawn_blocking(move || TestProvider::start_with(options))
+        .await
+        .unwrap()
+        .unwrap();
     let env = Env::new("idp-outage").await;
     env.put_credentials("openmetadata", &secret).await;
     // Discovery only: the test provider knows one client secret, and this test changes it.
-    env.apply_config(confidential(&idp, json!({"verify": {"discovery": true, "clientCredentials": false}}))).await;
+    env.apply_config(confidential(
+        &idp,
+        json!({"verify": {"discovery": true, "clientCredentials": false}}),
+    ))
+    .await;
     env.wait_condition("Ready", "True", "Reconciled").await;
     common::wait_rolled_out(&env.client, env.ns.name(), NAME, DEFAULT_TIMEOUT).await;
     let rs = env.replica_sets().await;
@@ -222,14 +343,17 @@ async fn an_outage_changes_nothing_and_a_held_change_rolls_once_after_recovery()
 
     // Outage with an unchanged configuration: reported, workloads and Secrets untouched.
     idp.stop().unwrap();
-    env.wait_condition("ProviderVerified", "False", "Unreachable").await;
+    env.wait_condition("ProviderVerified", "False", "Unreachable")
+        .await;
     env.wait_condition("Ready", "False", "Unreachable").await;
     assert_eq!(env.replica_sets().await, rs);
     assert_eq!(env.auth_env_version().await, version);
 
     // A change during the outage is held: not written, not rolled.
-    env.put_credentials("openmetadata", "rotated-during-outage").await;
-    env.wait_condition("WorkloadsUpdated", "False", "RolloutHeld").await;
+    env.put_credentials("openmetadata", "rotated-during-outage")
+        .await;
+    env.wait_condition("WorkloadsUpdated", "False", "RolloutHeld")
+        .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(env.replica_sets().await, rs);
     assert_eq!(env.auth_env_version().await, version);
@@ -243,28 +367,44 @@ async fn an_outage_changes_nothing_and_a_held_change_rolls_once_after_recovery()
     .unwrap();
     env.wait_condition("Ready", "True", "Reconciled").await;
     common::wait_rolled_out(&env.client, env.ns.name(), NAME, DEFAULT_TIMEOUT).await;
-    assert_eq!(env.replica_sets().await, rs + 1, "exactly one rollout after recovery");
-    assert_eq!(env.auth_env("OIDC_CLIENT_SECRET").await, "\"rotated-during-outage\"");
+    assert_eq!(
+        env.replica_sets().await,
+        rs + 1,
+        "exactly one rollout after recovery"
+    );
+    assert_eq!(
+        env.auth_env("OIDC_CLIENT_SECRET").await,
+        "\"rotated-during-outage\""
+    );
 }
 
 #[tokio::test]
 async fn recovery_without_a_change_rolls_nothing() {
-    let mut idp = tokio::task::spawn_blocking(TestProvider::http).await.unwrap().unwrap();
+    let mut idp = tokio::task::spawn_blocking(TestProvider::http)
+        .await
+        .unwrap()
+        .unwrap();
     let env = Env::new("idp-recover").await;
     env.put_credentials("openmetadata", "s").await;
-    env.apply_config(confidential(&idp, json!({"verify": {"discovery": true, "clientCredentials": false}}))).await;
+    env.apply_config(confidential(
+        &idp,
+        json!({"verify": {"discovery": true, "clientCredentials": false}}),
+    ))
+    .await;
     env.wait_condition("Ready", "True", "Reconciled").await;
     common::wait_rolled_out(&env.client, env.ns.name(), NAME, DEFAULT_TIMEOUT).await;
     let rs = env.replica_sets().await;
     idp.stop().unwrap();
-    env.wait_condition("ProviderVerified", "False", "Unreachable").await;
+    env.wait_condition("ProviderVerified", "False", "Unreachable")
+        .await;
     let idp = tokio::task::spawn_blocking(move || {
         idp.start().unwrap();
         idp
     })
     .await
     .unwrap();
-    env.wait_condition("ProviderVerified", "True", "Verified").await;
+    env.wait_condition("ProviderVerified", "True", "Verified")
+        .await;
     env.wait_condition("Ready", "True", "Reconciled").await;
     assert_eq!(env.replica_sets().await, rs, "recovery alone rolls nothing");
     drop(idp);
@@ -274,16 +414,37 @@ async fn recovery_without_a_change_rolls_nothing() {
 async fn an_issuer_mismatch_is_named_and_nothing_is_written() {
     let mut options = ProviderOptions::http();
     options.issuer = Some("{listen}/realms/other".into());
-    let idp = tokio::task::spawn_blocking(move || TestProvider::start_with(options)).await.unwrap().unwrap();
+    let idp = tokio::task::spawn_blocking(move || TestProvider::start_with(options))
+        .await
+        .unwrap()
+        .unwrap();
     let env = Env::new("idp-issuer").await;
     env.put_credentials("openmetadata", "s").await;
     // The configured issuer is the listen URL; the provider announces another one.
-    let mut provider = confidential(&idp, json!({"verify": {"discovery": true, "clientCredentials": false}}));
+    let mut provider = confidential(
+        &idp,
+        json!({"verify": {"discovery": true, "clientCredentials": false}}),
+    );
     provider["issuer"] = json!(idp.base_url());
     env.apply_config(provider).await;
-    let cr = env.wait_condition("ProviderVerified", "False", "IssuerMismatch").await;
-    let msg = cr.status.unwrap().conditions.into_iter().find(|c| c.type_ == "ProviderVerified").unwrap().message;
+    let cr = env
+        .wait_condition("ProviderVerified", "False", "IssuerMismatch")
+        .await;
+    let msg = cr
+        .status
+        .unwrap()
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "ProviderVerified")
+        .unwrap()
+        .message;
     assert!(msg.contains("/realms/other"), "{msg}");
-    assert!(env.api::<Secret>().get_opt(&format!("{NAME}-auth-env")).await.unwrap().is_none());
+    assert!(
+        env.api::<Secret>()
+            .get_opt(&format!("{NAME}-auth-env"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(env.replica_sets().await, 1);
 }

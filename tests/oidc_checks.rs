@@ -190,6 +190,10 @@ async fn client_credentials_valid_and_invalid() {
         clients: vec![
             TestClient::new("operator", &random_secret()),
             post_client.clone(),
+            TestClient {
+                grant_types: Some(vec!["authorization_code".into()]),
+                ..TestClient::new("web-app", &random_secret())
+            },
         ],
         ..ProviderOptions::http()
     })
@@ -246,6 +250,26 @@ async fn client_credentials_valid_and_invalid() {
         "a wrong secret does not make the provider unverified"
     );
 
+    // Right secret, but the client is not registered for this grant: not a wrong secret.
+    // oidc-provider 8 answers `invalid_request` here, not RFC 6749's `unauthorized_client`
+    // (which would be `UnauthorizedClient`), so the generic reason with the provider's words.
+    let web_app = &idp.clients()[2];
+    let not_allowed = checker
+        .check(&req(
+            &web_app.id,
+            &web_app.secret,
+            TokenAuthMethod::ClientSecretBasic,
+        ))
+        .await;
+    let err = credentials_err(&not_allowed);
+    eprintln!("grant not allowed: {}: {err}", err.reason());
+    assert_eq!(err.reason(), "TokenEndpointError", "{err}");
+    assert!(
+        err.to_string().contains("HTTP 400: invalid_request")
+            && err.to_string().contains("grant type is not allowed"),
+        "{err}"
+    );
+
     let unknown = checker
         .check(&req(
             "nobody",
@@ -258,11 +282,15 @@ async fn client_credentials_valid_and_invalid() {
     let stats = checker.stats();
     assert_eq!(
         stats.discovery_fetches, 1,
-        "one provider fetch for all four credential checks"
+        "one provider fetch for all five credential checks"
     );
-    assert_eq!(stats.token_requests, 4);
+    assert_eq!(stats.token_requests, 5);
     assert_eq!(stats.credentials_results.get("Valid"), Some(&2));
     assert_eq!(stats.credentials_results.get("InvalidClient"), Some(&2));
+    assert_eq!(
+        stats.credentials_results.get("TokenEndpointError"),
+        Some(&1)
+    );
 }
 
 #[tokio::test]
@@ -548,6 +576,7 @@ async fn misbehaving_server(jwks: String) -> String {
                 let doc = serde_json::json!({
                     "issuer": base,
                     "authorization_endpoint": format!("{base}/auth"),
+                    "token_endpoint": format!("{base}/token"),
                     "jwks_uri": format!("{base}/jwks"),
                     "response_types_supported": ["code"],
                     "subject_types_supported": ["public"],
@@ -564,6 +593,12 @@ async fn misbehaving_server(jwks: String) -> String {
                         ("200 OK", "Content-Type: application/json\r\n".into(), doc)
                     }
                     "/jwks" => ("200 OK", "Content-Type: application/json\r\n".into(), jwks),
+                    // A gateway in front of the token endpoint failing with an HTML page.
+                    "/token" => (
+                        "503 Service Unavailable",
+                        "Content-Type: text/html\r\n".into(),
+                        "<html>upstream down</html>".into(),
+                    ),
                     "/elsewhere" => (
                         "302 Found",
                         "Location: http://127.0.0.2:9/.well-known/openid-configuration\r\n".into(),
@@ -622,6 +657,22 @@ async fn redirects_timeouts_sizes_and_statuses() {
         "same-origin redirect followed: {:?}",
         same_origin.provider
     );
+
+    // A token endpoint answering with a non-OAuth error page: not InvalidClient, and the HTTP
+    // status (which oauth2 drops) is in the message.
+    let secret = random_secret();
+    let outcome = checker
+        .check(
+            &req("/.well-known/openid-configuration")
+                .with_client_credentials(ClientCredentials::new("operator", secret.as_str())),
+        )
+        .await;
+    assert!(outcome.provider.is_ok(), "{:?}", outcome.provider);
+    let err = credentials_err(&outcome);
+    eprintln!("token endpoint 503: {}: {err}", err.reason());
+    assert_eq!(err.reason(), "TokenEndpointError", "{err}");
+    assert!(err.to_string().contains("HTTP 503"), "{err}");
+    assert!(!format!("{err} {err:?}").contains(&secret));
 
     for (path, reason, words) in [
         ("/elsewhere", "RedirectNotFollowed", "http://127.0.0.2:9"),

@@ -28,7 +28,9 @@ fn load(files: &[&str]) -> PreviewInput {
 }
 
 fn render(input: &PreviewInput) -> Rendered {
-    preview::render_preview(input, &ProviderEndpoints::default()).unwrap().0
+    preview::render_preview(input, &ProviderEndpoints::default())
+        .unwrap()
+        .0
 }
 
 /// The auth Secret as the env file the pods see: `KEY=VALUE` lines (every value is one line).
@@ -47,9 +49,16 @@ fn assert_golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing golden file {}; run with UPDATE_GOLDEN=1", path.display()));
-    assert_eq!(actual, expected, "{name} differs from the golden file; if intended, rerun with UPDATE_GOLDEN=1");
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}; run with UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual, expected,
+        "{name} differs from the golden file; if intended, rerun with UPDATE_GOLDEN=1"
+    );
 }
 
 /// Runs OpenMetadata's template and models over the settings; returns the tool's output.
@@ -70,8 +79,14 @@ fn om_validate(env: &str, workflow: Option<&str>, expect: &[String]) -> String {
     let out = cmd.output().expect("scripts/om-validate.sh runs");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "OpenMetadata rejected the settings:\n{stdout}\n{stderr}");
-    assert!(!stdout.contains("warning:"), "a rendered key is unknown to OpenMetadata's models:\n{stdout}");
+    assert!(
+        out.status.success(),
+        "OpenMetadata rejected the settings:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        !stdout.contains("warning:"),
+        "a rendered key is unknown to OpenMetadata's models:\n{stdout}"
+    );
     stdout
 }
 
@@ -88,7 +103,10 @@ fn confidential_example_matches_golden_files() {
         "confidential.workflowConfig.yaml",
         std::str::from_utf8(&ingestion.data[WORKFLOW_CONFIG_KEY]).unwrap(),
     );
-    assert_golden("confidential.jwks.json", std::str::from_utf8(&rendered.jwt_keys.data["jwks.json"]).unwrap());
+    assert_golden(
+        "confidential.jwks.json",
+        std::str::from_utf8(&rendered.jwt_keys.data["jwks.json"]).unwrap(),
+    );
     assert_golden("confidential.hash", &format!("{}\n", rendered.config_hash));
 }
 
@@ -119,7 +137,9 @@ fn legacy_custom_oidc_ingestion_form_matches_golden_file() {
 #[test]
 fn confidential_settings_load_in_openmetadata() {
     let rendered = render(&load(&["confidential.yaml", "test-keys.yaml"]));
-    let workflow = String::from_utf8(rendered.ingestion.as_ref().unwrap().data[WORKFLOW_CONFIG_KEY].clone()).unwrap();
+    let workflow =
+        String::from_utf8(rendered.ingestion.as_ref().unwrap().data[WORKFLOW_CONFIG_KEY].clone())
+            .unwrap();
     let key_id = String::from_utf8(rendered.jwt_keys.data["key_id"].clone()).unwrap();
     let out = om_validate(
         &env_file(&rendered),
@@ -128,33 +148,69 @@ fn confidential_settings_load_in_openmetadata() {
             expect("authenticationConfiguration.provider", "custom-oidc"),
             expect("authenticationConfiguration.clientType", "confidential"),
             expect("authenticationConfiguration.providerName", "Keycloak"),
-            expect("authenticationConfiguration.authority", "https://idp.example.com/realms/data"),
+            expect(
+                "authenticationConfiguration.authority",
+                "https://idp.example.com/realms/data",
+            ),
             expect(
                 "authenticationConfiguration.publicKeyUrls",
                 r#"["https://idp.example.com/realms/data/protocol/openid-connect/certs", "http://openmetadata.data.svc:8585/api/v1/system/config/jwks", "https://other.example.com/keys"]"#,
             ),
-            expect("authenticationConfiguration.jwtPrincipalClaimsMapping", r#"["email:email", "username:preferred_username"]"#),
+            expect(
+                "authenticationConfiguration.jwtPrincipalClaimsMapping",
+                r#"["email:email", "username:preferred_username"]"#,
+            ),
             expect("authenticationConfiguration.enableSelfSignup", "false"),
-            expect("authenticationConfiguration.oidcConfiguration.id", "openmetadata"),
+            expect(
+                "authenticationConfiguration.oidcConfiguration.id",
+                "openmetadata",
+            ),
             expect(
                 "authenticationConfiguration.oidcConfiguration.secret",
                 r#"s3cr3t: with # hostile "chars" ${HOME} and \ a backslash"#,
             ),
-            expect("authenticationConfiguration.oidcConfiguration.scope", "openid email profile offline_access"),
+            expect(
+                "authenticationConfiguration.oidcConfiguration.scope",
+                "openid email profile offline_access",
+            ),
             expect(
                 "authenticationConfiguration.oidcConfiguration.discoveryUri",
                 "https://idp.example.com/realms/data/.well-known/openid-configuration",
             ),
-            expect("authenticationConfiguration.oidcConfiguration.customParams", r#"{"kc_idp_hint": "corp"}"#),
-            expect("authenticationConfiguration.oidcConfiguration.disablePkce", "false"),
-            expect("authenticationConfiguration.oidcConfiguration.clientAuthenticationMethod", "client_secret_basic"),
-            expect("authenticationConfiguration.oidcConfiguration.callbackUrl", "https://om.example.com/callback"),
-            expect("authenticationConfiguration.oidcConfiguration.serverUrl", "https://om.example.com"),
-            expect("authorizerConfiguration.adminPrincipals", r#"["alice", "bob"]"#),
+            expect(
+                "authenticationConfiguration.oidcConfiguration.customParams",
+                r#"{"kc_idp_hint": "corp"}"#,
+            ),
+            expect(
+                "authenticationConfiguration.oidcConfiguration.disablePkce",
+                "false",
+            ),
+            expect(
+                "authenticationConfiguration.oidcConfiguration.clientAuthenticationMethod",
+                "client_secret_basic",
+            ),
+            expect(
+                "authenticationConfiguration.oidcConfiguration.callbackUrl",
+                "https://om.example.com/callback",
+            ),
+            expect(
+                "authenticationConfiguration.oidcConfiguration.serverUrl",
+                "https://om.example.com",
+            ),
+            expect(
+                "authorizerConfiguration.adminPrincipals",
+                r#"["alice", "bob"]"#,
+            ),
             expect("authorizerConfiguration.principalDomain", "example.com"),
             expect("authorizerConfiguration.enforcePrincipalDomain", "true"),
-            expect("jwtTokenConfiguration.rsaprivateKeyFilePath", "/etc/openmetadata/jwtkeys/private_key.der"),
-            expect("jwtTokenConfiguration.rsapublicKeyFilePath", "/etc/openmetadata/jwtkeys/public_key.der"),
+            expect(
+                "jwtTokenConfiguration.rsaprivateKeyFilePath",
+                "/etc/openmetadata/jwtkeys/private_key.der",
+            ),
+            expect(
+                "jwtTokenConfiguration.rsapublicKeyFilePath",
+                "/etc/openmetadata/jwtkeys/public_key.der",
+            ),
             expect("jwtTokenConfiguration.jwtissuer", "om.example.com"),
             expect("jwtTokenConfiguration.keyId", &key_id),
             expect("configSource.security", "ENV"),
@@ -166,20 +222,28 @@ fn confidential_settings_load_in_openmetadata() {
 #[test]
 fn public_settings_load_in_openmetadata() {
     let rendered = render(&load(&["public.yaml", "test-keys.yaml"]));
-    let workflow = String::from_utf8(rendered.ingestion.as_ref().unwrap().data[WORKFLOW_CONFIG_KEY].clone()).unwrap();
+    let workflow =
+        String::from_utf8(rendered.ingestion.as_ref().unwrap().data[WORKFLOW_CONFIG_KEY].clone())
+            .unwrap();
     om_validate(
         &env_file(&rendered),
         Some(&workflow),
         &[
             expect("authenticationConfiguration.clientType", "public"),
             expect("authenticationConfiguration.clientId", "openmetadata-ui"),
-            expect("authenticationConfiguration.callbackUrl", "https://om.example.com/callback"),
+            expect(
+                "authenticationConfiguration.callbackUrl",
+                "https://om.example.com/callback",
+            ),
             expect("authenticationConfiguration.responseType", "id_token"),
             expect(
                 "authenticationConfiguration.publicKeyUrls",
                 r#"["https://dex.example.com/keys", "http://localhost:8585/api/v1/system/config/jwks"]"#,
             ),
-            expect("authenticationConfiguration.jwtPrincipalClaims", r#"["email", "preferred_username", "sub"]"#),
+            expect(
+                "authenticationConfiguration.jwtPrincipalClaims",
+                r#"["email", "preferred_username", "sub"]"#,
+            ),
             expect("jwtTokenConfiguration.jwtissuer", "om.example.com"),
         ],
     );
@@ -222,7 +286,10 @@ fn hostile_secret_values_survive_the_server_template() {
             resource: base.resource.clone(),
             objects: base.objects.clone(),
         };
-        let creds = input.objects.get_mut(&("Secret".to_string(), "om-oidc-client".to_string())).unwrap();
+        let creds = input
+            .objects
+            .get_mut(&("Secret".to_string(), "om-oidc-client".to_string()))
+            .unwrap();
         creds.insert("clientSecret".into(), value.as_bytes().to_vec());
         let spec = &mut input.resource.spec;
         spec.provider.display_name = Some(value.to_string());
@@ -230,17 +297,30 @@ fn hostile_secret_values_survive_the_server_template() {
         spec.provider.custom_params = Some([("hint".to_string(), value.to_string())].into());
         let rendered = render(&input);
         let env = env_file(&rendered);
-        assert_eq!(env.lines().count(), rendered.auth_env.data.len(), "one line per variable for {value:?}");
+        assert_eq!(
+            env.lines().count(),
+            rendered.auth_env.data.len(),
+            "one line per variable for {value:?}"
+        );
         // The credentials reader drops one trailing newline, as it does for `--from-file` secrets.
-        let secret = value.strip_suffix("\r\n").or(value.strip_suffix('\n')).unwrap_or(value);
+        let secret = value
+            .strip_suffix("\r\n")
+            .or(value.strip_suffix('\n'))
+            .unwrap_or(value);
         om_validate(
             &env,
             None,
             &[
-                expect("authenticationConfiguration.oidcConfiguration.secret", secret),
+                expect(
+                    "authenticationConfiguration.oidcConfiguration.secret",
+                    secret,
+                ),
                 expect("authenticationConfiguration.providerName", value),
                 expect("authorizerConfiguration.principalDomain", value),
-                expect("authenticationConfiguration.oidcConfiguration.customParams.hint", value),
+                expect(
+                    "authenticationConfiguration.oidcConfiguration.customParams.hint",
+                    value,
+                ),
             ],
         );
     }
@@ -255,11 +335,17 @@ fn vendored_fixtures_match_the_shared_originals() {
         return;
     }
     for (ours, theirs) in [
-        ("tests/fixtures/openmetadata/conf/openmetadata-auth-excerpt.yaml", "fixtures/openmetadata/conf/openmetadata-auth-excerpt.yaml"),
+        (
+            "tests/fixtures/openmetadata/conf/openmetadata-auth-excerpt.yaml",
+            "fixtures/openmetadata/conf/openmetadata-auth-excerpt.yaml",
+        ),
         ("tests/tools/om_validate.py", "tools/om_validate.py"),
     ] {
         let a = std::fs::read(root().join(ours)).unwrap();
         let b = std::fs::read(Path::new(&shared).join(theirs)).unwrap();
-        assert!(a == b, "{ours} differs from ../shared/{theirs}; copy it again");
+        assert!(
+            a == b,
+            "{ours} differs from ../shared/{theirs}; copy it again"
+        );
     }
 }

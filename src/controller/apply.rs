@@ -27,7 +27,9 @@ pub enum Error {
         source: kube::Error,
     },
     /// A Secret of that name exists and belongs to someone else: never overwrite user data.
-    #[error("Secret {name} already exists and is not owned by this OidcSsoConfig; choose another name in spec.output")]
+    #[error(
+        "Secret {name} already exists and is not owned by this OidcSsoConfig; choose another name in spec.output"
+    )]
     NotOwned { name: String },
 }
 
@@ -55,9 +57,13 @@ pub async fn apply_secret(
             return Ok(false);
         }
     }
-    api.patch(&name, &PatchParams::apply(SECRETS_MANAGER).force(), &Patch::Apply(desired))
-        .await
-        .map_err(|source| Error::Apply { name, source })?;
+    api.patch(
+        &name,
+        &PatchParams::apply(SECRETS_MANAGER).force(),
+        &Patch::Apply(desired),
+    )
+    .await
+    .map_err(|source| Error::Apply { name, source })?;
     Ok(true)
 }
 
@@ -72,20 +78,26 @@ fn owned_by(secret: &Secret, owner_uid: &str) -> bool {
 
 /// Every field we apply already has the desired value (other managers' additions are fine).
 fn up_to_date(existing: &Secret, desired: &Secret) -> bool {
-    let contains = |have: &Option<BTreeMap<String, String>>, want: &Option<BTreeMap<String, String>>| {
+    let contains = |have: &Option<BTreeMap<String, String>>,
+                    want: &Option<BTreeMap<String, String>>| {
         want.iter()
             .flatten()
             .all(|(k, v)| have.as_ref().and_then(|h| h.get(k)) == Some(v))
     };
     existing.data == desired.data
         && contains(&existing.metadata.labels, &desired.metadata.labels)
-        && contains(&existing.metadata.annotations, &desired.metadata.annotations)
-        && desired
-            .metadata
-            .owner_references
-            .iter()
-            .flatten()
-            .all(|o| existing.metadata.owner_references.iter().flatten().any(|e| e == o))
+        && contains(
+            &existing.metadata.annotations,
+            &desired.metadata.annotations,
+        )
+        && desired.metadata.owner_references.iter().flatten().all(|o| {
+            existing
+                .metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|e| e == o)
+        })
 }
 
 #[cfg(test)]

@@ -47,7 +47,11 @@ pub struct TargetState {
 }
 
 /// Reads every object the spec references.
-pub async fn inputs(client: &kube::Client, resource: &OidcSsoConfig, namespace: &str) -> Result<Inputs, Error> {
+pub async fn inputs(
+    client: &kube::Client,
+    resource: &OidcSsoConfig,
+    namespace: &str,
+) -> Result<Inputs, Error> {
     let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
     let spec = &resource.spec;
@@ -60,7 +64,13 @@ pub async fn inputs(client: &kube::Client, resource: &OidcSsoConfig, namespace: 
             }
         }
     };
-    let credentials = secret(spec.provider.credentials_secret_ref.as_ref().map(|r| r.name.clone())).await?;
+    let credentials = secret(
+        spec.provider
+            .credentials_secret_ref
+            .as_ref()
+            .map(|r| r.name.clone()),
+    )
+    .await?;
     let bot_token = secret(
         spec.ingestion
             .as_ref()
@@ -68,7 +78,13 @@ pub async fn inputs(client: &kube::Client, resource: &OidcSsoConfig, namespace: 
             .map(|r| r.name.clone()),
     )
     .await?;
-    let own_keys = secret(spec.jwt.as_ref().and_then(|j| j.key_secret_ref.as_ref()).map(|r| r.name.clone())).await?;
+    let own_keys = secret(
+        spec.jwt
+            .as_ref()
+            .and_then(|j| j.key_secret_ref.as_ref())
+            .map(|r| r.name.clone()),
+    )
+    .await?;
     let ca_bundle = match spec.provider.ca_bundle.as_ref() {
         Some(c) => match (&c.config_map_ref, &c.secret_ref) {
             (Some(r), _) => config_map_data(&config_maps, &r.name).await?,
@@ -92,7 +108,12 @@ async fn secret_data(api: &Api<Secret>, name: &str) -> Result<ObjectData, Error>
         source,
     })?;
     Ok(found.map(|s| {
-        let mut data: BTreeMap<String, Vec<u8>> = s.data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
+        let mut data: BTreeMap<String, Vec<u8>> = s
+            .data
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect();
         // stringData is write-only, but a Secret read back never has it; kept for completeness.
         for (k, v) in s.string_data.unwrap_or_default() {
             data.insert(k, v.into_bytes());
@@ -108,7 +129,12 @@ async fn config_map_data(api: &Api<ConfigMap>, name: &str) -> Result<ObjectData,
         source,
     })?;
     Ok(found.map(|c| {
-        let mut data: BTreeMap<String, Vec<u8>> = c.binary_data.unwrap_or_default().into_iter().map(|(k, v)| (k, v.0)).collect();
+        let mut data: BTreeMap<String, Vec<u8>> = c
+            .binary_data
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.0))
+            .collect();
         for (k, v) in c.data.unwrap_or_default() {
             data.insert(k, v.into_bytes());
         }
@@ -117,25 +143,35 @@ async fn config_map_data(api: &Api<ConfigMap>, name: &str) -> Result<ObjectData,
 }
 
 /// Reads every target.
-pub async fn targets(client: &kube::Client, namespace: &str, refs: &[TargetRef]) -> Result<Vec<Target>, Error> {
+pub async fn targets(
+    client: &kube::Client,
+    namespace: &str,
+    refs: &[TargetRef],
+) -> Result<Vec<Target>, Error> {
     let mut out = Vec::with_capacity(refs.len());
     for reference in refs {
         let state = match reference.kind {
             TargetKind::Deployment => {
                 let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-                api.get_opt(&reference.name).await.map_err(|source| Error {
-                    kind: "Deployment",
-                    name: reference.name.clone(),
-                    source,
-                })?.and_then(|d| deployment_state(&d))
+                api.get_opt(&reference.name)
+                    .await
+                    .map_err(|source| Error {
+                        kind: "Deployment",
+                        name: reference.name.clone(),
+                        source,
+                    })?
+                    .and_then(|d| deployment_state(&d))
             }
             TargetKind::StatefulSet => {
                 let api: Api<StatefulSet> = Api::namespaced(client.clone(), namespace);
-                api.get_opt(&reference.name).await.map_err(|source| Error {
-                    kind: "StatefulSet",
-                    name: reference.name.clone(),
-                    source,
-                })?.and_then(|s| stateful_set_state(&s))
+                api.get_opt(&reference.name)
+                    .await
+                    .map_err(|source| Error {
+                        kind: "StatefulSet",
+                        name: reference.name.clone(),
+                        source,
+                    })?
+                    .and_then(|s| stateful_set_state(&s))
             }
         };
         out.push(Target {
@@ -147,7 +183,9 @@ pub async fn targets(client: &kube::Client, namespace: &str, refs: &[TargetRef])
 }
 
 fn template_hash(annotations: Option<&BTreeMap<String, String>>) -> Option<String> {
-    annotations.and_then(|a| a.get(super::ROLLOUT_ANNOTATION)).cloned()
+    annotations
+        .and_then(|a| a.get(super::ROLLOUT_ANNOTATION))
+        .cloned()
 }
 
 /// `None` for an object being deleted or without uid (treated as missing).
@@ -166,10 +204,16 @@ fn deployment_state(d: &Deployment) -> Option<TargetState> {
     let available = status.available_replicas.unwrap_or(0);
     // The same test as `kubectl rollout status`: the controller saw the new template, every
     // replica runs it, no old replica is left, and all are available.
-    let rolled_out = observed >= generation && updated == replicas && total == replicas && available == replicas;
+    let rolled_out =
+        observed >= generation && updated == replicas && total == replicas && available == replicas;
     Some(TargetState {
         uid,
-        hash: template_hash(spec.template.metadata.as_ref().and_then(|m| m.annotations.as_ref())),
+        hash: template_hash(
+            spec.template
+                .metadata
+                .as_ref()
+                .and_then(|m| m.annotations.as_ref()),
+        ),
         generation,
         observed_generation: observed,
         replicas,
@@ -193,11 +237,18 @@ fn stateful_set_state(s: &StatefulSet) -> Option<TargetState> {
     let updated = status.updated_replicas.unwrap_or(0);
     let ready = status.ready_replicas.unwrap_or(0);
     // As `kubectl rollout status` does for RollingUpdate: the update revision is current.
-    let revisions_match = status.update_revision.is_some() && status.update_revision == status.current_revision;
-    let rolled_out = observed >= generation && updated == replicas && ready == replicas && revisions_match;
+    let revisions_match =
+        status.update_revision.is_some() && status.update_revision == status.current_revision;
+    let rolled_out =
+        observed >= generation && updated == replicas && ready == replicas && revisions_match;
     Some(TargetState {
         uid,
-        hash: template_hash(spec.template.metadata.as_ref().and_then(|m| m.annotations.as_ref())),
+        hash: template_hash(
+            spec.template
+                .metadata
+                .as_ref()
+                .and_then(|m| m.annotations.as_ref()),
+        ),
         generation,
         observed_generation: observed,
         replicas,

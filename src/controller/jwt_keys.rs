@@ -59,8 +59,14 @@ impl KeyState {
     /// Annotations to store on the keys Secret.
     pub fn annotations(&self) -> BTreeMap<String, String> {
         let mut a = BTreeMap::from([
-            (CREATED_AT_ANNOTATION.to_string(), self.created_at.to_string()),
-            (SOURCE_ANNOTATION.to_string(), self.source.as_str().to_string()),
+            (
+                CREATED_AT_ANNOTATION.to_string(),
+                self.created_at.to_string(),
+            ),
+            (
+                SOURCE_ANNOTATION.to_string(),
+                self.source.as_str().to_string(),
+            ),
         ]);
         if let Some(r) = &self.rotation_request {
             a.insert(ROTATION_REQUEST_ANNOTATION.to_string(), r.clone());
@@ -147,13 +153,18 @@ pub fn decide(
 ) -> Result<Decision, Error> {
     let stored = stored.and_then(StoredKeys::read);
     if let Some(bytes) = &config.jwt.own_private_key {
-        let keys = KeyMaterial::from_private_key(bytes.expose(), config.jwt.key_id.clone()).map_err(Error::ProvidedKey)?;
+        let keys = KeyMaterial::from_private_key(bytes.expose(), config.jwt.key_id.clone())
+            .map_err(Error::ProvidedKey)?;
         let same = stored
             .as_ref()
             .filter(|s| s.source == Some(KeySource::Provided) && s.keys == keys);
         return Ok(Decision::Keep(Box::new(KeyState {
             created_at: same.and_then(|s| s.created_at).unwrap_or(now),
-            changed: if same.is_some() { None } else { Some("provided key changed") },
+            changed: if same.is_some() {
+                None
+            } else {
+                Some("provided key changed")
+            },
             keys,
             source: KeySource::Provided,
             rotation_request: None,
@@ -171,7 +182,9 @@ pub fn decide(
         Some("rotation requested by annotation")
     } else {
         match (config.jwt.rotate_every, s.created_at) {
-            (Some(every), Some(created)) if due(created, every, now) => Some("rotation period elapsed"),
+            (Some(every), Some(created)) if due(created, every, now) => {
+                Some("rotation period elapsed")
+            }
             _ => None,
         }
     };
@@ -236,7 +249,9 @@ impl StoredKeys {
                 Some("Provided") => Some(KeySource::Provided),
                 _ => None,
             },
-            created_at: annotations.get(CREATED_AT_ANNOTATION).and_then(|t| t.parse().ok()),
+            created_at: annotations
+                .get(CREATED_AT_ANNOTATION)
+                .and_then(|t| t.parse().ok()),
             rotation_request: annotations.get(ROTATION_REQUEST_ANNOTATION).cloned(),
         })
     }

@@ -20,10 +20,10 @@ mod watches;
 use std::sync::Arc;
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::Store;
-use k8s_openapi::api::core::v1::Secret;
 use tokio::sync::Semaphore;
 
 pub use jwt_keys::ROTATE_ANNOTATION;

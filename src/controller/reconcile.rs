@@ -66,29 +66,57 @@ pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
     let now = Timestamp::now();
     let previous = resource.status.clone().unwrap_or_default();
     if resource.spec.suspend.unwrap_or(false) {
-        let status = with_kstatus(&resource, &previous, false, "Suspended", "spec.suspend is true: nothing is written or rolled", false, now);
-        status::write(&api, &resource, status).await.map_err(Error::Status)?;
+        let status = with_kstatus(
+            &resource,
+            &previous,
+            false,
+            "Suspended",
+            "spec.suspend is true: nothing is written or rolled",
+            false,
+            now,
+        );
+        status::write(&api, &resource, status)
+            .await
+            .map_err(Error::Status)?;
         return Ok(Action::await_change());
     }
 
-    let inputs = fetch::inputs(&ctx.client, &resource, &namespace).await.map_err(Error::Fetch)?;
+    let inputs = fetch::inputs(&ctx.client, &resource, &namespace)
+        .await
+        .map_err(Error::Fetch)?;
     let config = match validate::validate(&resource, &inputs) {
         Ok(config) => config,
         Err(errors) => {
             let reason = errors.reason().as_str();
-            return user_error(&ctx, &api, &resource, &previous, reason, &errors.summary(), now).await;
+            return user_error(
+                &ctx,
+                &api,
+                &resource,
+                &previous,
+                reason,
+                &errors.summary(),
+                now,
+            )
+            .await;
         }
     };
 
     let verification = verify::verify(&ctx.checker, &config, previous.provider.as_ref()).await;
     for c in &verification.conditions {
-        let check = if c.type_ == types::PROVIDER_VERIFIED { "provider" } else { "credentials" };
+        let check = if c.type_ == types::PROVIDER_VERIFIED {
+            "provider"
+        } else {
+            "credentials"
+        };
         ctx.metrics.provider_check(check, &c.reason);
     }
 
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
     let cached_keys = cached(&ctx, &namespace, &config.output.jwt_keys);
-    let rotate_request = resource.annotations().get(jwt_keys::ROTATE_ANNOTATION).map(String::as_str);
+    let rotate_request = resource
+        .annotations()
+        .get(jwt_keys::ROTATE_ANNOTATION)
+        .map(String::as_str);
     let keys = jwt_keys::ensure(
         &config,
         cached_keys.as_deref(),
@@ -102,7 +130,16 @@ pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
         Ok(k) => k,
         Err(jwt_keys::Error::ProvidedKey(e)) => {
             let message = format!("spec.jwt.keySecretRef: {e}");
-            return user_error(&ctx, &api, &resource, &previous, "InvalidKey", &message, now).await;
+            return user_error(
+                &ctx,
+                &api,
+                &resource,
+                &previous,
+                "InvalidKey",
+                &message,
+                now,
+            )
+            .await;
         }
         Err(e) => return Err(Error::Keys(e)),
     };
@@ -112,14 +149,30 @@ pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
         // Without the provider, the JWKS URL may be unknown: nothing new can be rendered, and
         // what is deployed stays.
         Err(_) if verification.failure.is_some() => None,
-        Err(e) => return user_error(&ctx, &api, &resource, &previous, "InvalidSpec", &e.to_string(), now).await,
+        Err(e) => {
+            return user_error(
+                &ctx,
+                &api,
+                &resource,
+                &previous,
+                "InvalidSpec",
+                &e.to_string(),
+                now,
+            )
+            .await;
+        }
     };
     // A configuration that changes what the pods consume is rolled out only once the provider
     // checks pass; with an unchanged configuration an outage changes nothing on the workloads.
-    let held = verification.failure.is_some() && rendered.as_ref().is_none_or(|r| differs_from_cache(&ctx, &config, r));
+    let held = verification.failure.is_some()
+        && rendered
+            .as_ref()
+            .is_none_or(|r| differs_from_cache(&ctx, &config, r));
     let rendered = rendered.filter(|_| !held);
 
-    let mut targets = fetch::targets(&ctx.client, &namespace, &config.targets).await.map_err(Error::Fetch)?;
+    let mut targets = fetch::targets(&ctx.client, &namespace, &config.targets)
+        .await
+        .map_err(Error::Fetch)?;
     if let Some(rendered) = &rendered {
         match apply_all(&ctx, &secrets, &resource, &config, rendered, &keys).await {
             Ok(()) => {}
@@ -127,12 +180,25 @@ pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
                 let message = format!(
                     "Secret {name} already exists and is not owned by this OidcSsoConfig; choose another name in spec.output"
                 );
-                return user_error(&ctx, &api, &resource, &previous, "SecretNameConflict", &message, now).await;
+                return user_error(
+                    &ctx,
+                    &api,
+                    &resource,
+                    &previous,
+                    "SecretNameConflict",
+                    &message,
+                    now,
+                )
+                .await;
             }
             Err(e) => return Err(Error::Apply(e)),
         }
         if let Some(why) = keys.changed {
-            let (reason, verb) = if cached_keys.is_some() { ("KeysRotated", "rotated") } else { ("KeysGenerated", "generated") };
+            let (reason, verb) = if cached_keys.is_some() {
+                ("KeysRotated", "rotated")
+            } else {
+                ("KeysGenerated", "generated")
+            };
             info!(key_id = keys.keys.key_id(), why, "JWT keys {verb}");
             let note = format!("JWT key pair {verb} ({why}); key id {}", keys.keys.key_id());
             publish(&ctx, &resource, EventType::Normal, reason, note).await;
@@ -143,7 +209,12 @@ pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
         for p in &patched {
             ctx.metrics.rollouts.inc();
             info!(target = %p.reference.name, hash = %rendered.config_hash, "rollout triggered");
-            let note = format!("{:?} {} rolls onto config {}", p.reference.kind, p.reference.name, short(&rendered.config_hash));
+            let note = format!(
+                "{:?} {} rolls onto config {}",
+                p.reference.kind,
+                p.reference.name,
+                short(&rendered.config_hash)
+            );
             publish(&ctx, &resource, EventType::Normal, "RolloutTriggered", note).await;
             if let Some(t) = targets.iter_mut().find(|t| t.reference == p.reference)
                 && let Some(s) = t.state.as_mut()
@@ -170,9 +241,18 @@ pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
     let ready = has(&status, types::READY, "True");
     let was_ready = has(&previous, types::READY, "True");
     transition_events(&ctx, &resource, &previous, &verification, held).await;
-    status::write(&api, &resource, status).await.map_err(Error::Status)?;
+    status::write(&api, &resource, status)
+        .await
+        .map_err(Error::Status)?;
     if ready && !was_ready {
-        publish(&ctx, &resource, EventType::Normal, "Ready", "every target runs the current configuration".into()).await;
+        publish(
+            &ctx,
+            &resource,
+            EventType::Normal,
+            "Ready",
+            "every target runs the current configuration".into(),
+        )
+        .await;
     }
     let mut next = ctx.settings.resync;
     if !ready {
@@ -195,19 +275,31 @@ pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
 /// Whether what would be rendered differs from the owned Secrets in the cache (a missing Secret
 /// counts as different).
 fn differs_from_cache(ctx: &Context, config: &ValidatedConfig, rendered: &Rendered) -> bool {
-    [(&config.output.auth_env, &rendered.auth_env), (&config.output.jwt_keys, &rendered.jwt_keys)]
-        .into_iter()
-        .any(|(name, payload)| {
-            let Some(secret) = cached(ctx, &config.namespace, name) else { return true };
-            let have: std::collections::BTreeMap<&String, &Vec<u8>> =
-                secret.data.iter().flatten().map(|(k, v)| (k, &v.0)).collect();
-            let want: std::collections::BTreeMap<&String, &Vec<u8>> = payload.data.iter().collect();
-            have != want
-        })
+    [
+        (&config.output.auth_env, &rendered.auth_env),
+        (&config.output.jwt_keys, &rendered.jwt_keys),
+    ]
+    .into_iter()
+    .any(|(name, payload)| {
+        let Some(secret) = cached(ctx, &config.namespace, name) else {
+            return true;
+        };
+        let have: std::collections::BTreeMap<&String, &Vec<u8>> = secret
+            .data
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k, &v.0))
+            .collect();
+        let want: std::collections::BTreeMap<&String, &Vec<u8>> = payload.data.iter().collect();
+        have != want
+    })
 }
 
 fn has(status: &OidcSsoConfigStatus, type_: &str, value: &str) -> bool {
-    status.conditions.iter().any(|c| c.type_ == type_ && c.status == value)
+    status
+        .conditions
+        .iter()
+        .any(|c| c.type_ == type_ && c.status == value)
 }
 
 /// Events for provider checks that start failing, change reason, or recover.
@@ -227,7 +319,10 @@ async fn transition_events(
         match c.status {
             "False" => {
                 let note = if held {
-                    format!("{}; the changed configuration is not rolled out until this passes", c.message)
+                    format!(
+                        "{}; the changed configuration is not rolled out until this passes",
+                        c.message
+                    )
                 } else {
                     c.message.clone()
                 };
@@ -242,7 +337,8 @@ async fn transition_events(
 }
 
 fn cached(ctx: &Context, namespace: &str, name: &str) -> Option<Arc<Secret>> {
-    ctx.owned_secrets.get(&ObjectRef::new(name).within(namespace))
+    ctx.owned_secrets
+        .get(&ObjectRef::new(name).within(namespace))
 }
 
 async fn apply_all(
@@ -256,12 +352,33 @@ async fn apply_all(
     let owner = resource.controller_owner_ref(&());
     let owner_uid = resource.uid().unwrap_or_default();
     let name = resource.name_any();
-    let mut keys_secret = owned_secret(&rendered.jwt_keys, "jwt-keys", &name, &config.namespace, owner.clone());
+    let mut keys_secret = owned_secret(
+        &rendered.jwt_keys,
+        "jwt-keys",
+        &name,
+        &config.namespace,
+        owner.clone(),
+    );
     keys_secret.metadata.annotations = Some(keys.annotations());
     // Keys first: nothing may refer to a key id before the key is stored.
-    let mut desired = vec![keys_secret, owned_secret(&rendered.auth_env, "auth-env", &name, &config.namespace, owner.clone())];
+    let mut desired = vec![
+        keys_secret,
+        owned_secret(
+            &rendered.auth_env,
+            "auth-env",
+            &name,
+            &config.namespace,
+            owner.clone(),
+        ),
+    ];
     if let Some(ingestion) = &rendered.ingestion {
-        desired.push(owned_secret(ingestion, "ingestion", &name, &config.namespace, owner.clone()));
+        desired.push(owned_secret(
+            ingestion,
+            "ingestion",
+            &name,
+            &config.namespace,
+            owner.clone(),
+        ));
     }
     for secret in &desired {
         let secret_name = secret.metadata.name.clone().unwrap_or_default();
@@ -287,9 +404,18 @@ async fn user_error(
         .iter()
         .any(|c| c.type_ == types::READY && c.reason == reason && c.message == message);
     let status = with_kstatus(resource, previous, false, reason, message, true, now);
-    status::write(api, resource, status).await.map_err(Error::Status)?;
+    status::write(api, resource, status)
+        .await
+        .map_err(Error::Status)?;
     if !already {
-        publish(ctx, resource, EventType::Warning, reason, message.to_string()).await;
+        publish(
+            ctx,
+            resource,
+            EventType::Warning,
+            reason,
+            message.to_string(),
+        )
+        .await;
     }
     // Fixing it takes a change to the resource or to an object it references; both trigger a
     // reconcile through the watches. The slow requeue is only a safety net.
@@ -311,7 +437,12 @@ fn with_kstatus(
     let mut decided = vec![
         Cond::new(types::READY, ready, reason, message),
         Cond::new(types::RECONCILING, false, reason, message),
-        Cond::new(types::STALLED, stalled, reason, if stalled { message } else { "" }),
+        Cond::new(
+            types::STALLED,
+            stalled,
+            reason,
+            if stalled { message } else { "" },
+        ),
     ];
     for c in &previous.conditions {
         if ![types::READY, types::RECONCILING, types::STALLED].contains(&c.type_.as_str()) {
@@ -374,7 +505,11 @@ fn success_status(
         .unwrap_or_default();
     let total = targets.len();
     let rolled = targets.iter().filter(|t| t.phase == "RolledOut").count();
-    let missing: Vec<&str> = targets.iter().filter(|t| t.phase == "Missing").map(|t| t.name.as_str()).collect();
+    let missing: Vec<&str> = targets
+        .iter()
+        .filter(|t| t.phase == "Missing")
+        .map(|t| t.name.as_str())
+        .collect();
     let (workloads_ok, w_reason, w_message) = if outcome.held {
         let f = outcome.verification.failure.as_ref();
         (
@@ -388,40 +523,102 @@ fn success_status(
     } else if total == 0 {
         (true, "NoTargets", "no targets to roll".to_string())
     } else if rolled == total {
-        (true, "RolledOut", format!("{total} target(s) run config {}", short(&hash)))
+        (
+            true,
+            "RolledOut",
+            format!("{total} target(s) run config {}", short(&hash)),
+        )
     } else if !missing.is_empty() {
-        (false, "TargetMissing", format!("not found: {}; rolled once it appears", missing.join(", ")))
+        (
+            false,
+            "TargetMissing",
+            format!("not found: {}; rolled once it appears", missing.join(", ")),
+        )
     } else {
-        (false, "RollingOut", format!("{rolled}/{total} target(s) rolled out to config {}", short(&hash)))
+        (
+            false,
+            "RollingOut",
+            format!(
+                "{rolled}/{total} target(s) rolled out to config {}",
+                short(&hash)
+            ),
+        )
     };
     let failure = outcome.verification.failure.as_ref();
     let (ready, reason, message) = match failure {
         Some(f) if outcome.held => (false, f.reason, w_message.clone()),
         Some(f) => (false, f.reason, f.message.clone()),
-        None if workloads_ok => (true, "Reconciled", "the rendered configuration is applied and rolled out".to_string()),
+        None if workloads_ok => (
+            true,
+            "Reconciled",
+            "the rendered configuration is applied and rolled out".to_string(),
+        ),
         None => (false, w_reason, w_message.clone()),
     };
     let stalled = failure.is_some_and(|f| !f.transient);
     let reconciling = !ready && !stalled;
     let mut decided = vec![
         Cond::new(types::READY, ready, reason, message.clone()),
-        Cond::new(types::RECONCILING, reconciling, reason, if reconciling { message.clone() } else { String::new() }),
-        Cond::new(types::STALLED, stalled, if stalled { reason } else { "Reconciled" }, if stalled { message } else { String::new() }),
+        Cond::new(
+            types::RECONCILING,
+            reconciling,
+            reason,
+            if reconciling {
+                message.clone()
+            } else {
+                String::new()
+            },
+        ),
+        Cond::new(
+            types::STALLED,
+            stalled,
+            if stalled { reason } else { "Reconciled" },
+            if stalled { message } else { String::new() },
+        ),
     ];
     if outcome.rendered.is_some() {
-        decided.push(Cond::new(types::SECRETS_RENDERED, true, "Applied", "the owned Secrets hold the current rendering"));
+        decided.push(Cond::new(
+            types::SECRETS_RENDERED,
+            true,
+            "Applied",
+            "the owned Secrets hold the current rendering",
+        ));
     } else {
-        decided.push(Cond::new(types::SECRETS_RENDERED, false, "Held", "the owned Secrets keep the last verified rendering"));
+        decided.push(Cond::new(
+            types::SECRETS_RENDERED,
+            false,
+            "Held",
+            "the owned Secrets keep the last verified rendering",
+        ));
     }
     match outcome.keys {
-        Some(keys) => decided.push(Cond::new(types::KEYS_READY, true, keys.source.as_str(), format!("key id {}", keys.keys.key_id()))),
+        Some(keys) => decided.push(Cond::new(
+            types::KEYS_READY,
+            true,
+            keys.source.as_str(),
+            format!("key id {}", keys.keys.key_id()),
+        )),
         None => {
-            if let Some(c) = previous.conditions.iter().find(|c| c.type_ == types::KEYS_READY) {
-                decided.push(Cond::new(types::KEYS_READY, c.status == "True", c.reason.clone(), c.message.clone()));
+            if let Some(c) = previous
+                .conditions
+                .iter()
+                .find(|c| c.type_ == types::KEYS_READY)
+            {
+                decided.push(Cond::new(
+                    types::KEYS_READY,
+                    c.status == "True",
+                    c.reason.clone(),
+                    c.message.clone(),
+                ));
             }
         }
     }
-    decided.push(Cond::new(types::WORKLOADS_UPDATED, workloads_ok, w_reason, w_message));
+    decided.push(Cond::new(
+        types::WORKLOADS_UPDATED,
+        workloads_ok,
+        w_reason,
+        w_message,
+    ));
     decided.extend(outcome.verification.conditions.iter().cloned());
     let keys_status = match outcome.keys {
         Some(keys) => Some(KeyStatus {
@@ -442,7 +639,10 @@ fn success_status(
         secrets: Some(SecretNames {
             auth_env: Some(config.output.auth_env.clone()),
             jwt_keys: Some(config.output.jwt_keys.clone()),
-            ingestion: config.ingestion.as_ref().map(|_| config.output.ingestion.clone()),
+            ingestion: config
+                .ingestion
+                .as_ref()
+                .map(|_| config.output.ingestion.clone()),
         }),
         targets,
         rolled: Some(format!("{rolled}/{total}")),
@@ -455,7 +655,13 @@ fn short(hash: &str) -> &str {
     hash.get(..end).unwrap_or(hash)
 }
 
-async fn publish(ctx: &Context, resource: &OidcSsoConfig, type_: EventType, reason: &str, note: String) {
+async fn publish(
+    ctx: &Context,
+    resource: &OidcSsoConfig,
+    type_: EventType,
+    reason: &str,
+    note: String,
+) {
     let event = Event {
         type_,
         reason: reason.to_string(),
@@ -463,7 +669,11 @@ async fn publish(ctx: &Context, resource: &OidcSsoConfig, type_: EventType, reas
         action: "Reconcile".into(),
         secondary: None,
     };
-    if let Err(e) = ctx.recorder.publish(&event, &resource.object_ref(&())).await {
+    if let Err(e) = ctx
+        .recorder
+        .publish(&event, &resource.object_ref(&()))
+        .await
+    {
         warn!(error = %e, "failed to publish Event");
     }
 }

@@ -29,7 +29,12 @@ pub struct Error {
 }
 
 /// Sets `hash` on every existing target that lacks it. Returns the targets it patched.
-pub async fn roll(client: &Client, namespace: &str, targets: &[Target], hash: &str) -> Result<Vec<Target>, Error> {
+pub async fn roll(
+    client: &Client,
+    namespace: &str,
+    targets: &[Target],
+    hash: &str,
+) -> Result<Vec<Target>, Error> {
     let mut patched = Vec::new();
     for t in targets {
         let Some(state) = &t.state else { continue };
@@ -49,12 +54,18 @@ pub async fn roll(client: &Client, namespace: &str, targets: &[Target], hash: &s
         let params = PatchParams::apply(ROLLOUT_MANAGER).force();
         let result = match t.reference.kind {
             TargetKind::Deployment => {
-                let api: Api<k8s_openapi::api::apps::v1::Deployment> = Api::namespaced(client.clone(), namespace);
-                api.patch(&t.reference.name, &params, &Patch::Apply(&body)).await.map(|_| ())
+                let api: Api<k8s_openapi::api::apps::v1::Deployment> =
+                    Api::namespaced(client.clone(), namespace);
+                api.patch(&t.reference.name, &params, &Patch::Apply(&body))
+                    .await
+                    .map(|_| ())
             }
             TargetKind::StatefulSet => {
-                let api: Api<k8s_openapi::api::apps::v1::StatefulSet> = Api::namespaced(client.clone(), namespace);
-                api.patch(&t.reference.name, &params, &Patch::Apply(&body)).await.map(|_| ())
+                let api: Api<k8s_openapi::api::apps::v1::StatefulSet> =
+                    Api::namespaced(client.clone(), namespace);
+                api.patch(&t.reference.name, &params, &Patch::Apply(&body))
+                    .await
+                    .map(|_| ())
             }
         };
         result.map_err(|source| Error {
@@ -83,7 +94,10 @@ pub fn progress(targets: &[Target], hash: &str, held: bool) -> Vec<TargetStatus>
                     } else {
                         "Rolling"
                     };
-                    (phase, Some(format!("{}/{}", s.updated_replicas, s.replicas)))
+                    (
+                        phase,
+                        Some(format!("{}/{}", s.updated_replicas, s.replicas)),
+                    )
                 }
             };
             TargetStatus {

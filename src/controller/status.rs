@@ -37,7 +37,12 @@ pub struct Cond {
 }
 
 impl Cond {
-    pub fn new(type_: &'static str, status: bool, reason: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        type_: &'static str,
+        status: bool,
+        reason: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             type_,
             status: if status { "True" } else { "False" },
@@ -47,7 +52,11 @@ impl Cond {
     }
 
     /// A condition whose truth is not known (a check that did not run).
-    pub fn unknown(type_: &'static str, reason: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn unknown(
+        type_: &'static str,
+        reason: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             type_,
             status: "Unknown",
@@ -58,7 +67,12 @@ impl Cond {
 }
 
 /// Builds the condition list, keeping transition times of conditions whose status is unchanged.
-pub fn conditions(previous: &[Condition], decided: &[Cond], generation: Option<i64>, now: Timestamp) -> Vec<Condition> {
+pub fn conditions(
+    previous: &[Condition],
+    decided: &[Cond],
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Vec<Condition> {
     decided
         .iter()
         .map(|c| {
@@ -93,7 +107,11 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 /// Writes `status` unless it equals the current one. Returns whether it wrote.
-pub async fn write(api: &Api<OidcSsoConfig>, resource: &OidcSsoConfig, status: OidcSsoConfigStatus) -> Result<bool, kube::Error> {
+pub async fn write(
+    api: &Api<OidcSsoConfig>,
+    resource: &OidcSsoConfig,
+    status: OidcSsoConfigStatus,
+) -> Result<bool, kube::Error> {
     if resource.status.as_ref() == Some(&status) {
         return Ok(false);
     }
@@ -102,8 +120,12 @@ pub async fn write(api: &Api<OidcSsoConfig>, resource: &OidcSsoConfig, status: O
         "kind": "OidcSsoConfig",
         "status": status,
     });
-    api.patch_status(&resource.name_any(), &PatchParams::apply(STATUS_MANAGER).force(), &Patch::Apply(&body))
-        .await?;
+    api.patch_status(
+        &resource.name_any(),
+        &PatchParams::apply(STATUS_MANAGER).force(),
+        &Patch::Apply(&body),
+    )
+    .await?;
     Ok(true)
 }
 
@@ -115,17 +137,37 @@ mod tests {
     fn unchanged_condition_keeps_its_transition_time() {
         let t0: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let t1: Timestamp = "2026-06-01T00:00:00Z".parse().unwrap();
-        let first = conditions(&[], &[Cond::new(types::READY, true, "Reconciled", "ok")], Some(1), t0);
-        let second = conditions(&first, &[Cond::new(types::READY, true, "Reconciled", "ok")], Some(1), t1);
+        let first = conditions(
+            &[],
+            &[Cond::new(types::READY, true, "Reconciled", "ok")],
+            Some(1),
+            t0,
+        );
+        let second = conditions(
+            &first,
+            &[Cond::new(types::READY, true, "Reconciled", "ok")],
+            Some(1),
+            t1,
+        );
         assert_eq!(first, second);
-        let third = conditions(&second, &[Cond::new(types::READY, false, "Broken", "no")], Some(2), t1);
+        let third = conditions(
+            &second,
+            &[Cond::new(types::READY, false, "Broken", "no")],
+            Some(2),
+            t1,
+        );
         assert_eq!(third[0].last_transition_time, Time(t1));
     }
 
     #[test]
     fn long_messages_are_truncated_on_a_char_boundary() {
         let m = "é".repeat(5000);
-        let c = conditions(&[], &[Cond::new(types::READY, false, "X", m)], None, Timestamp::UNIX_EPOCH);
+        let c = conditions(
+            &[],
+            &[Cond::new(types::READY, false, "X", m)],
+            None,
+            Timestamp::UNIX_EPOCH,
+        );
         assert!(c[0].message.len() <= 4096 + "…".len());
     }
 }

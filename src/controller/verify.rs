@@ -5,8 +5,8 @@
 
 use crate::crd::{ClientAuthMethod, ClientType, ProviderStatus, ResponseType};
 use crate::oidc::{
-    CheckError, CheckRequest, ClientCredentials, CredentialsOutcome, ProviderChecker, SkipReason, TokenAuthMethod,
-    Trust,
+    CheckError, CheckRequest, ClientCredentials, CredentialsOutcome, ProviderChecker, SkipReason,
+    TokenAuthMethod, Trust,
 };
 use crate::render::ProviderEndpoints;
 use crate::validate::ValidatedConfig;
@@ -62,7 +62,8 @@ pub fn request(config: &ValidatedConfig) -> CheckRequest {
             _ => TokenAuthMethod::ClientSecretPost,
         };
         req = req.with_client_credentials(
-            ClientCredentials::new(p.credentials.client_id.clone(), secret.expose().clone()).with_auth_method(method),
+            ClientCredentials::new(p.credentials.client_id.clone(), secret.expose().clone())
+                .with_auth_method(method),
         );
     }
     req
@@ -70,7 +71,11 @@ pub fn request(config: &ValidatedConfig) -> CheckRequest {
 
 /// Runs the checks (or reports them disabled). `previous` provides the last endpoints seen, so
 /// an outage does not change what is rendered.
-pub async fn verify(checker: &ProviderChecker, config: &ValidatedConfig, previous: Option<&ProviderStatus>) -> Verification {
+pub async fn verify(
+    checker: &ProviderChecker,
+    config: &ValidatedConfig,
+    previous: Option<&ProviderStatus>,
+) -> Verification {
     let last_known = ProviderEndpoints {
         jwks_uri: previous.and_then(|p| p.jwks_uri.clone()),
         token_endpoint: previous.and_then(|p| p.token_endpoint.clone()),
@@ -122,7 +127,12 @@ pub async fn verify(checker: &ProviderChecker, config: &ValidatedConfig, previou
             )
         }
         Err(e) => {
-            conditions.push(Cond::new(types::PROVIDER_VERIFIED, false, e.reason(), e.to_string()));
+            conditions.push(Cond::new(
+                types::PROVIDER_VERIFIED,
+                false,
+                e.reason(),
+                e.to_string(),
+            ));
             failure = Some(failed(e));
             (last_known, previous.cloned())
         }
@@ -135,14 +145,21 @@ pub async fn verify(checker: &ProviderChecker, config: &ValidatedConfig, previou
             "the provider granted a token to the client credentials",
         )),
         CredentialsOutcome::Failed(e) => {
-            conditions.push(Cond::new(types::CREDENTIALS_VALID, false, e.reason(), e.to_string()));
+            conditions.push(Cond::new(
+                types::CREDENTIALS_VALID,
+                false,
+                e.reason(),
+                e.to_string(),
+            ));
             failure = failure.or(Some(failed(e)));
         }
-        CredentialsOutcome::Skipped(SkipReason::ProviderUnavailable) => conditions.push(Cond::unknown(
-            types::CREDENTIALS_VALID,
-            "ProviderUnavailable",
-            "not checked: the provider could not be verified",
-        )),
+        CredentialsOutcome::Skipped(SkipReason::ProviderUnavailable) => {
+            conditions.push(Cond::unknown(
+                types::CREDENTIALS_VALID,
+                "ProviderUnavailable",
+                "not checked: the provider could not be verified",
+            ))
+        }
         CredentialsOutcome::Skipped(SkipReason::NotRequested) => {
             if config.provider.client_type == ClientType::Confidential {
                 conditions.push(Cond::unknown(

@@ -32,18 +32,39 @@ where
 /// What a reference points at, for the mappers.
 fn references_secret(r: &OidcSsoConfig, name: &str) -> bool {
     let s = &r.spec;
-    s.provider.credentials_secret_ref.as_ref().is_some_and(|c| c.name == name)
-        || s.provider.ca_bundle.as_ref().and_then(|c| c.secret_ref.as_ref()).is_some_and(|c| c.name == name)
-        || s.ingestion.as_ref().and_then(|i| i.bot_token_secret_ref.as_ref()).is_some_and(|c| c.name == name)
-        || s.jwt.as_ref().and_then(|j| j.key_secret_ref.as_ref()).is_some_and(|c| c.name == name)
+    s.provider
+        .credentials_secret_ref
+        .as_ref()
+        .is_some_and(|c| c.name == name)
+        || s.provider
+            .ca_bundle
+            .as_ref()
+            .and_then(|c| c.secret_ref.as_ref())
+            .is_some_and(|c| c.name == name)
+        || s.ingestion
+            .as_ref()
+            .and_then(|i| i.bot_token_secret_ref.as_ref())
+            .is_some_and(|c| c.name == name)
+        || s.jwt
+            .as_ref()
+            .and_then(|j| j.key_secret_ref.as_ref())
+            .is_some_and(|c| c.name == name)
 }
 
 fn references_config_map(r: &OidcSsoConfig, name: &str) -> bool {
-    r.spec.provider.ca_bundle.as_ref().and_then(|c| c.config_map_ref.as_ref()).is_some_and(|c| c.name == name)
+    r.spec
+        .provider
+        .ca_bundle
+        .as_ref()
+        .and_then(|c| c.config_map_ref.as_ref())
+        .is_some_and(|c| c.name == name)
 }
 
 fn targets(r: &OidcSsoConfig, kind: TargetKind, name: &str) -> bool {
-    r.spec.targets.iter().any(|t| t.kind == kind && t.name == name)
+    r.spec
+        .targets
+        .iter()
+        .any(|t| t.kind == kind && t.name == name)
 }
 
 /// Maps a watched object to the resources in its namespace that `matches`.
@@ -83,31 +104,55 @@ pub async fn run(
     let (owned_store, owned_writer) = reflector::store::<Secret>();
     let owned = reflector::reflector(
         owned_writer,
-        watcher(api::<Secret>(&client, ns), watcher::Config::default().labels(&owned_selector)),
+        watcher(
+            api::<Secret>(&client, ns),
+            watcher::Config::default().labels(&owned_selector),
+        ),
     )
     .default_backoff()
     .touched_objects();
 
     let controller = Controller::new(configs, watcher::Config::default().any_semantic());
     let store = controller.store();
-    let secrets_meta = watcher(api::<PartialObjectMeta<Secret>>(&client, ns), watcher::Config::default())
-        .default_backoff()
-        .touched_objects();
-    let config_maps_meta = watcher(api::<PartialObjectMeta<ConfigMap>>(&client, ns), watcher::Config::default())
-        .default_backoff()
-        .touched_objects();
-    let deployments_meta = watcher(api::<PartialObjectMeta<Deployment>>(&client, ns), watcher::Config::default())
-        .default_backoff()
-        .touched_objects();
-    let stateful_sets_meta = watcher(api::<PartialObjectMeta<StatefulSet>>(&client, ns), watcher::Config::default())
-        .default_backoff()
-        .touched_objects();
+    let secrets_meta = watcher(
+        api::<PartialObjectMeta<Secret>>(&client, ns),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects();
+    let config_maps_meta = watcher(
+        api::<PartialObjectMeta<ConfigMap>>(&client, ns),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects();
+    let deployments_meta = watcher(
+        api::<PartialObjectMeta<Deployment>>(&client, ns),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects();
+    let stateful_sets_meta = watcher(
+        api::<PartialObjectMeta<StatefulSet>>(&client, ns),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects();
 
-    let ctx = Arc::new(Context::new(client.clone(), settings.clone(), owned_store.clone(), metrics));
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        settings.clone(),
+        owned_store.clone(),
+        metrics,
+    ));
     let ready_store = store.clone();
     let ready_owned = owned_store.clone();
     tokio::spawn(async move {
-        let synced = ready_store.wait_until_ready().await.is_ok() && ready_owned.wait_until_ready().await.is_ok();
+        // Owned Secrets first: waiting on the controller's own store first was seen never to
+        // resolve (kube-runtime 5), while this order is ready within the first list.
+        let owned_ready = ready_owned.wait_until_ready().await.is_ok();
+        let configs_ready = ready_store.wait_until_ready().await.is_ok();
+        let synced = configs_ready && owned_ready;
         if synced {
             info!("initial watches synced");
             let _ = ready.send(true);
@@ -116,8 +161,14 @@ pub async fn run(
 
     controller
         .owns_stream(owned)
-        .watches_stream(secrets_meta, mapper::<Secret>(store.clone(), references_secret))
-        .watches_stream(config_maps_meta, mapper::<ConfigMap>(store.clone(), references_config_map))
+        .watches_stream(
+            secrets_meta,
+            mapper::<Secret>(store.clone(), references_secret),
+        )
+        .watches_stream(
+            config_maps_meta,
+            mapper::<ConfigMap>(store.clone(), references_config_map),
+        )
         .watches_stream(
             deployments_meta,
             mapper::<Deployment>(store.clone(), |r, n| targets(r, TargetKind::Deployment, n)),
@@ -130,12 +181,18 @@ pub async fn run(
         .shutdown_on_signal()
         .run(
             |obj, ctx| {
-                let span = info_span!("reconcile", namespace = obj.namespace().unwrap_or_default(), name = obj.name_any());
+                let span = info_span!(
+                    "reconcile",
+                    namespace = obj.namespace().unwrap_or_default(),
+                    name = obj.name_any()
+                );
                 async move {
                     ctx.metrics.reconciles.inc();
                     let started = std::time::Instant::now();
                     let result = reconcile(obj, ctx.clone()).await;
-                    ctx.metrics.duration.observe(started.elapsed().as_secs_f64());
+                    ctx.metrics
+                        .duration
+                        .observe(started.elapsed().as_secs_f64());
                     result
                 }
                 .instrument(span)
@@ -152,7 +209,9 @@ pub async fn run(
 /// Why the controller could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("cannot list OidcSsoConfigs; is the CRD installed? (kubectl apply --server-side -f crds/)")]
+    #[error(
+        "cannot list OidcSsoConfigs; is the CRD installed? (kubectl apply --server-side -f crds/)"
+    )]
     CrdMissing(#[source] kube::Error),
 }
 

@@ -36,12 +36,24 @@ pub const GROUP: &str = "oidcsso.io";
     status = "OidcSsoConfigStatus",
     shortname = "oidcsso",
     category = "oidcsso",
-    printcolumn(name = "Ready", type_ = "string", json_path = r#".status.conditions[?(@.type=="Ready")].status"#),
-    printcolumn(name = "Reason", type_ = "string", json_path = r#".status.conditions[?(@.type=="Ready")].reason"#),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].status"#
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = r#".status.conditions[?(@.type=="Ready")].reason"#
+    ),
     printcolumn(name = "Issuer", type_ = "string", json_path = ".spec.provider.issuer"),
     printcolumn(name = "Key ID", type_ = "string", json_path = ".status.keys.keyId"),
     printcolumn(name = "Rolled", type_ = "string", json_path = ".status.rolled"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[x_kube(validation = Rule::new(
     "!has(self.ingestion) || !has(self.ingestion.authProvider) || self.ingestion.authProvider != 'custom-oidc' || has(self.provider.credentialsSecretRef)"

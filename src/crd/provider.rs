@@ -64,7 +64,10 @@ pub struct ProviderSpec {
     /// `[openid, email, profile]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(merge_strategy = ListMerge::Atomic)]
-    #[schemars(length(min = 1, max = 32), inner(length(min = 1, max = 128), regex(pattern = r"^[!#-\[\]-~]+$")))]
+    #[schemars(
+        length(min = 1, max = 32),
+        inner(length(min = 1, max = 128), regex(pattern = r"^[!#-\[\]-~]+$"))
+    )]
     pub scopes: Option<Vec<String>>,
     /// OAuth response type. Default: `id_token` for a Public client (`AUTHENTICATION_RESPONSE_TYPE`),
     /// `code` for a Confidential one (`OIDC_RESPONSE_TYPE`).

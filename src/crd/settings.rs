@@ -201,7 +201,9 @@ pub struct TargetRef {
 }
 
 /// Kinds of workload the operator rolls.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
 pub enum TargetKind {
     /// apps/v1 Deployment.
     Deployment,

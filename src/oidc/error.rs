@@ -7,13 +7,16 @@
 //! source chain is printed.
 //!
 //! No variant holds a client secret or a token. Text that comes from the provider (an OAuth
-//! `error_description`) passes through [`sanitize_provider_text`], which also strips the secret
-//! should a provider echo it back.
+//! `error_description`) is sanitised first, which also strips the secret should a provider echo
+//! it back.
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+
+use super::classify::{TransportKind, classify};
+use super::message::{describe, expected_body, issuer_hint, transport_message};
 
 /// The provider URL a request went to. Decides the reason of transport failures: a JWKS that
 /// cannot be fetched after a successful discovery is `JwksUnreachable`, not `Unreachable`.
@@ -35,24 +38,6 @@ impl fmt::Display for Endpoint {
             Endpoint::Token => "token endpoint",
         })
     }
-}
-
-/// What went wrong below HTTP, found by walking the error's source chain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TransportKind {
-    /// No TCP connection: refused, reset, DNS failure, host unreachable, connection closed.
-    Connect,
-    /// The TLS handshake failed: unknown CA, wrong host name, expired certificate, or TLS spoken
-    /// to a plain HTTP server.
-    Tls,
-    /// Connect or request timeout.
-    Timeout,
-    /// A redirect that was not followed (to another scheme, host or port, or too many hops).
-    Redirect,
-    /// The response body is larger than the check accepts.
-    TooLarge,
-    /// Anything else (a malformed response, a protocol error).
-    Other,
 }
 
 /// A failed provider check. `reason()` is the condition reason; `Display` is the user-facing
@@ -316,193 +301,9 @@ impl CheckError {
     }
 }
 
-fn transport_message(
-    endpoint: Endpoint,
-    url: &str,
-    kind: TransportKind,
-    detail: &str,
-    timeout: Option<Duration>,
-) -> String {
-    match kind {
-        TransportKind::Connect | TransportKind::Other => {
-            format!("cannot reach the {endpoint} {url}: {detail}")
-        }
-        TransportKind::Tls => {
-            let hint = if detail.contains("UnknownIssuer") {
-                " (the certificate's issuer is not in the trusted roots: set the provider's CA bundle)"
-            } else if detail.contains("NotValidForName") {
-                " (the certificate does not name this host)"
-            } else {
-                ""
-            };
-            format!("TLS handshake with the {endpoint} {url} failed: {detail}{hint}")
-        }
-        TransportKind::Timeout => match timeout {
-            Some(t) => format!(
-                "the {endpoint} {url} did not answer within {}s: {detail}",
-                t.as_secs_f32()
-            ),
-            None => format!("the {endpoint} {url} did not answer in time: {detail}"),
-        },
-        TransportKind::Redirect => format!(
-            "the {endpoint} {url} redirected ({detail}), which was not followed: only a few redirects within \
-             the same scheme, host and port are; configure the final URL instead"
-        ),
-        TransportKind::TooLarge => {
-            format!("the response from the {endpoint} {url} is too large: {detail}")
-        }
-    }
-}
-
-fn expected_body(endpoint: Endpoint) -> &'static str {
-    match endpoint {
-        Endpoint::Discovery => "the discovery document",
-        Endpoint::Jwks => "the JSON Web Key Set",
-        Endpoint::Token => "a token response",
-    }
-}
-
-fn issuer_hint(expected: &str, found: &str) -> &'static str {
-    if expected.trim_end_matches('/') == found.trim_end_matches('/') {
-        " (they differ only by a trailing slash; the issuer must match exactly, as in the tokens' iss claim)"
-    } else {
-        ""
-    }
-}
-
-fn describe(description: &Option<String>) -> String {
-    match description {
-        Some(d) if !d.is_empty() => format!(": {d}"),
-        _ => String::new(),
-    }
-}
-
-/// Makes provider-supplied text safe for a status message: drops control characters, caps the
-/// length, and replaces any occurrence of the secret (should a provider echo the request back).
-pub(crate) fn sanitize_provider_text(text: &str, secret: Option<&str>) -> String {
-    const MAX: usize = 200;
-    let mut clean: String = text.chars().filter(|c| !c.is_control()).collect();
-    if let Some(secret) = secret.filter(|s| !s.is_empty()) {
-        clean = clean.replace(secret, "<redacted>");
-    }
-    if clean.chars().count() > MAX {
-        clean = clean.chars().take(MAX).collect::<String>() + "…";
-    }
-    clean
-}
-
-/// Classifies a transport failure by walking its source chain, and returns the most specific
-/// message found.
-///
-/// `std::io::Error::source()` skips the error it wraps (it returns the *inner error's* source),
-/// and hyper-rustls reports handshake failures as an `io::Error` wrapping a `rustls::Error`, so
-/// the walk looks inside `io::Error`s explicitly; otherwise a TLS failure would look like a
-/// generic connection error.
-pub(crate) fn classify(err: &(dyn StdError + 'static)) -> (TransportKind, String) {
-    let mut kind = None;
-    let mut innermost = err.to_string();
-    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        innermost = e.to_string();
-        if let Some(http) = e.downcast_ref::<super::http::HttpError>() {
-            match http {
-                super::http::HttpError::Redirect { .. } => {
-                    return (TransportKind::Redirect, http.to_string());
-                }
-                super::http::HttpError::TooLarge { .. } => {
-                    return (TransportKind::TooLarge, http.to_string());
-                }
-                _ => {}
-            }
-        }
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return (TransportKind::Tls, tls.to_string());
-        }
-        if let Some(req) = e.downcast_ref::<reqwest::Error>()
-            && req.is_timeout()
-        {
-            kind = Some(TransportKind::Timeout);
-        }
-        let mut next = e.source();
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-                    return (TransportKind::Tls, tls.to_string());
-                }
-                let inner: &(dyn StdError + 'static) = inner;
-                next = Some(inner);
-            }
-            use std::io::ErrorKind as K;
-            match io.kind() {
-                K::TimedOut => kind = Some(TransportKind::Timeout),
-                K::ConnectionRefused
-                | K::ConnectionReset
-                | K::ConnectionAborted
-                | K::NotConnected
-                | K::AddrNotAvailable
-                | K::HostUnreachable
-                | K::NetworkUnreachable
-                | K::UnexpectedEof => {
-                    kind.get_or_insert(TransportKind::Connect);
-                }
-                _ => {}
-            }
-        }
-        current = next;
-    }
-    if kind.is_none()
-        && let Some(req) = err.downcast_ref::<reqwest::Error>()
-        && req.is_connect()
-    {
-        kind = Some(TransportKind::Connect);
-    }
-    if kind.is_none() && chain_mentions(err, &["connection closed", "dns error", "connect"]) {
-        kind = Some(TransportKind::Connect);
-    }
-    (kind.unwrap_or(TransportKind::Other), innermost)
-}
-
-fn chain_mentions(err: &(dyn StdError + 'static), needles: &[&str]) -> bool {
-    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = current {
-        let text = e.to_string().to_lowercase();
-        if needles.iter().any(|n| text.contains(n)) {
-            return true;
-        }
-        current = e.source();
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("outer")]
-    struct Outer(#[source] std::io::Error);
-
-    #[test]
-    fn tls_error_inside_io_error_is_found() {
-        let rustls_err = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
-        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, rustls_err);
-        let (kind, detail) = classify(&Outer(io));
-        assert_eq!(kind, TransportKind::Tls);
-        assert!(detail.contains("UnknownIssuer"), "{detail}");
-    }
-
-    #[test]
-    fn refused_connection_is_connect() {
-        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
-        let (kind, _) = classify(&Outer(io));
-        assert_eq!(kind, TransportKind::Connect);
-    }
-
-    #[test]
-    fn timed_out_io_is_timeout() {
-        let io = std::io::Error::from(std::io::ErrorKind::TimedOut);
-        assert_eq!(classify(&Outer(io)).0, TransportKind::Timeout);
-    }
 
     #[test]
     fn jwks_transport_failures_share_one_reason() {
@@ -531,35 +332,6 @@ mod tests {
         };
         assert_eq!(tls.reason(), "TlsError");
         assert!(tls.to_string().contains("CA bundle"), "{tls}");
-    }
-
-    #[test]
-    fn issuer_mismatch_names_both_values_and_hints_at_trailing_slash() {
-        let err = CheckError::IssuerMismatch {
-            url: "https://idp/.well-known/openid-configuration".into(),
-            expected: "https://idp/realms/a".into(),
-            found: "https://idp/realms/a/".into(),
-        };
-        let msg = err.to_string();
-        assert!(
-            msg.contains("\"https://idp/realms/a\"") && msg.contains("\"https://idp/realms/a/\""),
-            "{msg}"
-        );
-        assert!(msg.contains("trailing slash"), "{msg}");
-        assert_eq!(err.reason(), "IssuerMismatch");
-    }
-
-    #[test]
-    fn provider_text_is_sanitized() {
-        let text = "bad secret s3cr3t\nsent";
-        let clean = sanitize_provider_text(text, Some("s3cr3t"));
-        assert_eq!(clean, "bad secret <redacted>sent");
-        assert!(
-            sanitize_provider_text(&"x".repeat(500), None)
-                .chars()
-                .count()
-                <= 201
-        );
     }
 
     #[test]

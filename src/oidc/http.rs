@@ -202,7 +202,7 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oidc::error::{TransportKind, classify};
+    use crate::oidc::classify::{TransportKind, classify};
 
     fn client(trust: &Trust) -> Result<HttpClient, CheckError> {
         HttpClient::new(trust, &Timeouts::default(), Arc::default())

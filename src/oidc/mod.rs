@@ -24,21 +24,33 @@
 //! concurrent checks of one provider into one fetch, so many resources that use one provider
 //! cost one discovery + JWKS fetch per TTL.
 
-mod cache;
+// Inputs and outputs.
+mod outcome;
+mod request;
+mod urls;
+// The checks: fetch, then judge.
+mod discovery;
+mod evaluate;
+mod grant;
+mod keys;
+// Transport and failures.
+mod classify;
 mod error;
 mod http;
-mod request;
-mod verify;
+mod message;
+// Sharing results.
+mod cache;
+mod cache_key;
+mod singleflight;
+#[cfg(test)]
+mod testutil;
 
-pub use cache::{
-    CheckOutcome, CheckerConfig, CheckerStats, CredentialsOutcome, ProviderChecker,
-    ProviderVerifier, SkipReason,
-};
-pub use error::{CheckError, Endpoint, TransportKind};
+pub use cache::{CheckerConfig, ProviderChecker};
+pub use classify::TransportKind;
+pub use error::{CheckError, Endpoint};
+pub use evaluate::{ProviderReport, ScopeSupport};
 pub use http::MAX_RESPONSE_BYTES;
 pub use openidconnect::core::CoreJwsSigningAlgorithm as SigningAlgorithm;
-pub use request::{
-    CheckRequest, ClientCredentials, Timeouts, TokenAuthMethod, Trust, WELL_KNOWN_SUFFIX,
-    well_known_url,
-};
-pub use verify::{ProviderReport, ScopeSupport};
+pub use outcome::{CheckOutcome, CheckerStats, CredentialsOutcome, ProviderVerifier, SkipReason};
+pub use request::{CheckRequest, ClientCredentials, Timeouts, TokenAuthMethod, Trust};
+pub use urls::{WELL_KNOWN_SUFFIX, well_known_url};

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::syntax::{boolean, list, map, quoted};
-use crate::crd::{ClientAuthMethod, ClientType, ConfigSource, Prompt, ResponseType, TokenAlgorithm};
+use crate::crd::{
+    ClientAuthMethod, ClientType, ConfigSource, Prompt, ResponseType, TokenAlgorithm,
+};
 use crate::keys;
 use crate::validate::ValidatedConfig;
 
@@ -23,7 +25,11 @@ pub struct ServerSettings {
 
 /// Renders the server's settings. `provider_jwks_url` is the provider's JWKS URL (configured or
 /// discovered); `key_id` is the JWT key id in use.
-pub fn server_settings(config: &ValidatedConfig, provider_jwks_url: &str, key_id: &str) -> ServerSettings {
+pub fn server_settings(
+    config: &ValidatedConfig,
+    provider_jwks_url: &str,
+    key_id: &str,
+) -> ServerSettings {
     let p = &config.provider;
     let a = &config.authorizer;
     let s = &config.server;
@@ -35,7 +41,14 @@ pub fn server_settings(config: &ValidatedConfig, provider_jwks_url: &str, key_id
     // authenticationConfiguration
     set("AUTHENTICATION_PROVIDER", quoted("custom-oidc"));
     let confidential = p.client_type == ClientType::Confidential;
-    set("AUTHENTICATION_CLIENT_TYPE", quoted(if confidential { "confidential" } else { "public" }));
+    set(
+        "AUTHENTICATION_CLIENT_TYPE",
+        quoted(if confidential {
+            "confidential"
+        } else {
+            "public"
+        }),
+    );
     if let Some(name) = &p.display_name {
         set("CUSTOM_OIDC_AUTHENTICATION_PROVIDER_NAME", quoted(name));
     }
@@ -48,7 +61,10 @@ pub fn server_settings(config: &ValidatedConfig, provider_jwks_url: &str, key_id
         "AUTHENTICATION_CALLBACK_URL",
         quoted(if confidential { "" } else { &p.callback_url }),
     );
-    set("AUTHENTICATION_RESPONSE_TYPE", quoted(response_type(p.response_type)));
+    set(
+        "AUTHENTICATION_RESPONSE_TYPE",
+        quoted(response_type(p.response_type)),
+    );
     // The provider's keys validate user tokens; the server's own JWKS validates bot and session
     // tokens it signed itself (it must be reachable from the pod, hence the internal URL).
     let own_jwks = format!("{}/{OWN_JWKS_PATH}", s.internal_url.trim_end_matches('/'));
@@ -57,32 +73,67 @@ pub fn server_settings(config: &ValidatedConfig, provider_jwks_url: &str, key_id
     let mut seen = BTreeSet::new();
     key_urls.retain(|u| seen.insert(u.clone()));
     set("AUTHENTICATION_PUBLIC_KEYS", list(&key_urls));
-    set("AUTHENTICATION_TOKEN_VALIDATION_ALGORITHM", quoted(algorithm(p.token_validation_algorithm)));
-    set("AUTHENTICATION_JWT_PRINCIPAL_CLAIMS", list(&a.jwt_principal_claims));
-    let mapping: Vec<String> = a.jwt_principal_claims_mapping.iter().map(|(k, v)| format!("{k}:{v}")).collect();
-    set("AUTHENTICATION_JWT_PRINCIPAL_CLAIMS_MAPPING", list(&mapping));
-    set("AUTHENTICATION_ENABLE_SELF_SIGNUP", boolean(a.enable_self_signup));
+    set(
+        "AUTHENTICATION_TOKEN_VALIDATION_ALGORITHM",
+        quoted(algorithm(p.token_validation_algorithm)),
+    );
+    set(
+        "AUTHENTICATION_JWT_PRINCIPAL_CLAIMS",
+        list(&a.jwt_principal_claims),
+    );
+    let mapping: Vec<String> = a
+        .jwt_principal_claims_mapping
+        .iter()
+        .map(|(k, v)| format!("{k}:{v}"))
+        .collect();
+    set(
+        "AUTHENTICATION_JWT_PRINCIPAL_CLAIMS_MAPPING",
+        list(&mapping),
+    );
+    set(
+        "AUTHENTICATION_ENABLE_SELF_SIGNUP",
+        boolean(a.enable_self_signup),
+    );
     if let Some(seconds) = p.session_expiry_seconds {
-        set("AUTHENTICATION_SESSION_EXPIRY", quoted(&seconds.to_string()));
+        set(
+            "AUTHENTICATION_SESSION_EXPIRY",
+            quoted(&seconds.to_string()),
+        );
     }
 
     // authenticationConfiguration.oidcConfiguration: the confidential (server-side) client.
     if confidential {
         set("OIDC_CLIENT_ID", quoted(&p.credentials.client_id));
-        let secret = p.credentials.client_secret.as_ref().map_or("", |s| s.expose().as_str());
+        let secret = p
+            .credentials
+            .client_secret
+            .as_ref()
+            .map_or("", |s| s.expose().as_str());
         set("OIDC_CLIENT_SECRET", quoted(secret));
         set("OIDC_TYPE", quoted(&p.oidc_type));
         set("OIDC_SCOPE", quoted(&p.scopes.join(" ")));
         set("OIDC_DISCOVERY_URI", quoted(&p.discovery_url));
         set("OIDC_USE_NONCE", boolean(p.use_nonce));
-        set("OIDC_PREFERRED_JWS", quoted(algorithm(p.token_validation_algorithm)));
+        set(
+            "OIDC_PREFERRED_JWS",
+            quoted(algorithm(p.token_validation_algorithm)),
+        );
         set("OIDC_RESPONSE_TYPE", quoted(response_type(p.response_type)));
         set("OIDC_DISABLE_PKCE", boolean(!p.use_pkce));
         set("OIDC_CALLBACK", quoted(&p.callback_url));
-        set("OIDC_SERVER_URL", quoted(s.external_url.trim_end_matches('/')));
-        set("OIDC_CLIENT_AUTH_METHOD", quoted(auth_method(p.client_authentication_method)));
+        set(
+            "OIDC_SERVER_URL",
+            quoted(s.external_url.trim_end_matches('/')),
+        );
+        set(
+            "OIDC_CLIENT_AUTH_METHOD",
+            quoted(auth_method(p.client_authentication_method)),
+        );
         set("OIDC_CUSTOM_PARAMS", map(&p.custom_params));
-        set("OIDC_OM_REFRESH_TOKEN_VALIDITY", quoted(&p.token_validity_seconds.to_string()));
+        set(
+            "OIDC_OM_REFRESH_TOKEN_VALIDITY",
+            quoted(&p.token_validity_seconds.to_string()),
+        );
         if let Some(v) = p.max_clock_skew_seconds {
             set("OIDC_MAX_CLOCK_SKEW", quoted(&v.to_string()));
         }
@@ -99,19 +150,43 @@ pub fn server_settings(config: &ValidatedConfig, provider_jwks_url: &str, key_id
     }
 
     // authorizerConfiguration
-    set("AUTHORIZER_CLASS_NAME", quoted("org.openmetadata.service.security.DefaultAuthorizer"));
-    set("AUTHORIZER_REQUEST_FILTER", quoted("org.openmetadata.service.security.JwtFilter"));
+    set(
+        "AUTHORIZER_CLASS_NAME",
+        quoted("org.openmetadata.service.security.DefaultAuthorizer"),
+    );
+    set(
+        "AUTHORIZER_REQUEST_FILTER",
+        quoted("org.openmetadata.service.security.JwtFilter"),
+    );
     set("AUTHORIZER_ADMIN_PRINCIPALS", list(&a.admin_principals));
     set("AUTHORIZER_PRINCIPAL_DOMAIN", quoted(&a.principal_domain));
-    set("AUTHORIZER_ENFORCE_PRINCIPAL_DOMAIN", boolean(a.enforce_principal_domain));
+    set(
+        "AUTHORIZER_ENFORCE_PRINCIPAL_DOMAIN",
+        boolean(a.enforce_principal_domain),
+    );
     set("AUTHORIZER_ALLOWED_DOMAINS", list(&a.allowed_domains));
-    set("AUTHORIZER_ALLOWED_REGISTRATION_DOMAIN", list(&a.allowed_email_registration_domains));
-    set("AUTHORIZER_USE_ROLES_FROM_PROVIDER", boolean(a.use_roles_from_provider));
-    set("AUTHORIZER_ENABLE_SECURE_SOCKET", boolean(a.enable_secure_socket_connection));
+    set(
+        "AUTHORIZER_ALLOWED_REGISTRATION_DOMAIN",
+        list(&a.allowed_email_registration_domains),
+    );
+    set(
+        "AUTHORIZER_USE_ROLES_FROM_PROVIDER",
+        boolean(a.use_roles_from_provider),
+    );
+    set(
+        "AUTHORIZER_ENABLE_SECURE_SOCKET",
+        boolean(a.enable_secure_socket_connection),
+    );
 
     // jwtTokenConfiguration: absolute paths under the mount of the keys Secret.
-    set("RSA_PUBLIC_KEY_FILE_PATH", quoted(&format!("{}/{}", s.key_mount_path, keys::PUBLIC_KEY_DER)));
-    set("RSA_PRIVATE_KEY_FILE_PATH", quoted(&format!("{}/{}", s.key_mount_path, keys::PRIVATE_KEY_DER)));
+    set(
+        "RSA_PUBLIC_KEY_FILE_PATH",
+        quoted(&format!("{}/{}", s.key_mount_path, keys::PUBLIC_KEY_DER)),
+    );
+    set(
+        "RSA_PRIVATE_KEY_FILE_PATH",
+        quoted(&format!("{}/{}", s.key_mount_path, keys::PRIVATE_KEY_DER)),
+    );
     set("JWT_ISSUER", quoted(&config.jwt.issuer));
     set("JWT_KEY_ID", quoted(key_id));
 
@@ -125,7 +200,10 @@ pub fn server_settings(config: &ValidatedConfig, provider_jwks_url: &str, key_id
     };
     if let Some(source) = source {
         set("SECURITY_CONFIG_SOURCE", quoted(source));
-        set("SECURITY_CONFIG_SOURCE_CONFIRM_PROVIDER_CHANGE", boolean(s.confirm_provider_change));
+        set(
+            "SECURITY_CONFIG_SOURCE_CONFIRM_PROVIDER_CHANGE",
+            boolean(s.confirm_provider_change),
+        );
     }
 
     let sensitive = SENSITIVE_VARIABLES
@@ -133,7 +211,10 @@ pub fn server_settings(config: &ValidatedConfig, provider_jwks_url: &str, key_id
         .filter(|k| env.contains_key(**k))
         .map(|k| k.to_string())
         .collect();
-    ServerSettings { variables: env, sensitive }
+    ServerSettings {
+        variables: env,
+        sensitive,
+    }
 }
 
 fn response_type(r: ResponseType) -> &'static str {

@@ -35,7 +35,10 @@ pub fn quoted(value: &str) -> String {
             }
             // C1 controls (NEL among them), line/paragraph separators, BOM, and non-characters.
             c if ('\u{80}'..='\u{9f}').contains(&c)
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') =>
+                || matches!(
+                    c,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                ) =>
             {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
@@ -56,7 +59,10 @@ pub fn list<S: AsRef<str>>(items: &[S]) -> String {
 /// parse as null, which breaks `OIDC_CUSTOM_PARAMS`, chart issues #229/#245). The space after
 /// `:` is required by YAML 1.1 parsers (SnakeYAML 1.x), which do not accept JSON's `"k":"v"`.
 pub fn map(entries: &BTreeMap<String, String>) -> String {
-    let inner: Vec<String> = entries.iter().map(|(k, v)| format!("{}: {}", quoted(k), quoted(v))).collect();
+    let inner: Vec<String> = entries
+        .iter()
+        .map(|(k, v)| format!("{}: {}", quoted(k), quoted(v)))
+        .collect();
     format!("{{{}}}", inner.join(","))
 }
 
@@ -84,7 +90,10 @@ mod tests {
     #[test]
     fn control_characters_and_line_breaks_are_escaped() {
         assert_eq!(quoted("a\nb\r\tc\u{0}\u{1b}"), r#""a\nb\r\tc\x00\x1b""#);
-        assert_eq!(quoted("\u{85}\u{2028}\u{2029}\u{feff}"), r#""\u0085\u2028\u2029\ufeff""#);
+        assert_eq!(
+            quoted("\u{85}\u{2028}\u{2029}\u{feff}"),
+            r#""\u0085\u2028\u2029\ufeff""#
+        );
         assert!(!quoted("x\ny").contains('\n'));
     }
 

@@ -13,7 +13,10 @@ pub const WORKFLOW_CONFIG_KEY: &str = "workflowConfig.yaml";
 /// The `workflowConfig` YAML document.
 pub fn workflow_config(config: &ValidatedConfig, ingestion: &ValidatedIngestion) -> String {
     let mut out = String::from("workflowConfig:\n  openMetadataServerConfig:\n");
-    out.push_str(&format!("    hostPort: {}\n", quoted(ingestion.host_port.trim_end_matches('/'))));
+    out.push_str(&format!(
+        "    hostPort: {}\n",
+        quoted(ingestion.host_port.trim_end_matches('/'))
+    ));
     match ingestion.auth_provider {
         IngestionAuthProvider::OpenMetadata => {
             out.push_str("    authProvider: openmetadata\n    securityConfig:\n");
@@ -28,11 +31,20 @@ pub fn workflow_config(config: &ValidatedConfig, ingestion: &ValidatedIngestion)
         IngestionAuthProvider::CustomOidc => {
             // The legacy client-credentials form of the original Custom OIDC guide.
             let credentials = &config.provider.credentials;
-            let secret = credentials.client_secret.as_ref().map_or("", |s| s.expose().as_str());
+            let secret = credentials
+                .client_secret
+                .as_ref()
+                .map_or("", |s| s.expose().as_str());
             out.push_str("    authProvider: custom-oidc\n    securityConfig:\n");
-            out.push_str(&format!("      clientId: {}\n", quoted(&credentials.client_id)));
+            out.push_str(&format!(
+                "      clientId: {}\n",
+                quoted(&credentials.client_id)
+            ));
             out.push_str(&format!("      secretKey: {}\n", quoted(secret)));
-            out.push_str(&format!("      domain: {}\n", quoted(&config.provider.issuer)));
+            out.push_str(&format!(
+                "      domain: {}\n",
+                quoted(&config.provider.issuer)
+            ));
         }
     }
     out

@@ -104,7 +104,15 @@ pub(super) fn resolve(
         && let Some(why) = need_secret
     {
         let key = reference.json_key.as_deref().map_or_else(
-            || format!("key {:?}", reference.client_secret_key.as_deref().unwrap_or(DEFAULT_SECRET_KEY)),
+            || {
+                format!(
+                    "key {:?}",
+                    reference
+                        .client_secret_key
+                        .as_deref()
+                        .unwrap_or(DEFAULT_SECRET_KEY)
+                )
+            },
             |k| format!("the JSON document in key {k:?}"),
         );
         errors.push(ValidationError::new(
@@ -122,10 +130,16 @@ pub(super) fn resolve(
 
 type Found = (Option<String>, Option<Sensitive<String>>);
 
-fn from_keys(reference: &crate::crd::CredentialsSecretRef, data: &BTreeMap<String, Vec<u8>>) -> Result<Found, ValidationError> {
+fn from_keys(
+    reference: &crate::crd::CredentialsSecretRef,
+    data: &BTreeMap<String, Vec<u8>>,
+) -> Result<Found, ValidationError> {
     let name = &reference.name;
     let id_key = reference.client_id_key.as_deref().unwrap_or(DEFAULT_ID_KEY);
-    let secret_key = reference.client_secret_key.as_deref().unwrap_or(DEFAULT_SECRET_KEY);
+    let secret_key = reference
+        .client_secret_key
+        .as_deref()
+        .unwrap_or(DEFAULT_SECRET_KEY);
     // A key named explicitly must exist; the default keys are optional (the id may come from the
     // spec, the secret may not be needed).
     if reference.client_id_key.is_some() && !data.contains_key(id_key) {
@@ -134,21 +148,42 @@ fn from_keys(reference: &crate::crd::CredentialsSecretRef, data: &BTreeMap<Strin
     if reference.client_secret_key.is_some() && !data.contains_key(secret_key) {
         return Err(missing_key(name, secret_key, "clientSecretKey"));
     }
-    let id = data.get(id_key).map(|v| text(name, id_key, v)).transpose()?;
-    let secret = data.get(secret_key).map(|v| text(name, secret_key, v)).transpose()?;
+    let id = data
+        .get(id_key)
+        .map(|v| text(name, id_key, v))
+        .transpose()?;
+    let secret = data
+        .get(secret_key)
+        .map(|v| text(name, secret_key, v))
+        .transpose()?;
     if let Some(id) = &id {
         check_client_id(name, id_key, id)?;
     }
     Ok((id, secret.map(Sensitive::new)))
 }
 
-fn from_json_document(name: &str, key: &str, data: &BTreeMap<String, Vec<u8>>) -> Result<Found, ValidationError> {
-    let bytes = data.get(key).ok_or_else(|| missing_key(name, key, "jsonKey"))?;
+fn from_json_document(
+    name: &str,
+    key: &str,
+    data: &BTreeMap<String, Vec<u8>>,
+) -> Result<Found, ValidationError> {
+    let bytes = data
+        .get(key)
+        .ok_or_else(|| missing_key(name, key, "jsonKey"))?;
     let invalid = |what: String| {
-        ValidationError::new(format!("{FIELD}.jsonKey"), Reason::InvalidCredentials, format!("Secret {name:?} key {key:?} {what}"))
+        ValidationError::new(
+            format!("{FIELD}.jsonKey"),
+            Reason::InvalidCredentials,
+            format!("Secret {name:?} key {key:?} {what}"),
+        )
     };
-    let doc: Value = serde_json::from_slice(bytes)
-        .map_err(|e| invalid(format!("is not valid JSON (line {}, column {})", e.line(), e.column())))?;
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| {
+        invalid(format!(
+            "is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
     let Value::Object(top) = doc else {
         return Err(invalid("is not a JSON object".into()));
     };
@@ -160,7 +195,9 @@ fn from_json_document(name: &str, key: &str, data: &BTreeMap<String, Vec<u8>>) -
     let field = |names: [&str; 2]| -> Result<Option<String>, ValidationError> {
         match names.iter().find_map(|n| client.get(*n)) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.is_empty() => Err(invalid(format!("has an empty {}", names[0]))),
+            Some(Value::String(s)) if s.is_empty() => {
+                Err(invalid(format!("has an empty {}", names[0])))
+            }
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(_) => Err(invalid(format!("has a {} that is not a string", names[0]))),
         }
@@ -185,18 +222,33 @@ fn recognised_shapes(client: &Map<String, Value>) -> String {
 }
 
 fn missing_key(name: &str, key: &str, field: &str) -> ValidationError {
-    ValidationError::new(format!("{FIELD}.{field}"), Reason::InvalidCredentials, format!("Secret {name:?} has no key {key:?}"))
+    ValidationError::new(
+        format!("{FIELD}.{field}"),
+        Reason::InvalidCredentials,
+        format!("Secret {name:?} has no key {key:?}"),
+    )
 }
 
 /// A Secret value as text. A trailing newline (left by `kubectl create secret --from-file` on a
 /// file written by an editor) is dropped; any other whitespace is kept as part of the value.
 fn text(name: &str, key: &str, bytes: &[u8]) -> Result<String, ValidationError> {
     let s = std::str::from_utf8(bytes).map_err(|_| {
-        ValidationError::new(FIELD, Reason::InvalidCredentials, format!("Secret {name:?} key {key:?} is not UTF-8 text"))
+        ValidationError::new(
+            FIELD,
+            Reason::InvalidCredentials,
+            format!("Secret {name:?} key {key:?} is not UTF-8 text"),
+        )
     })?;
-    let s = s.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(s);
+    let s = s
+        .strip_suffix('\n')
+        .map(|s| s.strip_suffix('\r').unwrap_or(s))
+        .unwrap_or(s);
     if s.is_empty() {
-        return Err(ValidationError::new(FIELD, Reason::InvalidCredentials, format!("Secret {name:?} key {key:?} is empty")));
+        return Err(ValidationError::new(
+            FIELD,
+            Reason::InvalidCredentials,
+            format!("Secret {name:?} key {key:?} is empty"),
+        ));
     }
     Ok(s.to_string())
 }

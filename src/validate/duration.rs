@@ -20,7 +20,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             'm' => 60,
             'h' => 3600,
             'd' => 86_400,
-            _ => return Err(format!("{text:?} has unknown unit {c:?}; use s, m, h or d (like 2160h)")),
+            _ => {
+                return Err(format!(
+                    "{text:?} has unknown unit {c:?}; use s, m, h or d (like 2160h)"
+                ));
+            }
         };
         let n: u64 = digits
             .parse()
@@ -32,7 +36,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             .ok_or_else(|| format!("{text:?} is too long"))?;
     }
     if !digits.is_empty() {
-        return Err(format!("{text:?} ends without a unit; use s, m, h or d (like 2160h)"));
+        return Err(format!(
+            "{text:?} ends without a unit; use s, m, h or d (like 2160h)"
+        ));
     }
     Ok(Duration::from_secs(total))
 }
@@ -43,7 +49,10 @@ mod tests {
 
     #[test]
     fn parses_single_and_combined_units() {
-        assert_eq!(parse_duration("2160h"), Ok(Duration::from_secs(2160 * 3600)));
+        assert_eq!(
+            parse_duration("2160h"),
+            Ok(Duration::from_secs(2160 * 3600))
+        );
         assert_eq!(parse_duration("90d"), Ok(Duration::from_secs(90 * 86_400)));
         assert_eq!(parse_duration("1h30m5s"), Ok(Duration::from_secs(5405)));
     }

@@ -34,7 +34,10 @@ impl Reason {
     /// Whether fixing it needs only another object to appear (so the controller should keep
     /// watching rather than call the resource stalled).
     pub fn awaits_other_object(self) -> bool {
-        matches!(self, Reason::CredentialsSecretNotFound | Reason::ReferenceNotFound)
+        matches!(
+            self,
+            Reason::CredentialsSecretNotFound | Reason::ReferenceNotFound
+        )
     }
 }
 
@@ -51,7 +54,11 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
-    pub(crate) fn new(field: impl Into<String>, reason: Reason, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        field: impl Into<String>,
+        reason: Reason,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             field: field.into(),
             reason,
@@ -73,6 +80,10 @@ impl ValidationErrors {
 
     /// All problems on one line, `; `-separated, for a condition message.
     pub fn summary(&self) -> String {
-        self.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        self.0
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }

@@ -19,8 +19,8 @@ pub use errors::{Reason, ValidationError, ValidationErrors};
 pub use resolve::{validate, well_known};
 
 use crate::crd::{
-    ClientAuthMethod, ClientType, ConfigSource, IngestionAuthProvider, Prompt, ResponseType, TargetRef,
-    TokenAlgorithm,
+    ClientAuthMethod, ClientType, ConfigSource, IngestionAuthProvider, Prompt, ResponseType,
+    TargetRef, TokenAlgorithm,
 };
 use crate::sensitive::Sensitive;
 

@@ -1,12 +1,13 @@
 //! The validate driver: walks the spec field by field, applies defaults, and collects every
 //! problem instead of stopping at the first, so one edit can fix them all.
 
-
 use url::Url;
 
 use super::credentials::{self, SecretNeed};
 use super::*;
-use crate::crd::{ClientType, IngestionAuthProvider, OidcSsoConfig, OidcSsoConfigSpec, ProviderSpec};
+use crate::crd::{
+    ClientType, IngestionAuthProvider, OidcSsoConfig, OidcSsoConfigSpec, ProviderSpec,
+};
 
 const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
 const DEFAULT_PRINCIPAL_CLAIMS: [&str; 3] = ["email", "preferred_username", "sub"];
@@ -16,13 +17,24 @@ const DEFAULT_BOT_TOKEN_ENV: &str = "OPENMETADATA_JWT_TOKEN";
 const MIN_ROTATION: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Validates `resource` against the inputs it references.
-pub fn validate(resource: &OidcSsoConfig, inputs: &Inputs) -> Result<ValidatedConfig, ValidationErrors> {
+pub fn validate(
+    resource: &OidcSsoConfig,
+    inputs: &Inputs,
+) -> Result<ValidatedConfig, ValidationErrors> {
     let mut errors = Vec::new();
     let name = resource.metadata.name.clone().unwrap_or_default();
     if name.is_empty() {
-        errors.push(ValidationError::new("metadata.name", Reason::InvalidSpec, "is required"));
+        errors.push(ValidationError::new(
+            "metadata.name",
+            Reason::InvalidSpec,
+            "is required",
+        ));
     }
-    let namespace = resource.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+    let namespace = resource
+        .metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into());
     let spec = &resource.spec;
 
     let server = server(spec, &mut errors);
@@ -36,7 +48,9 @@ pub fn validate(resource: &OidcSsoConfig, inputs: &Inputs) -> Result<ValidatedCo
     let output = output_names(spec, &name);
 
     match (server, provider, authorizer, jwt, ingestion) {
-        (Some(server), Some(provider), Some(authorizer), Some(jwt), Some(ingestion)) if errors.is_empty() => {
+        (Some(server), Some(provider), Some(authorizer), Some(jwt), Some(ingestion))
+            if errors.is_empty() =>
+        {
             Ok(ValidatedConfig {
                 name,
                 namespace,
@@ -88,7 +102,14 @@ fn provider(
         .iter()
         .flatten()
         .enumerate()
-        .filter_map(|(i, u)| provider_url(&format!("spec.provider.extraPublicKeyUrls[{i}]"), u, true, errors))
+        .filter_map(|(i, u)| {
+            provider_url(
+                &format!("spec.provider.extraPublicKeyUrls[{i}]"),
+                u,
+                true,
+                errors,
+            )
+        })
         .collect();
     let callback_url = match (&p.callback_url, server) {
         (Some(u), _) => url("spec.provider.callbackUrl", u, errors),
@@ -100,7 +121,11 @@ fn provider(
         None => DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
     };
     for (i, scope) in scopes.iter().enumerate() {
-        if scope.is_empty() || scope.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\') {
+        if scope.is_empty()
+            || scope
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\')
+        {
             errors.push(ValidationError::new(
                 format!("spec.provider.scopes[{i}]"),
                 Reason::InvalidSpec,
@@ -118,7 +143,11 @@ fn provider(
     if let Some(params) = &p.custom_params
         && params.keys().any(|k| k.is_empty())
     {
-        errors.push(ValidationError::new("spec.provider.customParams", Reason::InvalidSpec, "has an empty parameter name"));
+        errors.push(ValidationError::new(
+            "spec.provider.customParams",
+            Reason::InvalidSpec,
+            "has an empty parameter name",
+        ));
     }
     let response_type = p.response_type.unwrap_or(match p.client_type {
         ClientType::Public => crate::crd::ResponseType::IdToken,
@@ -128,8 +157,13 @@ fn provider(
         Some("a Confidential client")
     } else if verify_client_credentials {
         Some("spec.provider.verify.clientCredentials")
-    } else if spec.ingestion.as_ref().and_then(|i| i.auth_provider) == Some(IngestionAuthProvider::CustomOidc)
-        && spec.ingestion.as_ref().and_then(|i| i.enabled).unwrap_or(true)
+    } else if spec.ingestion.as_ref().and_then(|i| i.auth_provider)
+        == Some(IngestionAuthProvider::CustomOidc)
+        && spec
+            .ingestion
+            .as_ref()
+            .and_then(|i| i.enabled)
+            .unwrap_or(true)
     {
         Some("spec.ingestion.authProvider custom-oidc")
     } else {
@@ -154,7 +188,10 @@ fn provider(
             errors.push(ValidationError::new(
                 field,
                 Reason::InvalidReference,
-                format!("{kind} {:?} key {:?} holds no PEM certificate", key_ref.name, key_ref.key),
+                format!(
+                    "{kind} {:?} key {:?} holds no PEM certificate",
+                    key_ref.name, key_ref.key
+                ),
             ));
             return None;
         }
@@ -175,7 +212,9 @@ fn provider(
         response_type,
         callback_url: callback_url?,
         extra_public_key_urls,
-        token_validation_algorithm: p.token_validation_algorithm.unwrap_or(crate::crd::TokenAlgorithm::RS256),
+        token_validation_algorithm: p
+            .token_validation_algorithm
+            .unwrap_or(crate::crd::TokenAlgorithm::RS256),
         client_authentication_method: p
             .client_authentication_method
             .unwrap_or(crate::crd::ClientAuthMethod::ClientSecretPost),
@@ -193,7 +232,10 @@ fn provider(
     })
 }
 
-fn authorizer(spec: &OidcSsoConfigSpec, errors: &mut Vec<ValidationError>) -> Option<ValidatedAuthorizer> {
+fn authorizer(
+    spec: &OidcSsoConfigSpec,
+    errors: &mut Vec<ValidationError>,
+) -> Option<ValidatedAuthorizer> {
     let a = &spec.authorizer;
     let before = errors.len();
     if a.admin_principals.is_empty() {
@@ -221,7 +263,10 @@ fn authorizer(spec: &OidcSsoConfigSpec, errors: &mut Vec<ValidationError>) -> Op
                 "only username and email can be mapped",
             ));
         }
-        for key in ["username", "email"].iter().filter(|k| !mapping.contains_key(**k)) {
+        for key in ["username", "email"]
+            .iter()
+            .filter(|k| !mapping.contains_key(**k))
+        {
             errors.push(ValidationError::new(
                 "spec.authorizer.jwtPrincipalClaimsMapping",
                 Reason::InvalidSpec,
@@ -235,7 +280,10 @@ fn authorizer(spec: &OidcSsoConfigSpec, errors: &mut Vec<ValidationError>) -> Op
     let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     Some(ValidatedAuthorizer {
         admin_principals: a.admin_principals.clone(),
-        principal_domain: a.principal_domain.clone().unwrap_or_else(|| "open-metadata.org".into()),
+        principal_domain: a
+            .principal_domain
+            .clone()
+            .unwrap_or_else(|| "open-metadata.org".into()),
         enforce_principal_domain: a.enforce_principal_domain.unwrap_or(false),
         allowed_domains: a.allowed_domains.clone().unwrap_or_default(),
         allowed_email_registration_domains: a
@@ -243,7 +291,10 @@ fn authorizer(spec: &OidcSsoConfigSpec, errors: &mut Vec<ValidationError>) -> Op
             .clone()
             .unwrap_or_else(|| strings(&["all"])),
         enable_self_signup: a.enable_self_signup.unwrap_or(true),
-        jwt_principal_claims: a.jwt_principal_claims.clone().unwrap_or_else(|| strings(&DEFAULT_PRINCIPAL_CLAIMS)),
+        jwt_principal_claims: a
+            .jwt_principal_claims
+            .clone()
+            .unwrap_or_else(|| strings(&DEFAULT_PRINCIPAL_CLAIMS)),
         jwt_principal_claims_mapping: mapping,
         use_roles_from_provider: a.use_roles_from_provider.unwrap_or(false),
         enable_secure_socket_connection: a.enable_secure_socket_connection.unwrap_or(false),
@@ -258,27 +309,39 @@ fn jwt(
 ) -> Option<ValidatedJwt> {
     let j = spec.jwt.clone().unwrap_or_default();
     let before = errors.len();
-    let issuer = j
-        .issuer
-        .clone()
-        .or_else(|| server.and_then(|s| Url::parse(&s.external_url).ok()?.host_str().map(str::to_string)));
-    let rotate_every = j.rotation.as_ref().and_then(|r| r.every.as_deref()).and_then(|every| {
-        match parse_duration(every) {
+    let issuer = j.issuer.clone().or_else(|| {
+        server.and_then(|s| {
+            Url::parse(&s.external_url)
+                .ok()?
+                .host_str()
+                .map(str::to_string)
+        })
+    });
+    let rotate_every = j
+        .rotation
+        .as_ref()
+        .and_then(|r| r.every.as_deref())
+        .and_then(|every| match parse_duration(every) {
             Ok(d) if d < MIN_ROTATION => {
                 errors.push(ValidationError::new(
                     "spec.jwt.rotation.every",
                     Reason::InvalidSpec,
-                    format!("{every:?} is shorter than 1h; every rotation invalidates all issued tokens"),
+                    format!(
+                        "{every:?} is shorter than 1h; every rotation invalidates all issued tokens"
+                    ),
                 ));
                 None
             }
             Ok(d) => Some(d),
             Err(e) => {
-                errors.push(ValidationError::new("spec.jwt.rotation.every", Reason::InvalidSpec, e));
+                errors.push(ValidationError::new(
+                    "spec.jwt.rotation.every",
+                    Reason::InvalidSpec,
+                    e,
+                ));
                 None
             }
-        }
-    });
+        });
     if j.rotation.as_ref().and_then(|r| r.every.as_ref()).is_some() && j.key_secret_ref.is_some() {
         errors.push(ValidationError::new(
             "spec.jwt.rotation.every",
@@ -329,8 +392,14 @@ fn server(spec: &OidcSsoConfigSpec, errors: &mut Vec<ValidationError>) -> Option
         s.internal_url.as_deref().unwrap_or(DEFAULT_INTERNAL_URL),
         errors,
     );
-    let key_mount_path = s.key_mount_path.clone().unwrap_or_else(|| DEFAULT_KEY_MOUNT_PATH.into());
-    if !key_mount_path.starts_with('/') || key_mount_path.contains(['\0', '\n']) || key_mount_path.split('/').any(|p| p == "..") {
+    let key_mount_path = s
+        .key_mount_path
+        .clone()
+        .unwrap_or_else(|| DEFAULT_KEY_MOUNT_PATH.into());
+    if !key_mount_path.starts_with('/')
+        || key_mount_path.contains(['\0', '\n'])
+        || key_mount_path.split('/').any(|p| p == "..")
+    {
         errors.push(ValidationError::new(
             "spec.server.keyMountPath",
             Reason::InvalidSpec,
@@ -365,23 +434,41 @@ fn ingestion(
     };
     let bot_token = match &i.bot_token_secret_ref {
         Some(r) => {
-            let bytes = referenced_key("spec.ingestion.botTokenSecretRef", "Secret", r, &inputs.bot_token, errors)?;
-            let token = std::str::from_utf8(&bytes).ok().map(str::trim).filter(|t| !t.is_empty() && !t.contains(char::is_whitespace));
+            let bytes = referenced_key(
+                "spec.ingestion.botTokenSecretRef",
+                "Secret",
+                r,
+                &inputs.bot_token,
+                errors,
+            )?;
+            let token = std::str::from_utf8(&bytes)
+                .ok()
+                .map(str::trim)
+                .filter(|t| !t.is_empty() && !t.contains(char::is_whitespace));
             let Some(token) = token else {
                 errors.push(ValidationError::new(
                     "spec.ingestion.botTokenSecretRef",
                     Reason::InvalidReference,
-                    format!("Secret {:?} key {:?} does not hold a token (one line of text)", r.name, r.key),
+                    format!(
+                        "Secret {:?} key {:?} does not hold a token (one line of text)",
+                        r.name, r.key
+                    ),
                 ));
                 return None;
             };
             BotToken::Value(Sensitive::new(token.to_string()))
         }
-        None => BotToken::EnvVar(i.bot_token_env_var.clone().unwrap_or_else(|| DEFAULT_BOT_TOKEN_ENV.into())),
+        None => BotToken::EnvVar(
+            i.bot_token_env_var
+                .clone()
+                .unwrap_or_else(|| DEFAULT_BOT_TOKEN_ENV.into()),
+        ),
     };
     Some(Some(ValidatedIngestion {
         host_port,
-        auth_provider: i.auth_provider.unwrap_or(IngestionAuthProvider::OpenMetadata),
+        auth_provider: i
+            .auth_provider
+            .unwrap_or(IngestionAuthProvider::OpenMetadata),
         bot_token,
     }))
 }
@@ -389,9 +476,15 @@ fn ingestion(
 fn output_names(spec: &OidcSsoConfigSpec, name: &str) -> OutputNames {
     let o = spec.output.clone().unwrap_or_default();
     OutputNames {
-        auth_env: o.auth_env_secret_name.unwrap_or_else(|| format!("{name}-auth-env")),
-        jwt_keys: o.jwt_keys_secret_name.unwrap_or_else(|| format!("{name}-jwt-keys")),
-        ingestion: o.ingestion_secret_name.unwrap_or_else(|| format!("{name}-ingestion")),
+        auth_env: o
+            .auth_env_secret_name
+            .unwrap_or_else(|| format!("{name}-auth-env")),
+        jwt_keys: o
+            .jwt_keys_secret_name
+            .unwrap_or_else(|| format!("{name}-jwt-keys")),
+        ingestion: o
+            .ingestion_secret_name
+            .unwrap_or_else(|| format!("{name}-ingestion")),
     }
 }
 
@@ -426,7 +519,11 @@ fn url(field: &str, text: &str, errors: &mut Vec<ValidationError>) -> Option<Str
     let parsed = match Url::parse(text) {
         Ok(u) => u,
         Err(e) => {
-            errors.push(ValidationError::new(field, Reason::InvalidSpec, format!("{text:?} is not a URL ({e})")));
+            errors.push(ValidationError::new(
+                field,
+                Reason::InvalidSpec,
+                format!("{text:?} is not a URL ({e})"),
+            ));
             return None;
         }
     };
@@ -442,14 +539,23 @@ fn url(field: &str, text: &str, errors: &mut Vec<ValidationError>) -> Option<Str
         None
     };
     if let Some(problem) = problem {
-        errors.push(ValidationError::new(field, Reason::InvalidSpec, format!("{text:?} {problem}")));
+        errors.push(ValidationError::new(
+            field,
+            Reason::InvalidSpec,
+            format!("{text:?} {problem}"),
+        ));
         return None;
     }
     Some(text.to_string())
 }
 
 /// A URL the server or the operator fetches keys or metadata from: https unless allowed.
-fn provider_url(field: &str, text: &str, insecure_ok: bool, errors: &mut Vec<ValidationError>) -> Option<String> {
+fn provider_url(
+    field: &str,
+    text: &str,
+    insecure_ok: bool,
+    errors: &mut Vec<ValidationError>,
+) -> Option<String> {
     let u = url(field, text, errors)?;
     if !u.starts_with("https://") && !insecure_ok {
         errors.push(ValidationError::new(

@@ -44,7 +44,13 @@ impl Operator {
             .expect("log file");
         let err = log.try_clone().expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_oidc-sso-operator"))
-            .args(["run", "--namespace", &self.namespace, "--http-addr", "127.0.0.1:0"])
+            .args([
+                "run",
+                "--namespace",
+                &self.namespace,
+                "--http-addr",
+                "127.0.0.1:0",
+            ])
             .args(&self.extra_args)
             .env("KUBECONFIG", &self.kubeconfig)
             .env("RUST_LOG", "info,oidc_sso_operator=debug")
@@ -69,7 +75,11 @@ impl Operator {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert!(self.addr.is_some(), "operator did not start; logs:\n{}", self.logs());
+        assert!(
+            self.addr.is_some(),
+            "operator did not start; logs:\n{}",
+            self.logs()
+        );
     }
 
     /// Everything the process logged so far (all starts).
@@ -157,13 +167,24 @@ pub async fn install_crd(client: &kube::Client) {
     let crd: CustomResourceDefinition = serde_saphyr::from_str(&text).expect("CRD YAML");
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let name = crd.metadata.name.clone().expect("CRD name");
-    api.patch(&name, &PatchParams::apply("e2e-test").force(), &Patch::Apply(&crd))
-        .await
-        .expect("apply the CRD");
+    api.patch(
+        &name,
+        &PatchParams::apply("e2e-test").force(),
+        &Patch::Apply(&crd),
+    )
+    .await
+    .expect("apply the CRD");
     for _ in 0..300 {
-        let established = api.get(&name).await.ok().and_then(|c| c.status).and_then(|s| s.conditions).is_some_and(|cs| {
-            cs.iter().any(|c| c.type_ == "Established" && c.status == "True")
-        });
+        let established = api
+            .get(&name)
+            .await
+            .ok()
+            .and_then(|c| c.status)
+            .and_then(|s| s.conditions)
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c.type_ == "Established" && c.status == "True")
+            });
         if established {
             return;
         }
