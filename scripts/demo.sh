@@ -6,7 +6,8 @@
 #      Secret, an OidcSsoConfig) and waits for Ready;
 #   4. prints the rendered settings (secrets redacted), the JWT key id and the rollout;
 #   5. rotates the client secret and shows exactly one more rollout.
-# Leaves everything running to explore; `make demo-down` (scripts/demo.sh --down) stops it all.
+# Leaves everything running to explore; `make demo-down` (scripts/demo.sh --down) stops it all;
+# scripts/demo.sh --stop stops only the demo's operator and OIDC provider.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -28,12 +29,14 @@ stop_pid() { # name: stop the process recorded in $state/<name>.pid, if it is st
   rm -f "$f"
 }
 
-if [ "${1:-}" = --down ]; then
-  stop_pid operator "oidc-sso-operator"
-  stop_pid idp "provider.mjs"
-  scripts/cluster/down.sh
-  exit 0
-fi
+case "${1:-}" in
+  --down | --stop)
+    stop_pid operator "oidc-sso-operator"
+    stop_pid idp "provider.mjs"
+    [ "$1" = --down ] && scripts/cluster/down.sh
+    exit 0
+    ;;
+esac
 
 say "Local control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok)"
 scripts/cluster/up.sh

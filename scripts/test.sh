@@ -31,6 +31,12 @@ if [ "$started" = 1 ] && [ -z "${KEEP_CLUSTER:-}" ]; then
   trap 'scripts/cluster/down.sh' EXIT
 fi
 
+# A demo operator watches every namespace and would reconcile the tests' resources too.
+if [ -f .cluster/demo/operator.pid ]; then
+  echo "stopping the demo's operator and OIDC provider (scripts/demo.sh --stop) so they cannot interfere"
+  scripts/demo.sh --stop
+fi
+
 step "end-to-end tests (real kube-apiserver, kube-controller-manager, kube-scheduler, kwok, OIDC provider, helm, kubectl)"
 scripts/oidc/install-provider.sh
 cargo test --features e2e -- --test-threads "${E2E_THREADS:-4}"

@@ -303,6 +303,42 @@ async fn renders_owned_secrets_rolls_once_and_reports_ready() {
     assert_eq!(pods.iter().filter(|p| common::is_pod_ready(p)).count(), 2);
     assert_eq!(status.rolled.as_deref(), Some("1/1"));
 
+    // Turning ingestion off removes the ingestion Secret this resource rendered, and nothing rolls
+    // (the server does not consume it).
+    env.configs()
+        .patch(
+            NAME,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"ingestion": {"enabled": false}}})),
+        )
+        .await
+        .unwrap();
+    let secrets = env.secrets();
+    wait_for(
+        "the ingestion Secret to be removed",
+        DEFAULT_TIMEOUT,
+        || {
+            let secrets = secrets.clone();
+            async move {
+                ensure!(
+                    secrets
+                        .get_opt(&format!("{NAME}-ingestion"))
+                        .await?
+                        .is_none(),
+                    "still there"
+                );
+                Ok(())
+            }
+        },
+    )
+    .await;
+    env.wait_ready().await;
+    assert_eq!(
+        env.replica_sets().await,
+        2,
+        "the server does not consume the ingestion config"
+    );
+
     // What a user (or a CI job) runs.
     let out = common::kubectl(&[
         "-n",

@@ -67,6 +67,23 @@ pub async fn apply_secret(
     Ok(true)
 }
 
+/// Deletes an owned Secret that is no longer rendered. A Secret owned by anyone else is left alone.
+pub async fn delete_owned(
+    api: &Api<Secret>,
+    secret: &Secret,
+    owner_uid: &str,
+) -> Result<(), Error> {
+    if !owned_by(secret, owner_uid) {
+        return Ok(());
+    }
+    let name = secret.metadata.name.clone().unwrap_or_default();
+    match api.delete(&name, &Default::default()).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(source) => Err(Error::Apply { name, source }),
+    }
+}
+
 fn owned_by(secret: &Secret, owner_uid: &str) -> bool {
     secret
         .metadata

@@ -385,6 +385,12 @@ async fn apply_all(
         let cached = cached(ctx, &config.namespace, &secret_name);
         apply::apply_secret(secrets, secret, cached.as_deref(), &owner_uid).await?;
     }
+    if rendered.ingestion.is_none()
+        && let Some(stale) = cached(ctx, &config.namespace, &config.output.ingestion)
+    {
+        // Ingestion was turned off: remove the config this resource rendered before (only ours).
+        apply::delete_owned(secrets, &stale, &owner_uid).await?;
+    }
     Ok(())
 }
 

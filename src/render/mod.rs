@@ -122,3 +122,6 @@ pub fn render(
         config_hash,
     })
 }
+
+#[cfg(test)]
+mod tests;

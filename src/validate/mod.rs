@@ -159,3 +159,6 @@ pub struct OutputNames {
     pub jwt_keys: String,
     pub ingestion: String,
 }
+
+#[cfg(test)]
+mod tests;
