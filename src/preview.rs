@@ -323,3 +323,98 @@ pub fn add_credentials(
     input.objects.insert(key, data);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CR: &str = r#"
+apiVersion: oidcsso.io/v1alpha1
+kind: OidcSsoConfig
+metadata: {name: om, namespace: data}
+spec:
+  provider:
+    issuer: https://idp.example.com
+    jwksUrl: https://idp.example.com/keys
+    clientType: Confidential
+    credentialsSecretRef: {name: creds}
+  authorizer: {adminPrincipals: [alice]}
+  server: {externalUrl: https://om.example.com}
+"#;
+
+    fn parse(text: &str) -> Result<PreviewInput, PreviewError> {
+        let mut input = None;
+        let mut objects = Vec::new();
+        parse_documents("test", text, &mut input, &mut objects)?;
+        let mut input = input.ok_or_else(|| PreviewError::Input("none".into()))?;
+        input.objects = index_objects(&objects);
+        Ok(input)
+    }
+
+    #[test]
+    fn an_unknown_enum_value_names_the_field() {
+        let err = parse(&CR.replace("Confidential", "Secretive"))
+            .err()
+            .expect("rejected");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("spec.provider.clientType") && msg.contains("Secretive"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_credentials_json_document_fills_the_referenced_secret() {
+        let mut input = parse(CR).unwrap();
+        add_credentials(
+            &mut input,
+            "creds.json",
+            r#"{"web": {"client_id": "om", "client_secret": "hunter2"}}"#,
+        )
+        .unwrap();
+        let (rendered, keys, generated) =
+            render_preview(&input, &ProviderEndpoints::default()).unwrap();
+        assert!(generated);
+        let text = format_preview(&input.resource, &rendered, &keys, generated, false);
+        assert!(text.contains("OIDC_CLIENT_ID"), "{text}");
+        assert!(
+            !text.contains("hunter2"),
+            "secret values are redacted by default"
+        );
+        assert!(
+            !text.contains(
+                &base64::engine::general_purpose::STANDARD.encode(keys.private_pkcs8_der())
+            )
+        );
+        assert!(text.contains("<redacted sha256:"));
+        let shown = format_preview(&input.resource, &rendered, &keys, generated, true);
+        assert!(shown.contains("hunter2"), "--show-secrets prints them");
+    }
+
+    #[test]
+    fn secrets_next_to_the_resource_are_used_and_validation_errors_surface() {
+        let with_secret = format!(
+            "{CR}---\napiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\nstringData: {{clientId: om, clientSecret: s}}\n"
+        );
+        assert!(
+            render_preview(&parse(&with_secret).unwrap(), &ProviderEndpoints::default()).is_ok()
+        );
+        let err = render_preview(&parse(CR).unwrap(), &ProviderEndpoints::default())
+            .err()
+            .expect("no credentials");
+        assert!(
+            err.to_string()
+                .contains("spec.provider.credentialsSecretRef.name"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn two_resources_in_one_file_are_refused() {
+        let err = parse(&format!("{CR}---{CR}")).err().expect("refused");
+        assert!(
+            err.to_string().contains("more than one OidcSsoConfig"),
+            "{err}"
+        );
+    }
+}

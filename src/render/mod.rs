@@ -111,7 +111,12 @@ pub fn render(
         SecretPayload {
             name: config.output.ingestion.clone(),
             data,
-            sensitive: [WORKFLOW_CONFIG_KEY.to_string()].into(),
+            // Secret only when it carries the bot token or the client secret itself.
+            sensitive: if carries_secret(ingestion) {
+                [WORKFLOW_CONFIG_KEY.to_string()].into()
+            } else {
+                BTreeSet::new()
+            },
         }
     });
     let config_hash = content_hash(&[("auth-env", &auth_env.data), ("jwt-keys", &jwt_keys.data)]);
@@ -121,6 +126,11 @@ pub fn render(
         ingestion,
         config_hash,
     })
+}
+
+fn carries_secret(ingestion: &crate::validate::ValidatedIngestion) -> bool {
+    ingestion.auth_provider == crate::crd::IngestionAuthProvider::CustomOidc
+        || matches!(ingestion.bot_token, crate::validate::BotToken::Value(_))
 }
 
 #[cfg(test)]

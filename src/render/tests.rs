@@ -367,6 +367,24 @@ fn the_legacy_workflow_carries_client_id_secret_and_domain_escaped() {
 }
 
 #[test]
+fn the_workflow_is_sensitive_only_when_it_carries_a_secret() {
+    let r = render(
+        &config(confidential(), "s"),
+        keys(),
+        &ProviderEndpoints::default(),
+    )
+    .unwrap();
+    assert!(
+        r.ingestion.unwrap().sensitive.is_empty(),
+        "an env-var reference is not a secret"
+    );
+    let mut spec = confidential();
+    spec["ingestion"] = json!({"authProvider": "custom-oidc"});
+    let r = render(&config(spec, "s"), keys(), &ProviderEndpoints::default()).unwrap();
+    assert!(r.ingestion.unwrap().sensitive.contains(WORKFLOW_CONFIG_KEY));
+}
+
+#[test]
 fn a_disabled_ingestion_renders_no_ingestion_secret() {
     let mut spec = confidential();
     spec["ingestion"] = json!({"enabled": false});
