@@ -400,8 +400,7 @@ spec:
             render_preview(&parse(&with_secret).unwrap(), &ProviderEndpoints::default()).is_ok()
         );
         let err = render_preview(&parse(CR).unwrap(), &ProviderEndpoints::default())
-            .err()
-            .expect("no credentials");
+            .expect_err("no credentials");
         assert!(
             err.to_string()
                 .contains("spec.provider.credentialsSecretRef.name"),

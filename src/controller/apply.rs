@@ -6,11 +6,20 @@
 //! settings; then the ingestion config. Workloads are rolled after all of them (see `rollout`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
+use kube::runtime::reflector::ObjectRef;
+use kube::{Resource, ResourceExt};
+
+use super::{Context, jwt_keys};
+use crate::crd::OidcSsoConfig;
+use crate::objects::owned_secret;
+use crate::render::Rendered;
+use crate::validate::ValidatedConfig;
 
 /// Field manager for the owned Secrets. Forced: the operator is the only rightful writer of these
 /// fields, and a conflict (someone edited the Secret) must be repaired, not reported forever.
@@ -115,6 +124,91 @@ fn up_to_date(existing: &Secret, desired: &Secret) -> bool {
                 .flatten()
                 .any(|e| e == o)
         })
+}
+
+/// Whether what would be rendered differs from the owned Secrets in the cache (a missing Secret
+/// counts as different).
+pub(super) fn differs_from_cache(
+    ctx: &Context,
+    config: &ValidatedConfig,
+    rendered: &Rendered,
+) -> bool {
+    [
+        (&config.output.auth_env, &rendered.auth_env),
+        (&config.output.jwt_keys, &rendered.jwt_keys),
+    ]
+    .into_iter()
+    .any(|(name, payload)| {
+        let Some(secret) = cached(ctx, &config.namespace, name) else {
+            return true;
+        };
+        let have: std::collections::BTreeMap<&String, &Vec<u8>> = secret
+            .data
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k, &v.0))
+            .collect();
+        let want: std::collections::BTreeMap<&String, &Vec<u8>> = payload.data.iter().collect();
+        have != want
+    })
+}
+
+pub(super) fn cached(ctx: &Context, namespace: &str, name: &str) -> Option<Arc<Secret>> {
+    ctx.owned_secrets
+        .get(&ObjectRef::new(name).within(namespace))
+}
+
+pub(super) async fn apply_all(
+    ctx: &Context,
+    secrets: &Api<Secret>,
+    resource: &OidcSsoConfig,
+    config: &ValidatedConfig,
+    rendered: &Rendered,
+    keys: &jwt_keys::KeyState,
+) -> Result<(), Error> {
+    let owner = resource.controller_owner_ref(&());
+    let owner_uid = resource.uid().unwrap_or_default();
+    let name = resource.name_any();
+    let mut keys_secret = owned_secret(
+        &rendered.jwt_keys,
+        "jwt-keys",
+        &name,
+        &config.namespace,
+        owner.clone(),
+    );
+    keys_secret.metadata.annotations = Some(keys.annotations());
+    // Keys first: nothing may refer to a key id before the key is stored.
+    let mut desired = vec![
+        keys_secret,
+        owned_secret(
+            &rendered.auth_env,
+            "auth-env",
+            &name,
+            &config.namespace,
+            owner.clone(),
+        ),
+    ];
+    if let Some(ingestion) = &rendered.ingestion {
+        desired.push(owned_secret(
+            ingestion,
+            "ingestion",
+            &name,
+            &config.namespace,
+            owner.clone(),
+        ));
+    }
+    for secret in &desired {
+        let secret_name = secret.metadata.name.clone().unwrap_or_default();
+        let cached = cached(ctx, &config.namespace, &secret_name);
+        apply_secret(secrets, secret, cached.as_deref(), &owner_uid).await?;
+    }
+    if rendered.ingestion.is_none()
+        && let Some(stale) = cached(ctx, &config.namespace, &config.output.ingestion)
+    {
+        // Ingestion was turned off: remove the config this resource rendered before (only ours).
+        delete_owned(secrets, &stale, &owner_uid).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

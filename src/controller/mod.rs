@@ -9,11 +9,13 @@
 //!   used to trigger the resources that reference them. Their content is read on demand.
 
 mod apply;
+mod events;
 mod fetch;
 mod jwt_keys;
 mod reconcile;
 mod rollout;
 mod status;
+mod summary;
 mod verify;
 mod watches;
 

@@ -9,14 +9,17 @@
 mod credentials;
 mod duration;
 mod errors;
+mod provider;
 mod resolve;
+mod urls;
 
 use std::collections::BTreeMap;
 
 pub use credentials::ClientCredentials;
 pub use duration::parse_duration;
 pub use errors::{Reason, ValidationError, ValidationErrors};
-pub use resolve::{validate, well_known};
+pub use resolve::validate;
+pub use urls::well_known;
 
 use crate::crd::{
     ClientAuthMethod, ClientType, ConfigSource, IngestionAuthProvider, Prompt, ResponseType,

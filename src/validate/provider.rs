@@ -1,0 +1,172 @@
+//! `spec.provider`: URLs, scopes, response type, client credentials and CA bundle.
+
+use super::credentials::{self, SecretNeed};
+use super::urls::{join, provider_url, referenced_key, url, well_known};
+use super::*;
+use crate::crd::{ClientType, IngestionAuthProvider, OidcSsoConfigSpec, ProviderSpec};
+
+const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
+
+pub(super) fn provider(
+    spec: &OidcSsoConfigSpec,
+    inputs: &Inputs,
+    server: Option<&ValidatedServer>,
+    errors: &mut Vec<ValidationError>,
+) -> Option<ValidatedProvider> {
+    let p: &ProviderSpec = &spec.provider;
+    let insecure_ok = p.allow_insecure_http.unwrap_or(false);
+    let before = errors.len();
+    let issuer = provider_url("spec.provider.issuer", &p.issuer, insecure_ok, errors);
+    let discovery_url = match (&p.discovery_url, &issuer) {
+        (Some(u), _) => provider_url("spec.provider.discoveryUrl", u, insecure_ok, errors),
+        (None, Some(issuer)) => Some(well_known(issuer)),
+        (None, None) => None,
+    };
+    let jwks_url = p
+        .jwks_url
+        .as_ref()
+        .and_then(|u| provider_url("spec.provider.jwksUrl", u, insecure_ok, errors));
+    let verify = p.verify.clone().unwrap_or_default();
+    let verify_discovery = verify.discovery.unwrap_or(true);
+    let verify_client_credentials = verify.client_credentials.unwrap_or(false);
+    if p.jwks_url.is_none() && !verify_discovery {
+        errors.push(ValidationError::new(
+            "spec.provider.jwksUrl",
+            Reason::InvalidSpec,
+            "is required when spec.provider.verify.discovery is false (the provider's JWKS URL comes from discovery otherwise)",
+        ));
+    }
+    let extra_public_key_urls = p
+        .extra_public_key_urls
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, u)| {
+            provider_url(
+                &format!("spec.provider.extraPublicKeyUrls[{i}]"),
+                u,
+                true,
+                errors,
+            )
+        })
+        .collect();
+    let callback_url = match (&p.callback_url, server) {
+        (Some(u), _) => url("spec.provider.callbackUrl", u, errors),
+        (None, Some(server)) => Some(join(&server.external_url, "callback")),
+        (None, None) => None,
+    };
+    let scopes: Vec<String> = match &p.scopes {
+        Some(s) => s.clone(),
+        None => DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
+    };
+    for (i, scope) in scopes.iter().enumerate() {
+        if scope.is_empty()
+            || scope
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\')
+        {
+            errors.push(ValidationError::new(
+                format!("spec.provider.scopes[{i}]"),
+                Reason::InvalidSpec,
+                "a scope is one non-empty word without spaces, quotes or backslashes",
+            ));
+        }
+    }
+    if !scopes.iter().any(|s| s == "openid") {
+        errors.push(ValidationError::new(
+            "spec.provider.scopes",
+            Reason::InvalidSpec,
+            "must include openid (OpenMetadata signs users in with OpenID Connect)",
+        ));
+    }
+    if let Some(params) = &p.custom_params
+        && params.keys().any(|k| k.is_empty())
+    {
+        errors.push(ValidationError::new(
+            "spec.provider.customParams",
+            Reason::InvalidSpec,
+            "has an empty parameter name",
+        ));
+    }
+    let response_type = p.response_type.unwrap_or(match p.client_type {
+        ClientType::Public => crate::crd::ResponseType::IdToken,
+        ClientType::Confidential => crate::crd::ResponseType::Code,
+    });
+    let need_secret: SecretNeed = if p.client_type == ClientType::Confidential {
+        Some("a Confidential client")
+    } else if verify_client_credentials {
+        Some("spec.provider.verify.clientCredentials")
+    } else if spec.ingestion.as_ref().and_then(|i| i.auth_provider)
+        == Some(IngestionAuthProvider::CustomOidc)
+        && spec
+            .ingestion
+            .as_ref()
+            .and_then(|i| i.enabled)
+            .unwrap_or(true)
+    {
+        Some("spec.ingestion.authProvider custom-oidc")
+    } else {
+        None
+    };
+    let credentials = credentials::resolve(p, &inputs.credentials, need_secret, errors);
+    let ca_bundle = p.ca_bundle.as_ref().and_then(|r| {
+        let (field, key_ref, kind) = match (&r.config_map_ref, &r.secret_ref) {
+            (Some(k), None) => ("spec.provider.caBundle.configMapRef", k, "ConfigMap"),
+            (None, Some(k)) => ("spec.provider.caBundle.secretRef", k, "Secret"),
+            _ => {
+                errors.push(ValidationError::new(
+                    "spec.provider.caBundle",
+                    Reason::InvalidSpec,
+                    "set exactly one of configMapRef and secretRef",
+                ));
+                return None;
+            }
+        };
+        let bytes = referenced_key(field, kind, key_ref, &inputs.ca_bundle, errors)?;
+        if !String::from_utf8_lossy(&bytes).contains("-----BEGIN CERTIFICATE-----") {
+            errors.push(ValidationError::new(
+                field,
+                Reason::InvalidReference,
+                format!(
+                    "{kind} {:?} key {:?} holds no PEM certificate",
+                    key_ref.name, key_ref.key
+                ),
+            ));
+            return None;
+        }
+        Some(bytes)
+    });
+    if errors.len() > before {
+        return None;
+    }
+    Some(ValidatedProvider {
+        display_name: p.display_name.clone(),
+        oidc_type: p.oidc_type.clone().unwrap_or_else(|| "custom-oidc".into()),
+        issuer: issuer?,
+        discovery_url: discovery_url?,
+        jwks_url,
+        client_type: p.client_type,
+        credentials: credentials?,
+        scopes,
+        response_type,
+        callback_url: callback_url?,
+        extra_public_key_urls,
+        token_validation_algorithm: p
+            .token_validation_algorithm
+            .unwrap_or(crate::crd::TokenAlgorithm::RS256),
+        client_authentication_method: p
+            .client_authentication_method
+            .unwrap_or(crate::crd::ClientAuthMethod::ClientSecretPost),
+        use_pkce: p.use_pkce.unwrap_or(false),
+        use_nonce: p.use_nonce.unwrap_or(true),
+        custom_params: p.custom_params.clone().unwrap_or_default(),
+        max_clock_skew_seconds: p.max_clock_skew_seconds,
+        token_validity_seconds: p.token_validity_seconds.unwrap_or(3600),
+        max_age_seconds: p.max_age_seconds,
+        prompt: p.prompt,
+        session_expiry_seconds: p.session_expiry_seconds,
+        ca_bundle,
+        verify_discovery,
+        verify_client_credentials,
+    })
+}
