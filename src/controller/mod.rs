@@ -12,6 +12,8 @@ mod apply;
 mod events;
 mod fetch;
 mod jwt_keys;
+#[cfg(test)]
+mod mock_tests;
 mod reconcile;
 mod rollout;
 mod status;
