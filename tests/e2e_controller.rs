@@ -8,7 +8,7 @@ mod support_operator;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::{Context as _, ensure};
+use anyhow::ensure;
 use common::{DEFAULT_TIMEOUT, TestNamespace, wait_for};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{
@@ -141,46 +141,7 @@ impl Env {
         status: &str,
         reason: Option<&str>,
     ) -> OidcSsoConfig {
-        let api = self.configs();
-        wait_for(
-            &format!("{type_}={status} {reason:?}"),
-            DEFAULT_TIMEOUT,
-            || {
-                let api = api.clone();
-                async move {
-                    let cr = api.get(NAME).await?;
-                    let st = cr.status.clone().unwrap_or_default();
-                    ensure!(
-                        st.observed_generation == cr.metadata.generation,
-                        "status is for an older generation"
-                    );
-                    let c = st
-                        .conditions
-                        .iter()
-                        .find(|c| c.type_ == type_)
-                        .with_context(|| {
-                            format!("no {type_} condition; conditions: {:?}", st.conditions)
-                        })?;
-                    ensure!(
-                        c.status == status,
-                        "{type_} is {} ({}: {})",
-                        c.status,
-                        c.reason,
-                        c.message
-                    );
-                    if let Some(r) = reason {
-                        ensure!(
-                            c.reason == r,
-                            "{type_} reason is {} ({})",
-                            c.reason,
-                            c.message
-                        );
-                    }
-                    Ok(cr)
-                }
-            },
-        )
-        .await
+        support_operator::wait_condition(&self.configs(), NAME, type_, status, reason).await
     }
 
     async fn wait_ready(&self) -> OidcSsoConfig {

@@ -8,8 +8,7 @@ mod support_operator;
 
 use std::time::Duration;
 
-use anyhow::{Context as _, ensure};
-use common::{DEFAULT_TIMEOUT, TestNamespace, wait_for};
+use common::{DEFAULT_TIMEOUT, TestNamespace};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::api::{Patch, PatchParams, PostParams};
@@ -118,34 +117,12 @@ impl Env {
 
     /// Waits until condition `type_` has `status` and `reason`, at the current generation.
     async fn wait_condition(&self, type_: &str, status: &str, reason: &str) -> OidcSsoConfig {
-        let api = self.api::<OidcSsoConfig>();
-        wait_for(
-            &format!("{type_}={status} ({reason})"),
-            DEFAULT_TIMEOUT,
-            || {
-                let api = api.clone();
-                async move {
-                    let cr = api.get(NAME).await?;
-                    let st = cr.status.clone().unwrap_or_default();
-                    ensure!(
-                        st.observed_generation == cr.metadata.generation,
-                        "status is for an older generation"
-                    );
-                    let c = st
-                        .conditions
-                        .iter()
-                        .find(|c| c.type_ == type_)
-                        .with_context(|| format!("no {type_}: {:?}", st.conditions))?;
-                    ensure!(
-                        c.status == status && c.reason == reason,
-                        "{type_} is {} {}: {}",
-                        c.status,
-                        c.reason,
-                        c.message
-                    );
-                    Ok(cr)
-                }
-            },
+        support_operator::wait_condition(
+            &self.api::<OidcSsoConfig>(),
+            NAME,
+            type_,
+            status,
+            Some(reason),
         )
         .await
     }

@@ -102,44 +102,43 @@ pub async fn inputs(
 }
 
 async fn secret_data(api: &Api<Secret>, name: &str) -> Result<ObjectData, Error> {
-    let found = api.get_opt(name).await.map_err(|source| Error {
-        kind: "Secret",
-        name: name.to_string(),
-        source,
-    })?;
-    Ok(found.map(|s| {
-        let mut data: BTreeMap<String, Vec<u8>> = s
-            .data
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k, v.0))
-            .collect();
-        // stringData is write-only, but a Secret read back never has it; kept for completeness.
-        for (k, v) in s.string_data.unwrap_or_default() {
-            data.insert(k, v.into_bytes());
-        }
-        data
-    }))
+    // A Secret read back has only `data` (`stringData` is write-only).
+    let found = get(api, "Secret", name).await?;
+    Ok(found.map(|s| merged(s.data, None)))
 }
 
 async fn config_map_data(api: &Api<ConfigMap>, name: &str) -> Result<ObjectData, Error> {
-    let found = api.get_opt(name).await.map_err(|source| Error {
-        kind: "ConfigMap",
+    let found = get(api, "ConfigMap", name).await?;
+    Ok(found.map(|c| merged(c.binary_data, c.data)))
+}
+
+async fn get<K>(api: &Api<K>, kind: &'static str, name: &str) -> Result<Option<K>, Error>
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    api.get_opt(name).await.map_err(|source| Error {
+        kind,
         name: name.to_string(),
         source,
-    })?;
-    Ok(found.map(|c| {
-        let mut data: BTreeMap<String, Vec<u8>> = c
-            .binary_data
-            .unwrap_or_default()
+    })
+}
+
+/// Binary entries, then text entries, as bytes by key.
+fn merged(
+    binary: Option<BTreeMap<String, k8s_openapi::ByteString>>,
+    text: Option<BTreeMap<String, String>>,
+) -> BTreeMap<String, Vec<u8>> {
+    let mut data: BTreeMap<String, Vec<u8>> = binary
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .collect();
+    data.extend(
+        text.unwrap_or_default()
             .into_iter()
-            .map(|(k, v)| (k, v.0))
-            .collect();
-        for (k, v) in c.data.unwrap_or_default() {
-            data.insert(k, v.into_bytes());
-        }
-        data
-    }))
+            .map(|(k, v)| (k, v.into_bytes())),
+    );
+    data
 }
 
 /// Reads every target.

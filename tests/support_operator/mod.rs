@@ -1,6 +1,7 @@
 //! The operator as a real process for end-to-end tests: the built binary, `run` against the local
 //! cluster, watching one test namespace, its logs kept in a file so tests can read them (and
-//! check that no secret ever reaches them). Stopped by its PID on drop.
+//! check that no secret ever reaches them). Stopped by its PID on drop. Needs `mod common;` beside
+//! it in the test crate.
 
 #![allow(dead_code)]
 
@@ -191,4 +192,52 @@ pub async fn install_crd(client: &kube::Client) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("CRD {name} not established");
+}
+
+/// Waits until the `OidcSsoConfig` `name` reports condition `type_` = `status` (and `reason`,
+/// when given) for its current generation; returns the resource as it was then.
+pub async fn wait_condition(
+    api: &kube::Api<oidc_sso_operator::crd::OidcSsoConfig>,
+    name: &str,
+    type_: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> oidc_sso_operator::crd::OidcSsoConfig {
+    use anyhow::{Context as _, ensure};
+    super::common::wait_for(
+        &format!("{name}: {type_}={status} {reason:?}"),
+        super::common::DEFAULT_TIMEOUT,
+        || async move {
+            let cr = api.get(name).await?;
+            let st = cr.status.clone().unwrap_or_default();
+            ensure!(
+                st.observed_generation == cr.metadata.generation,
+                "status is for an older generation"
+            );
+            let c = st
+                .conditions
+                .iter()
+                .find(|c| c.type_ == type_)
+                .with_context(|| {
+                    format!("no {type_} condition; conditions: {:?}", st.conditions)
+                })?;
+            ensure!(
+                c.status == status,
+                "{type_} is {} ({}: {})",
+                c.status,
+                c.reason,
+                c.message
+            );
+            if let Some(r) = reason {
+                ensure!(
+                    c.reason == r,
+                    "{type_} reason is {} ({})",
+                    c.reason,
+                    c.message
+                );
+            }
+            Ok(cr)
+        },
+    )
+    .await
 }
