@@ -37,6 +37,8 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --features e2e -- -D warnings
 	scripts/generate.sh --check
+	scripts/cluster/build.sh helm
+	eval "$$(scripts/cluster/env.sh 2>/dev/null)" && helm lint --strict charts/oidc-sso-operator
 
 ## Benchmarks against Stakater Reloader on the local control plane.
 bench:

@@ -8,6 +8,12 @@ check=0
 [ "${1:-}" = --check ] && check=1
 
 crd=$(cargo run --quiet -- crd)
+# The chart's copy is a Helm template: a literal "{{" (in a field's doc comment, say) would be
+# read as template code and the copy would no longer equal crds/.
+if printf '%s' "$crd" | grep -q '{{'; then
+  echo "the CRD contains '{{', which Helm would evaluate in the chart's copy; reword the doc comment" >&2
+  exit 1
+fi
 chart_crd=$(
   printf '%s\n' '{{- if .Values.crds.install }}'
   printf '%s\n' '# Generated from crds/oidcssoconfig.yaml by scripts/generate.sh; do not edit.'

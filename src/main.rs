@@ -53,6 +53,22 @@ struct RunArgs {
     /// Log JSON lines instead of text.
     #[arg(long, env = "LOG_JSON")]
     log_json: bool,
+    /// Reconcile only while holding a Lease, so that several replicas run with one active.
+    #[arg(long, env = "LEADER_ELECT")]
+    leader_elect: bool,
+    /// Name of the Lease (one per operator installation).
+    #[arg(long, env = "LEASE_NAME", default_value = "oidc-sso-operator")]
+    lease_name: String,
+    /// Namespace of the Lease. Default: the pod's namespace, else the watched namespace.
+    #[arg(long, env = "POD_NAMESPACE")]
+    lease_namespace: Option<String>,
+    /// How long the Lease holds without renewal: a standby takes over about this long after the
+    /// leader died (a leader that shuts down releases it at once). At least 3s.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    lease_duration: std::time::Duration,
+    /// This replica's name in the Lease. Default: the pod name, else `<hostname>-<pid>`.
+    #[arg(long, env = "POD_NAME")]
+    lease_identity: Option<String>,
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -114,7 +130,24 @@ async fn run_async(args: RunArgs) -> anyhow::Result<()> {
         ::http::header::USER_AGENT,
         ::http::HeaderValue::from_static(concat!("oidc-sso-operator/", env!("CARGO_PKG_VERSION"))),
     ));
-    let client = kube::Client::try_from(config).context("failed to build a Kubernetes client")?;
+    let client =
+        kube::Client::try_from(config.clone()).context("failed to build a Kubernetes client")?;
+    let lease = if args.leader_elect {
+        let namespace = args
+            .lease_namespace
+            .or_else(|| args.namespace.clone())
+            .context("--leader-elect needs --lease-namespace (or POD_NAMESPACE, or --namespace)")?;
+        Some(oidc_sso_operator::leader::LeaseSettings {
+            name: args.lease_name,
+            namespace,
+            identity: args
+                .lease_identity
+                .unwrap_or_else(oidc_sso_operator::leader::default_identity),
+            duration: args.lease_duration,
+        })
+    } else {
+        None
+    };
     let mut settings = controller::Settings {
         namespace: args.namespace,
         resync: args.resync,
@@ -143,7 +176,23 @@ async fn run_async(args: RunArgs) -> anyhow::Result<()> {
     if let Ok(addr) = bound_rx.await {
         tracing::info!(%addr, "serving /healthz, /readyz, /metrics");
     }
-    let result = controller::run(client, settings, metrics, ready_tx).await;
+    let result = match lease {
+        None => {
+            metrics.leader.set(1);
+            controller::run(client, settings, metrics, ready_tx).await
+        }
+        Some(lease) => {
+            let work = || controller::run(client, settings, metrics.clone(), ready_tx.clone());
+            match oidc_sso_operator::leader::lead(config, lease, &ready_tx, &metrics, work).await {
+                Ok(result) => result.unwrap_or(Ok(())),
+                Err(e) => {
+                    let _ = stop_tx.send(());
+                    let _ = server.await;
+                    bail!(controller::chain(&e));
+                }
+            }
+        }
+    };
     let _ = stop_tx.send(());
     let _ = server.await;
     result.map_err(|e| anyhow::anyhow!(controller::chain(&e)))

@@ -208,7 +208,7 @@ pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
             .map_err(Error::Rollout)?;
         for p in &patched {
             ctx.metrics.rollouts.inc();
-            info!(target = %p.reference.name, hash = %rendered.config_hash, "rollout triggered");
+            info!(workload = %p.reference.name, hash = %rendered.config_hash, "rollout triggered");
             let note = format!(
                 "{:?} {} rolls onto config {}",
                 p.reference.kind,

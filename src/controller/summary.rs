@@ -215,8 +215,8 @@ pub(super) fn success_status(
             key_id: Some(keys.keys.key_id().to_string()),
             fingerprint: Some(keys.keys.fingerprint()),
             source: Some(keys.source.as_str().to_string()),
-            created_at: Some(Time(keys.created_at)),
-            next_rotation_at: keys.next_rotation(config).map(Time),
+            created_at: Some(whole_seconds(keys.created_at)),
+            next_rotation_at: keys.next_rotation(config).map(whole_seconds),
         }),
         None => previous.keys.clone(),
     };
@@ -250,4 +250,11 @@ pub(super) fn has(status: &OidcSsoConfigStatus, type_: &str, value: &str) -> boo
 pub(super) fn short(hash: &str) -> &str {
     let end = "sha256:".len() + 12;
     hash.get(..end).unwrap_or(hash)
+}
+
+/// A `Time` as the apiserver stores it (RFC 3339, whole seconds). The key timestamps come from
+/// annotations with nanoseconds; unrounded, the computed status never equals the stored one and
+/// every reconcile (each resync, each restart, each target status change) writes a no-op status.
+fn whole_seconds(t: Timestamp) -> Time {
+    Time(Timestamp::from_second(t.as_second()).unwrap_or(t))
 }

@@ -102,6 +102,18 @@ pub async fn run(
 
     let owned_selector = format!("{MANAGED_BY_LABEL}={MANAGED_BY}");
     let (owned_store, owned_writer) = reflector::store::<Secret>();
+    // Key ages for /metrics come from this cache at scrape time: always current, and a deleted
+    // resource's key stops counting once its Secret is garbage-collected.
+    let keys_cache = owned_store.clone();
+    metrics.key_ages_from(move || {
+        keys_cache
+            .state()
+            .iter()
+            .filter_map(|s| s.annotations().get(super::jwt_keys::CREATED_AT_ANNOTATION))
+            .filter_map(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_second())
+            .collect()
+    });
     let owned = reflector::reflector(
         owned_writer,
         watcher(
