@@ -176,6 +176,12 @@ pub struct IngestionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z_][A-Za-z0-9_]*$"), length(max = 128))]
     pub bot_token_env_var: Option<String>,
+    /// In the legacy `custom-oidc` form, also write the provider's token endpoint (from
+    /// discovery) as `tokenEndpoint`: servers before about 1.3 validate ingestion against
+    /// `customOidcSSOClientConfig`, which requires it. Default: false (the form of the original
+    /// guide: `clientId`, `secretKey`, `domain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_token_endpoint: Option<bool>,
 }
 
 // How ingestion jobs authenticate to the server. (A plain comment: on an optional field the type's doc would replace the field's in the CRD.)

@@ -70,6 +70,11 @@ pub enum RenderError {
         "spec.provider.jwksUrl is not set and the provider's discovery document was not fetched; set it or enable discovery"
     )]
     MissingJwksUrl,
+    /// The legacy ingestion form asks for the token endpoint, and discovery did not provide one.
+    #[error(
+        "spec.ingestion.legacyTokenEndpoint needs the provider's token_endpoint, which discovery has not provided"
+    )]
+    MissingTokenEndpoint,
 }
 
 /// Renders the owned Secrets. The JWKS URL configured in the spec wins over the discovered one.
@@ -102,12 +107,16 @@ pub fn render(
             .map(|k| k.to_string())
             .collect(),
     };
+    let legacy_token_endpoint = config.ingestion.as_ref().is_some_and(|i| {
+        i.auth_provider == crate::crd::IngestionAuthProvider::CustomOidc && i.legacy_token_endpoint
+    });
+    if legacy_token_endpoint && endpoints.token_endpoint.is_none() {
+        return Err(RenderError::MissingTokenEndpoint);
+    }
     let ingestion = config.ingestion.as_ref().map(|ingestion| {
         let mut data = BTreeMap::new();
-        data.insert(
-            WORKFLOW_CONFIG_KEY.to_string(),
-            workflow_config(config, ingestion).into_bytes(),
-        );
+        let workflow = workflow_config(config, ingestion, endpoints.token_endpoint.as_deref());
+        data.insert(WORKFLOW_CONFIG_KEY.to_string(), workflow.into_bytes());
         SecretPayload {
             name: config.output.ingestion.clone(),
             data,

@@ -346,7 +346,7 @@ fn the_hash_changes_exactly_when_what_the_pods_consume_changes() {
 #[test]
 fn the_bot_jwt_workflow_reads_the_token_from_the_environment_by_default() {
     let c = config(confidential(), "s");
-    let wf = workflow_config(&c, c.ingestion.as_ref().unwrap());
+    let wf = workflow_config(&c, c.ingestion.as_ref().unwrap(), None);
     assert_eq!(
         wf,
         "workflowConfig:\n  openMetadataServerConfig:\n    hostPort: \"http://om.data.svc:8585/api\"\n    authProvider: openmetadata\n    securityConfig:\n      jwtToken: \"${OPENMETADATA_JWT_TOKEN}\"\n"
@@ -359,7 +359,7 @@ fn the_legacy_workflow_carries_client_id_secret_and_domain_escaped() {
     spec["ingestion"] =
         json!({"authProvider": "custom-oidc", "hostPort": "http://localhost:8585/api"});
     let c = config(spec, "p@ss: $HOME \"x\"");
-    let wf = workflow_config(&c, c.ingestion.as_ref().unwrap());
+    let wf = workflow_config(&c, c.ingestion.as_ref().unwrap(), None);
     assert_eq!(
         wf,
         "workflowConfig:\n  openMetadataServerConfig:\n    hostPort: \"http://localhost:8585/api\"\n    authProvider: custom-oidc\n    securityConfig:\n      clientId: \"om-client\"\n      secretKey: \"p@ss: \\x24HOME \\\"x\\\"\"\n      domain: \"https://idp.example.com/realms/data\"\n"
@@ -382,6 +382,34 @@ fn the_workflow_is_sensitive_only_when_it_carries_a_secret() {
     spec["ingestion"] = json!({"authProvider": "custom-oidc"});
     let r = render(&config(spec, "s"), keys(), &ProviderEndpoints::default()).unwrap();
     assert!(r.ingestion.unwrap().sensitive.contains(WORKFLOW_CONFIG_KEY));
+}
+
+#[test]
+fn the_legacy_workflow_adds_the_discovered_token_endpoint_when_asked() {
+    let mut spec = confidential();
+    spec["ingestion"] = json!({"authProvider": "custom-oidc", "legacyTokenEndpoint": true});
+    let c = config(spec, "s");
+    assert_eq!(
+        render(&c, keys(), &ProviderEndpoints::default()),
+        Err(RenderError::MissingTokenEndpoint)
+    );
+    let found = ProviderEndpoints {
+        jwks_uri: None,
+        token_endpoint: Some("https://idp.example.com/token".into()),
+    };
+    let r = render(&c, keys(), &found).unwrap();
+    let wf = String::from_utf8(r.ingestion.unwrap().data[WORKFLOW_CONFIG_KEY].clone()).unwrap();
+    assert!(wf.ends_with("      domain: \"https://idp.example.com/realms/data\"\n      tokenEndpoint: \"https://idp.example.com/token\"\n"), "{wf}");
+    // Without the switch, the guide's three fields only.
+    let r = render(&config(confidential_legacy(), "s"), keys(), &found).unwrap();
+    let wf = String::from_utf8(r.ingestion.unwrap().data[WORKFLOW_CONFIG_KEY].clone()).unwrap();
+    assert!(!wf.contains("tokenEndpoint"), "{wf}");
+}
+
+fn confidential_legacy() -> Value {
+    let mut spec = confidential();
+    spec["ingestion"] = json!({"authProvider": "custom-oidc"});
+    spec
 }
 
 #[test]

@@ -11,7 +11,11 @@ use crate::validate::{BotToken, ValidatedConfig, ValidatedIngestion};
 pub const WORKFLOW_CONFIG_KEY: &str = "workflowConfig.yaml";
 
 /// The `workflowConfig` YAML document.
-pub fn workflow_config(config: &ValidatedConfig, ingestion: &ValidatedIngestion) -> String {
+pub fn workflow_config(
+    config: &ValidatedConfig,
+    ingestion: &ValidatedIngestion,
+    token_endpoint: Option<&str>,
+) -> String {
     let mut out = String::from("workflowConfig:\n  openMetadataServerConfig:\n");
     out.push_str(&format!(
         "    hostPort: {}\n",
@@ -45,6 +49,9 @@ pub fn workflow_config(config: &ValidatedConfig, ingestion: &ValidatedIngestion)
                 "      domain: {}\n",
                 quoted(&config.provider.issuer)
             ));
+            if let (true, Some(endpoint)) = (ingestion.legacy_token_endpoint, token_endpoint) {
+                out.push_str(&format!("      tokenEndpoint: {}\n", quoted(endpoint)));
+            }
         }
     }
     out

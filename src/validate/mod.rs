@@ -143,6 +143,8 @@ pub struct ValidatedIngestion {
     pub host_port: String,
     pub auth_provider: IngestionAuthProvider,
     pub bot_token: BotToken,
+    /// Add `tokenEndpoint` to the legacy form.
+    pub legacy_token_endpoint: bool,
 }
 
 /// Where the ingestion config gets the bot's JWT.

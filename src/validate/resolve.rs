@@ -304,6 +304,7 @@ fn ingestion(
             .auth_provider
             .unwrap_or(IngestionAuthProvider::OpenMetadata),
         bot_token,
+        legacy_token_endpoint: i.legacy_token_endpoint.unwrap_or(false),
     }))
 }
 
