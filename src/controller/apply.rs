@@ -3,7 +3,8 @@
 //!
 //! Order: the keys Secret first, so no rendered setting ever names a key id that is not stored
 //! (a crash between the writes leaves an unused key, never a dangling reference); then the
-//! settings; then the ingestion config. Workloads are rolled after all of them (see `rollout`).
+//! settings and the ingestion config, concurrently (neither refers to the other). Workloads are
+//! rolled after all of them (see `rollout`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -197,11 +198,20 @@ pub(super) async fn apply_all(
             owner.clone(),
         ));
     }
-    for secret in &desired {
-        let secret_name = secret.metadata.name.clone().unwrap_or_default();
-        let cached = cached(ctx, &config.namespace, &secret_name);
-        apply_secret(secrets, secret, cached.as_deref(), &owner_uid).await?;
+    let apply = |secret: Secret| {
+        let owner_uid = owner_uid.as_str();
+        async move {
+            let secret_name = secret.metadata.name.clone().unwrap_or_default();
+            let cached = cached(ctx, &config.namespace, &secret_name);
+            apply_secret(secrets, &secret, cached.as_deref(), owner_uid).await
+        }
+    };
+    let mut desired = desired.into_iter();
+    if let Some(keys_secret) = desired.next() {
+        apply(keys_secret).await?;
     }
+    // The rest refer to the stored key and not to each other: written at once, one round trip.
+    futures::future::try_join_all(desired.map(apply)).await?;
     if rendered.ingestion.is_none()
         && let Some(stale) = cached(ctx, &config.namespace, &config.output.ingestion)
     {

@@ -64,27 +64,28 @@ pub async fn inputs(
             }
         }
     };
-    let credentials = secret(
-        spec.provider
-            .credentials_secret_ref
-            .as_ref()
-            .map(|r| r.name.clone()),
-    )
-    .await?;
-    let bot_token = secret(
-        spec.ingestion
-            .as_ref()
-            .and_then(|i| i.bot_token_secret_ref.as_ref())
-            .map(|r| r.name.clone()),
-    )
-    .await?;
-    let own_keys = secret(
-        spec.jwt
-            .as_ref()
-            .and_then(|j| j.key_secret_ref.as_ref())
-            .map(|r| r.name.clone()),
-    )
-    .await?;
+    // Independent reads, made at once: a resource with its own keys (or a bot token) waits for
+    // one round trip instead of one per Secret.
+    let (credentials, bot_token, own_keys) = futures::try_join!(
+        secret(
+            spec.provider
+                .credentials_secret_ref
+                .as_ref()
+                .map(|r| r.name.clone())
+        ),
+        secret(
+            spec.ingestion
+                .as_ref()
+                .and_then(|i| i.bot_token_secret_ref.as_ref())
+                .map(|r| r.name.clone())
+        ),
+        secret(
+            spec.jwt
+                .as_ref()
+                .and_then(|j| j.key_secret_ref.as_ref())
+                .map(|r| r.name.clone())
+        ),
+    )?;
     let ca_bundle = match spec.provider.ca_bundle.as_ref() {
         Some(c) => match (&c.config_map_ref, &c.secret_ref) {
             (Some(r), _) => config_map_data(&config_maps, &r.name).await?,
@@ -141,44 +142,33 @@ fn merged(
     data
 }
 
-/// Reads every target.
+/// Reads every target, all at once (one round trip on the rollout path, however many targets).
 pub async fn targets(
     client: &kube::Client,
     namespace: &str,
     refs: &[TargetRef],
 ) -> Result<Vec<Target>, Error> {
-    let mut out = Vec::with_capacity(refs.len());
-    for reference in refs {
+    futures::future::try_join_all(refs.iter().map(|reference| async move {
         let state = match reference.kind {
             TargetKind::Deployment => {
                 let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-                api.get_opt(&reference.name)
-                    .await
-                    .map_err(|source| Error {
-                        kind: "Deployment",
-                        name: reference.name.clone(),
-                        source,
-                    })?
+                get(&api, "Deployment", &reference.name)
+                    .await?
                     .and_then(|d| deployment_state(&d))
             }
             TargetKind::StatefulSet => {
                 let api: Api<StatefulSet> = Api::namespaced(client.clone(), namespace);
-                api.get_opt(&reference.name)
-                    .await
-                    .map_err(|source| Error {
-                        kind: "StatefulSet",
-                        name: reference.name.clone(),
-                        source,
-                    })?
+                get(&api, "StatefulSet", &reference.name)
+                    .await?
                     .and_then(|s| stateful_set_state(&s))
             }
         };
-        out.push(Target {
+        Ok(Target {
             reference: reference.clone(),
             state,
-        });
-    }
-    Ok(out)
+        })
+    }))
+    .await
 }
 
 fn template_hash(annotations: Option<&BTreeMap<String, String>>) -> Option<String> {

@@ -81,9 +81,14 @@ pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
         return Ok(Action::await_change());
     }
 
-    let inputs = fetch::inputs(&ctx.client, &resource, &namespace)
-        .await
-        .map_err(Error::Fetch)?;
+    // The referenced inputs and the targets are independent reads: one round trip, not two, on
+    // the path from a credential change to the rollout. The targets are those of the spec (what
+    // validation keeps of them is a subset).
+    let (inputs, mut targets) = futures::try_join!(
+        fetch::inputs(&ctx.client, &resource, &namespace),
+        fetch::targets(&ctx.client, &namespace, &resource.spec.targets),
+    )
+    .map_err(Error::Fetch)?;
     let config = match validate::validate(&resource, &inputs) {
         Ok(config) => config,
         Err(errors) => {
@@ -170,9 +175,7 @@ pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
             .is_none_or(|r| differs_from_cache(&ctx, &config, r));
     let rendered = rendered.filter(|_| !held);
 
-    let mut targets = fetch::targets(&ctx.client, &namespace, &config.targets)
-        .await
-        .map_err(Error::Fetch)?;
+    targets.retain(|t| config.targets.contains(&t.reference));
     if let Some(rendered) = &rendered {
         match apply_all(&ctx, &secrets, &resource, &config, rendered, &keys).await {
             Ok(()) => {}

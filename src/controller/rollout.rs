@@ -28,54 +28,60 @@ pub struct Error {
     pub source: kube::Error,
 }
 
-/// Sets `hash` on every existing target that lacks it. Returns the targets it patched.
+/// Sets `hash` on every existing target that lacks it, all targets at once. Returns the targets
+/// it patched.
 pub async fn roll(
     client: &Client,
     namespace: &str,
     targets: &[Target],
     hash: &str,
 ) -> Result<Vec<Target>, Error> {
-    let mut patched = Vec::new();
-    for t in targets {
-        let Some(state) = &t.state else { continue };
-        if state.hash.as_deref() == Some(hash) {
-            continue;
+    let stale = targets.iter().filter(|t| {
+        t.state
+            .as_ref()
+            .is_some_and(|s| s.hash.as_deref() != Some(hash))
+    });
+    futures::future::try_join_all(stale.map(|t| async move {
+        patch(client, namespace, t, hash).await?;
+        Ok(t.clone())
+    }))
+    .await
+}
+
+async fn patch(client: &Client, namespace: &str, t: &Target, hash: &str) -> Result<(), Error> {
+    let uid = t.state.as_ref().map(|s| s.uid.as_str());
+    let (api_version, kind) = match t.reference.kind {
+        TargetKind::Deployment => ("apps/v1", "Deployment"),
+        TargetKind::StatefulSet => ("apps/v1", "StatefulSet"),
+    };
+    let body = json!({
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {"name": t.reference.name, "namespace": namespace, "uid": uid},
+        "spec": {"template": {"metadata": {"annotations": {ROLLOUT_ANNOTATION: hash}}}},
+    });
+    let params = PatchParams::apply(ROLLOUT_MANAGER).force();
+    let result = match t.reference.kind {
+        TargetKind::Deployment => {
+            let api: Api<k8s_openapi::api::apps::v1::Deployment> =
+                Api::namespaced(client.clone(), namespace);
+            api.patch(&t.reference.name, &params, &Patch::Apply(&body))
+                .await
+                .map(|_| ())
         }
-        let (api_version, kind) = match t.reference.kind {
-            TargetKind::Deployment => ("apps/v1", "Deployment"),
-            TargetKind::StatefulSet => ("apps/v1", "StatefulSet"),
-        };
-        let body = json!({
-            "apiVersion": api_version,
-            "kind": kind,
-            "metadata": {"name": t.reference.name, "namespace": namespace, "uid": state.uid},
-            "spec": {"template": {"metadata": {"annotations": {ROLLOUT_ANNOTATION: hash}}}},
-        });
-        let params = PatchParams::apply(ROLLOUT_MANAGER).force();
-        let result = match t.reference.kind {
-            TargetKind::Deployment => {
-                let api: Api<k8s_openapi::api::apps::v1::Deployment> =
-                    Api::namespaced(client.clone(), namespace);
-                api.patch(&t.reference.name, &params, &Patch::Apply(&body))
-                    .await
-                    .map(|_| ())
-            }
-            TargetKind::StatefulSet => {
-                let api: Api<k8s_openapi::api::apps::v1::StatefulSet> =
-                    Api::namespaced(client.clone(), namespace);
-                api.patch(&t.reference.name, &params, &Patch::Apply(&body))
-                    .await
-                    .map(|_| ())
-            }
-        };
-        result.map_err(|source| Error {
-            kind: t.reference.kind,
-            name: t.reference.name.clone(),
-            source,
-        })?;
-        patched.push(t.clone());
-    }
-    Ok(patched)
+        TargetKind::StatefulSet => {
+            let api: Api<k8s_openapi::api::apps::v1::StatefulSet> =
+                Api::namespaced(client.clone(), namespace);
+            api.patch(&t.reference.name, &params, &Patch::Apply(&body))
+                .await
+                .map(|_| ())
+        }
+    };
+    result.map_err(|source| Error {
+        kind: t.reference.kind,
+        name: t.reference.name.clone(),
+        source,
+    })
 }
 
 /// Progress of each target towards `hash`. `held` marks a configuration not rolled out on purpose

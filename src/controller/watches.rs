@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::core::PartialObjectMeta;
@@ -160,14 +160,22 @@ pub async fn run(
     let ready_store = store.clone();
     let ready_owned = owned_store.clone();
     tokio::spawn(async move {
-        // Owned Secrets first: waiting on the controller's own store first was seen never to
-        // resolve (kube-runtime 5), while this order is ready within the first list.
-        let owned_ready = ready_owned.wait_until_ready().await.is_ok();
-        let configs_ready = ready_store.wait_until_ready().await.is_ok();
-        let synced = configs_ready && owned_ready;
-        if synced {
-            info!("initial watches synced");
-            let _ = ready.send(true);
+        // Polled, not awaited: a kube-runtime 5 store signals readiness through a one-waker
+        // channel, and the controller's own runner waits on the same store, so a second waiter
+        // can stay asleep forever (seen: /readyz at 503 for minutes after both lists were done).
+        // A poll sees an initialised store at once, and the first observer records it for all.
+        loop {
+            let owned = ready_owned.wait_until_ready().now_or_never();
+            let configs = ready_store.wait_until_ready().now_or_never();
+            match (owned, configs) {
+                (Some(Ok(())), Some(Ok(()))) => {
+                    info!("initial watches synced");
+                    let _ = ready.send(true);
+                    break;
+                }
+                (Some(Err(_)), _) | (_, Some(Err(_))) => break,
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
         }
     });
 
