@@ -178,7 +178,7 @@ fn template_hash(annotations: Option<&BTreeMap<String, String>>) -> Option<Strin
 }
 
 /// `None` for an object being deleted or without uid (treated as missing).
-fn deployment_state(d: &Deployment) -> Option<TargetState> {
+pub(super) fn deployment_state(d: &Deployment) -> Option<TargetState> {
     if d.metadata.deletion_timestamp.is_some() {
         return None;
     }
@@ -213,7 +213,7 @@ fn deployment_state(d: &Deployment) -> Option<TargetState> {
     })
 }
 
-fn stateful_set_state(s: &StatefulSet) -> Option<TargetState> {
+pub(super) fn stateful_set_state(s: &StatefulSet) -> Option<TargetState> {
     if s.metadata.deletion_timestamp.is_some() {
         return None;
     }

@@ -18,6 +18,7 @@ mod reconcile;
 mod rollout;
 mod status;
 mod summary;
+mod triggers;
 mod verify;
 mod watches;
 

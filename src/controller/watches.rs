@@ -15,9 +15,14 @@ use kube::{Api, Client, Resource, ResourceExt};
 use tracing::{Instrument, error, info, info_span};
 
 use super::reconcile::{Error, reconcile};
-use super::{Context, Settings};
+use super::{Context, Settings, fetch, triggers};
 use crate::crd::{OidcSsoConfig, TargetKind};
 use crate::objects::{MANAGED_BY, MANAGED_BY_LABEL};
+
+/// Objects per initial LIST page. Each page is held as text and as objects at once while it is
+/// decoded, which sets the operator's peak memory at start-up; 100 instead of the default 500
+/// costs a few more requests once, for a smaller peak.
+const LIST_PAGE: u32 = 100;
 
 fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
@@ -85,6 +90,63 @@ fn mapper<K: Resource>(
     }
 }
 
+/// Drops what no reconcile reads from the objects the operator keeps in memory: managedFields (a
+/// field tree per writer, often larger than the object itself) and the copy of the whole object
+/// that client-side `kubectl apply` leaves in an annotation. Both stores hold one entry per
+/// resource and per owned Secret, so this is most of their size at a thousand resources.
+fn trim_for_cache<K: Resource>(obj: &mut K) {
+    let meta = obj.meta_mut();
+    meta.managed_fields = None;
+    if let Some(a) = meta.annotations.as_mut() {
+        a.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+}
+
+/// Every change of a target kind; a deletion comes through as the object marked deleted, which
+/// the state readers in `fetch` treat as missing.
+fn target_events<K>(api: Api<K>) -> impl futures::Stream<Item = Result<K, watcher::Error>>
+where
+    K: Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+{
+    watcher(api, watcher::Config::default().page_size(LIST_PAGE))
+        .default_backoff()
+        .filter_map(|event| {
+            futures::future::ready(match event {
+                Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => Some(Ok(o)),
+                Ok(watcher::Event::Delete(mut o)) => {
+                    o.meta_mut().deletion_timestamp.get_or_insert_with(|| {
+                        k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::now())
+                    });
+                    Some(Ok(o))
+                }
+                Ok(watcher::Event::Init | watcher::Event::InitDone) => None,
+                Err(e) => Some(Err(e)),
+            })
+        })
+}
+
+/// Maps a target to the resources in its namespace that target it and whose status it changes.
+fn target_mapper<K: Resource + 'static>(
+    store: Store<OidcSsoConfig>,
+    kind: TargetKind,
+    state: fn(&K) -> Option<fetch::TargetState>,
+) -> impl Fn(K) -> Vec<ObjectRef<OidcSsoConfig>> + Send + Sync + 'static {
+    move |obj| {
+        let (Some(ns), name) = (obj.meta().namespace.clone(), obj.meta().name.clone()) else {
+            return Vec::new();
+        };
+        let name = name.unwrap_or_default();
+        let now = state(&obj);
+        store
+            .state()
+            .iter()
+            .filter(|r| r.namespace().as_deref() == Some(ns.as_str()) && targets(r, kind, &name))
+            .filter(|r| triggers::target_changed(r, kind, &name, now.as_ref()))
+            .map(|r| ObjectRef::from_obj(r.as_ref()))
+            .collect()
+    }
+}
+
 /// Runs the controller until a shutdown signal. `ready` is told once the initial watches synced.
 pub async fn run(
     client: Client,
@@ -118,14 +180,31 @@ pub async fn run(
         owned_writer,
         watcher(
             api::<Secret>(&client, ns),
-            watcher::Config::default().labels(&owned_selector),
-        ),
+            watcher::Config::default()
+                .labels(&owned_selector)
+                .page_size(LIST_PAGE),
+        )
+        .modify(trim_for_cache),
     )
     .default_backoff()
     .touched_objects();
 
-    let controller = Controller::new(configs, watcher::Config::default().any_semantic());
-    let store = controller.store();
+    let (store, configs_writer) = reflector::store::<OidcSsoConfig>();
+    let configs_stream = reflector::reflector(
+        configs_writer,
+        watcher(
+            configs,
+            watcher::Config::default()
+                .any_semantic()
+                .page_size(LIST_PAGE),
+        )
+        .modify(trim_for_cache),
+    )
+    .default_backoff()
+    .applied_objects()
+    // Not on our own status writes: see `triggers`.
+    .predicate_filter(triggers::resource_inputs, Default::default());
+    let controller = Controller::for_stream(configs_stream, store.clone());
     let secrets_meta = watcher(
         api::<PartialObjectMeta<Secret>>(&client, ns),
         watcher::Config::default(),
@@ -138,18 +217,10 @@ pub async fn run(
     )
     .default_backoff()
     .touched_objects();
-    let deployments_meta = watcher(
-        api::<PartialObjectMeta<Deployment>>(&client, ns),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .touched_objects();
-    let stateful_sets_meta = watcher(
-        api::<PartialObjectMeta<StatefulSet>>(&client, ns),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .touched_objects();
+    // Targets are watched as whole objects (their rollout state is in `status`), streamed and not
+    // kept: each event is compared with what the status records, see `triggers`.
+    let deployments = target_events(api::<Deployment>(&client, ns));
+    let stateful_sets = target_events(api::<StatefulSet>(&client, ns));
 
     let ctx = Arc::new(Context::new(
         client.clone(),
@@ -190,12 +261,20 @@ pub async fn run(
             mapper::<ConfigMap>(store.clone(), references_config_map),
         )
         .watches_stream(
-            deployments_meta,
-            mapper::<Deployment>(store.clone(), |r, n| targets(r, TargetKind::Deployment, n)),
+            deployments,
+            target_mapper(
+                store.clone(),
+                TargetKind::Deployment,
+                fetch::deployment_state,
+            ),
         )
         .watches_stream(
-            stateful_sets_meta,
-            mapper::<StatefulSet>(store.clone(), |r, n| targets(r, TargetKind::StatefulSet, n)),
+            stateful_sets,
+            target_mapper(
+                store.clone(),
+                TargetKind::StatefulSet,
+                fetch::stateful_set_state,
+            ),
         )
         .with_config(controller::Config::default().concurrency(settings.concurrency))
         .shutdown_on_signal()
