@@ -11,9 +11,7 @@ use std::time::Duration;
 use anyhow::ensure;
 use common::{DEFAULT_TIMEOUT, TestNamespace, wait_for};
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{
-    EnvFromSource, Secret, SecretEnvSource, SecretVolumeSource, Volume, VolumeMount,
-};
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use oidc_sso_operator::crd::OidcSsoConfig;
@@ -74,31 +72,7 @@ impl Env {
 
     /// An OpenMetadata-like Deployment that loads the rendered settings and mounts the keys.
     async fn create_server(&self, replicas: i32) {
-        let mut d = common::simple_deployment(NAME, replicas);
-        let pod = d.spec.template.spec.as_mut().unwrap();
-        pod.volumes = Some(vec![Volume {
-            name: "jwt-keys".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(format!("{NAME}-jwt-keys")),
-                optional: Some(true),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }]);
-        let c = &mut pod.containers[0];
-        c.env_from = Some(vec![EnvFromSource {
-            secret_ref: Some(SecretEnvSource {
-                name: format!("{NAME}-auth-env"),
-                optional: Some(true),
-            }),
-            ..Default::default()
-        }]);
-        c.volume_mounts = Some(vec![VolumeMount {
-            name: "jwt-keys".into(),
-            mount_path: "/etc/openmetadata/jwtkeys".into(),
-            read_only: Some(true),
-            ..Default::default()
-        }]);
+        let d = common::openmetadata_like_deployment(NAME, NAME, replicas);
         self.deployments()
             .create(&PostParams::default(), &d)
             .await

@@ -421,6 +421,41 @@ impl Drop for TestNamespace {
 // Deployments, ReplicaSets, Pods
 // ------------------------------------------------------------------------------------------------
 
+/// An OpenMetadata-like Deployment for the operator's scenarios: the rendered settings Secret
+/// `<config>-auth-env` as environment, the keys Secret `<config>-jwt-keys` mounted where the server
+/// reads its JWT keys (both optional, so the pods start before the operator wrote them).
+pub fn openmetadata_like_deployment(name: &str, config: &str, replicas: i32) -> Deployment {
+    use k8s_openapi::api::core::v1::{
+        EnvFromSource, SecretEnvSource, SecretVolumeSource, Volume, VolumeMount,
+    };
+    let mut d = simple_deployment(name, replicas);
+    let pod = d.spec.template.spec.as_mut().expect("pod spec");
+    pod.volumes = Some(vec![Volume {
+        name: "jwt-keys".into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(format!("{config}-jwt-keys")),
+            optional: Some(true),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }]);
+    let c = &mut pod.containers[0];
+    c.env_from = Some(vec![EnvFromSource {
+        secret_ref: Some(SecretEnvSource {
+            name: format!("{config}-auth-env"),
+            optional: Some(true),
+        }),
+        ..Default::default()
+    }]);
+    c.volume_mounts = Some(vec![VolumeMount {
+        name: "jwt-keys".into(),
+        mount_path: "/etc/openmetadata/jwtkeys".into(),
+        read_only: Some(true),
+        ..Default::default()
+    }]);
+    d
+}
+
 /// A minimal Deployment: `replicas` pods labelled `app=<name>`, one container with [`FAKE_IMAGE`].
 pub fn simple_deployment(name: &str, replicas: i32) -> Deployment {
     let labels = BTreeMap::from([("app".to_string(), name.to_string())]);

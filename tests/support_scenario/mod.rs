@@ -7,9 +7,7 @@
 
 use anyhow::ensure;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{
-    EnvFromSource, Secret, SecretEnvSource, SecretVolumeSource, Volume, VolumeMount,
-};
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use oidc_sso_operator::crd::OidcSsoConfig;
@@ -63,31 +61,7 @@ impl Scenario {
     /// An OpenMetadata-like Deployment that loads the rendered settings and mounts the keys;
     /// waits until it rolled out.
     pub async fn create_server(&self, replicas: i32) {
-        let mut d = common::simple_deployment(NAME, replicas);
-        let pod = d.spec.template.spec.as_mut().expect("pod spec");
-        pod.volumes = Some(vec![Volume {
-            name: "jwt-keys".into(),
-            secret: Some(SecretVolumeSource {
-                secret_name: Some(format!("{NAME}-jwt-keys")),
-                optional: Some(true),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }]);
-        let c = &mut pod.containers[0];
-        c.env_from = Some(vec![EnvFromSource {
-            secret_ref: Some(SecretEnvSource {
-                name: format!("{NAME}-auth-env"),
-                optional: Some(true),
-            }),
-            ..Default::default()
-        }]);
-        c.volume_mounts = Some(vec![VolumeMount {
-            name: "jwt-keys".into(),
-            mount_path: "/etc/openmetadata/jwtkeys".into(),
-            read_only: Some(true),
-            ..Default::default()
-        }]);
+        let d = common::openmetadata_like_deployment(NAME, NAME, replicas);
         self.deployments()
             .create(&PostParams::default(), &d)
             .await
