@@ -16,6 +16,10 @@ pub const MANAGED_BY: &str = "oidc-sso-operator";
 pub const CONFIG_LABEL: &str = "oidcsso.io/config";
 /// Which output an owned Secret is: `auth-env`, `jwt-keys` or `ingestion`.
 pub const ROLE_LABEL: &str = "oidcsso.io/role";
+/// [`ROLE_LABEL`] of the settings Secret.
+pub const AUTH_ENV_ROLE: &str = "auth-env";
+/// [`ROLE_LABEL`] of the keys Secret.
+pub const JWT_KEYS_ROLE: &str = "jwt-keys";
 
 /// The owned Secret for `payload`. Labels are the operator's own, never copied from the
 /// `OidcSsoConfig` (a GitOps tool would then see them as its own and prune or fight over them).

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::crd::OidcSsoConfig;
 use crate::keys::KeyMaterial;
+use crate::objects::{AUTH_ENV_ROLE, JWT_KEYS_ROLE};
 use crate::render::{ProviderEndpoints, Rendered, SecretPayload};
 use crate::sensitive::Sensitive;
 use crate::validate::{self, Inputs, ValidationErrors};
@@ -213,8 +214,8 @@ pub fn format_preview(
         );
     }
     let mut payloads = vec![
-        ("auth-env", &rendered.auth_env),
-        ("jwt-keys", &rendered.jwt_keys),
+        (AUTH_ENV_ROLE, &rendered.auth_env),
+        (JWT_KEYS_ROLE, &rendered.jwt_keys),
     ];
     if let Some(i) = &rendered.ingestion {
         payloads.push(("ingestion", i));

@@ -16,9 +16,10 @@ use kube::api::{Patch, PatchParams};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
+use super::cache_form::{data_in_cache_form, to_cache_form};
 use super::{Context, jwt_keys};
 use crate::crd::OidcSsoConfig;
-use crate::objects::owned_secret;
+use crate::objects::{AUTH_ENV_ROLE, JWT_KEYS_ROLE, owned_secret};
 use crate::render::Rendered;
 use crate::validate::ValidatedConfig;
 
@@ -43,7 +44,8 @@ pub enum Error {
     NotOwned { name: String },
 }
 
-/// Applies `desired` unless the cached copy already matches. Returns whether it wrote.
+/// Applies `desired` unless the cached copy already matches (compared in cache form, see
+/// `cache_form`). Returns whether it wrote.
 pub async fn apply_secret(
     api: &Api<Secret>,
     desired: &Secret,
@@ -51,7 +53,7 @@ pub async fn apply_secret(
     owner_uid: &str,
 ) -> Result<bool, Error> {
     let name = desired.metadata.name.clone().unwrap_or_default();
-    let existing = match cached {
+    let mut existing = match cached {
         Some(c) => Some(c.clone()),
         // The cache holds only Secrets with our label; check for a foreign one before creating.
         None => api.get_opt(&name).await.map_err(|source| Error::Apply {
@@ -59,11 +61,14 @@ pub async fn apply_secret(
             source,
         })?,
     };
-    if let Some(existing) = &existing {
+    if let Some(existing) = existing.as_mut() {
         if !owned_by(existing, owner_uid) {
             return Err(Error::NotOwned { name });
         }
-        if up_to_date(existing, desired) {
+        to_cache_form(existing);
+        let mut want = desired.clone();
+        to_cache_form(&mut want);
+        if up_to_date(existing, &want) {
             return Ok(false);
         }
     }
@@ -135,22 +140,15 @@ pub(super) fn differs_from_cache(
     rendered: &Rendered,
 ) -> bool {
     [
-        (&config.output.auth_env, &rendered.auth_env),
-        (&config.output.jwt_keys, &rendered.jwt_keys),
+        (&config.output.auth_env, AUTH_ENV_ROLE, &rendered.auth_env),
+        (&config.output.jwt_keys, JWT_KEYS_ROLE, &rendered.jwt_keys),
     ]
     .into_iter()
-    .any(|(name, payload)| {
+    .any(|(name, role, payload)| {
         let Some(secret) = cached(ctx, &config.namespace, name) else {
             return true;
         };
-        let have: std::collections::BTreeMap<&String, &Vec<u8>> = secret
-            .data
-            .iter()
-            .flatten()
-            .map(|(k, v)| (k, &v.0))
-            .collect();
-        let want: std::collections::BTreeMap<&String, &Vec<u8>> = payload.data.iter().collect();
-        have != want
+        secret.data.as_ref() != Some(&data_in_cache_form(role, &payload.data))
     })
 }
 
@@ -172,7 +170,7 @@ pub(super) async fn apply_all(
     let name = resource.name_any();
     let mut keys_secret = owned_secret(
         &rendered.jwt_keys,
-        "jwt-keys",
+        JWT_KEYS_ROLE,
         &name,
         &config.namespace,
         owner.clone(),
@@ -183,7 +181,7 @@ pub(super) async fn apply_all(
         keys_secret,
         owned_secret(
             &rendered.auth_env,
-            "auth-env",
+            AUTH_ENV_ROLE,
             &name,
             &config.namespace,
             owner.clone(),

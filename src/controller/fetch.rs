@@ -188,7 +188,14 @@ pub(super) fn deployment_state(d: &Deployment) -> Option<TargetState> {
     let replicas = spec.replicas.unwrap_or(1);
     let generation = d.metadata.generation.unwrap_or(0);
     let observed = status.observed_generation.unwrap_or(0);
-    let updated = status.updated_replicas.unwrap_or(0);
+    // Until the controller has seen the current template, its counts are about an older one: no
+    // replica is known to run the current template yet (and a status entry that already says so
+    // after our patch is not rewritten when the change comes through the watch).
+    let updated = if observed >= generation {
+        status.updated_replicas.unwrap_or(0)
+    } else {
+        0
+    };
     let total = status.replicas.unwrap_or(0);
     let available = status.available_replicas.unwrap_or(0);
     // The same test as `kubectl rollout status`: the controller saw the new template, every
@@ -223,7 +230,12 @@ pub(super) fn stateful_set_state(s: &StatefulSet) -> Option<TargetState> {
     let replicas = spec.replicas.unwrap_or(1);
     let generation = s.metadata.generation.unwrap_or(0);
     let observed = status.observed_generation.unwrap_or(0);
-    let updated = status.updated_replicas.unwrap_or(0);
+    // As for Deployments: counts of an older template until the current one is observed.
+    let updated = if observed >= generation {
+        status.updated_replicas.unwrap_or(0)
+    } else {
+        0
+    };
     let ready = status.ready_replicas.unwrap_or(0);
     // As `kubectl rollout status` does for RollingUpdate: the update revision is current.
     let revisions_match =
@@ -246,4 +258,82 @@ pub(super) fn stateful_set_state(s: &StatefulSet) -> Option<TargetState> {
         available_replicas: status.available_replicas.unwrap_or(0),
         rolled_out,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn deployment(generation: i64, observed: i64, updated: i32, total: i32) -> Deployment {
+        serde_json::from_value(json!({
+            "metadata": {"name": "app", "uid": "u", "generation": generation},
+            "spec": {
+                "replicas": 2,
+                "selector": {"matchLabels": {"app": "a"}},
+                "template": {"metadata": {"annotations": {"oidcsso.io/config-hash": "h"}}},
+            },
+            "status": {
+                "observedGeneration": observed, "replicas": total, "updatedReplicas": updated,
+                "readyReplicas": total, "availableReplicas": total,
+            },
+        }))
+        .expect("valid Deployment")
+    }
+
+    #[test]
+    fn a_deployment_is_rolled_out_when_every_replica_runs_the_observed_template() {
+        let s = deployment(3, 3, 2, 2);
+        let state = deployment_state(&s).expect("state");
+        assert!(state.rolled_out);
+        assert_eq!(state.updated_replicas, 2);
+        assert_eq!(state.hash.as_deref(), Some("h"));
+        // An old replica still running.
+        assert!(
+            !deployment_state(&deployment(3, 3, 2, 3))
+                .expect("state")
+                .rolled_out
+        );
+    }
+
+    #[test]
+    fn counts_of_an_unobserved_template_are_not_taken_for_the_current_one() {
+        let state = deployment_state(&deployment(4, 3, 2, 2)).expect("state");
+        assert!(!state.rolled_out);
+        assert_eq!(state.updated_replicas, 0);
+    }
+
+    #[test]
+    fn a_deployment_being_deleted_counts_as_missing() {
+        let mut d = deployment(1, 1, 2, 2);
+        d.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            jiff::Timestamp::now(),
+        ));
+        assert!(deployment_state(&d).is_none());
+    }
+
+    #[test]
+    fn a_stateful_set_is_rolled_out_once_its_revisions_match() {
+        let set = |observed: i64, current: &str| -> StatefulSet {
+            serde_json::from_value(json!({
+                "metadata": {"name": "db", "uid": "u", "generation": 2},
+                "spec": {
+                    "replicas": 1, "serviceName": "db",
+                    "selector": {"matchLabels": {"app": "a"}},
+                    "template": {},
+                },
+                "status": {
+                    "observedGeneration": observed, "replicas": 1, "updatedReplicas": 1,
+                    "readyReplicas": 1, "currentRevision": current, "updateRevision": "r2",
+                },
+            }))
+            .expect("valid StatefulSet")
+        };
+        assert!(stateful_set_state(&set(2, "r2")).expect("state").rolled_out);
+        assert!(!stateful_set_state(&set(2, "r1")).expect("state").rolled_out);
+        let unobserved = stateful_set_state(&set(1, "r2")).expect("state");
+        assert!(!unobserved.rolled_out);
+        assert_eq!(unobserved.updated_replicas, 0);
+    }
 }

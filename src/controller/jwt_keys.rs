@@ -160,10 +160,13 @@ pub fn decide(
             .filter(|s| s.source == Some(KeySource::Provided) && s.keys == keys);
         return Ok(Decision::Keep(Box::new(KeyState {
             created_at: same.and_then(|s| s.created_at).unwrap_or(now),
-            changed: if same.is_some() {
-                None
-            } else {
-                Some("provided key changed")
+            changed: match (&same, &stored) {
+                (Some(_), _) => None,
+                (None, None) => Some("no stored key pair"),
+                (None, Some(s)) if s.source == Some(KeySource::Generated) => {
+                    Some("switching from a generated key to a provided one")
+                }
+                (None, Some(_)) => Some("provided key changed"),
             },
             keys,
             source: KeySource::Provided,
@@ -254,5 +257,107 @@ impl StoredKeys {
                 .and_then(|t| t.parse().ok()),
             rotation_request: annotations.get(ROTATION_REQUEST_ANNOTATION).cloned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::controller::cache_form::to_cache_form;
+    use crate::objects::{JWT_KEYS_ROLE, owned_secret};
+    use crate::render::SecretPayload;
+    use crate::validate::tests::{confidential, creds, resource};
+    use crate::validate::validate;
+
+    fn config(own_key: Option<&KeyMaterial>) -> ValidatedConfig {
+        let mut spec = confidential();
+        let mut inputs = creds("id", "secret");
+        if let Some(k) = own_key {
+            spec["jwt"] = json!({"keySecretRef": {"name": "own"}});
+            inputs.own_keys = Some(
+                [(
+                    "private_key.pem".to_string(),
+                    k.private_pem().as_bytes().to_vec(),
+                )]
+                .into(),
+            );
+        }
+        validate(&resource(spec), &inputs).expect("valid spec")
+    }
+
+    fn state(source: KeySource) -> KeyState {
+        KeyState {
+            keys: KeyMaterial::generate(None).expect("key pair"),
+            source,
+            created_at: Timestamp::now(),
+            rotation_request: None,
+            changed: None,
+        }
+    }
+
+    /// The keys Secret as the operator writes it, in the form the cache keeps it.
+    fn cached(state: &KeyState) -> Secret {
+        let payload = SecretPayload {
+            name: "om-jwt-keys".into(),
+            data: state.keys.to_secret_data(),
+            sensitive: Default::default(),
+        };
+        let mut secret = owned_secret(&payload, JWT_KEYS_ROLE, "om", "data", None);
+        secret.metadata.annotations = Some(state.annotations());
+        to_cache_form(&mut secret);
+        secret
+    }
+
+    fn kept(decision: Result<Decision, Error>) -> KeyState {
+        match decision.expect("a decision") {
+            Decision::Keep(state) => *state,
+            Decision::Generate(why) => {
+                panic!("expected the stored pair kept, got: generate ({why})")
+            }
+        }
+    }
+
+    #[test]
+    fn a_generated_pair_is_kept_as_the_cache_holds_it() {
+        let stored = state(KeySource::Generated);
+        let now = Timestamp::now();
+        let decision = kept(decide(&config(None), Some(&cached(&stored)), None, now));
+        assert!(decision.keys == stored.keys);
+        assert_eq!(decision.changed, None);
+        assert_eq!(decision.created_at, stored.created_at);
+    }
+
+    #[test]
+    fn without_a_stored_pair_one_is_generated() {
+        let decision = decide(&config(None), None, None, Timestamp::now()).expect("a decision");
+        assert!(matches!(decision, Decision::Generate("no stored key pair")));
+    }
+
+    #[test]
+    fn a_provided_key_is_imported_once_and_says_why() {
+        let own = state(KeySource::Provided);
+        let spec = config(Some(&own.keys));
+        let now = Timestamp::now();
+
+        let first = kept(decide(&spec, None, None, now));
+        assert_eq!(first.source, KeySource::Provided);
+        assert!(first.keys == own.keys);
+        assert_eq!(first.changed, Some("no stored key pair"));
+
+        let again = kept(decide(&spec, Some(&cached(&first)), None, now));
+        assert_eq!(again.changed, None);
+
+        let from_generated = cached(&state(KeySource::Generated));
+        assert_eq!(
+            kept(decide(&spec, Some(&from_generated), None, now)).changed,
+            Some("switching from a generated key to a provided one")
+        );
+        let other_provided = cached(&state(KeySource::Provided));
+        assert_eq!(
+            kept(decide(&spec, Some(&other_provided), None, now)).changed,
+            Some("provided key changed")
+        );
     }
 }

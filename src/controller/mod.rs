@@ -3,12 +3,16 @@
 //!
 //! Watches, and what they cache:
 //! - `OidcSsoConfig`: full objects (the controller's own store, used by the mappers below);
-//! - Secrets with `app.kubernetes.io/managed-by=oidc-sso-operator`: full objects, the only
-//!   Secrets cached (the apply step compares with them so a steady state writes nothing);
-//! - all other Secrets, ConfigMaps, Deployments and StatefulSets: metadata only, never stored,
-//!   used to trigger the resources that reference them. Their content is read on demand.
+//! - Secrets with `app.kubernetes.io/managed-by=oidc-sso-operator`: the only Secrets cached, in
+//!   `cache_form` (the stored key pair, and a digest of the rest, which the apply step compares
+//!   with what it renders so a steady state writes nothing);
+//! - all other Secrets and ConfigMaps: metadata only, never stored, used to trigger the resources
+//!   that reference them; their content is read on demand;
+//! - Deployments and StatefulSets: whole objects (their rollout state is in `status`), streamed
+//!   and not stored (see `triggers`).
 
 mod apply;
+mod cache_form;
 mod events;
 mod fetch;
 mod jwt_keys;

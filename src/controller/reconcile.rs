@@ -197,10 +197,11 @@ pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
             Err(e) => return Err(Error::Apply(e)),
         }
         if let Some(why) = keys.changed {
-            let (reason, verb) = if cached_keys.is_some() {
-                ("KeysRotated", "rotated")
-            } else {
-                ("KeysGenerated", "generated")
+            let (reason, verb) = match (keys.source, cached_keys.is_some()) {
+                // The user's key from spec.jwt.keySecretRef, taken in or replaced.
+                (jwt_keys::KeySource::Provided, _) => ("KeysImported", "imported"),
+                (jwt_keys::KeySource::Generated, true) => ("KeysRotated", "rotated"),
+                (jwt_keys::KeySource::Generated, false) => ("KeysGenerated", "generated"),
             };
             info!(key_id = keys.keys.key_id(), why, "JWT keys {verb}");
             let note = format!("JWT key pair {verb} ({why}); key id {}", keys.keys.key_id());
@@ -222,8 +223,10 @@ pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
             if let Some(t) = targets.iter_mut().find(|t| t.reference == p.reference)
                 && let Some(s) = t.state.as_mut()
             {
+                // No replica runs the new template yet (what the next watch event confirms).
                 s.hash = Some(rendered.config_hash.clone());
                 s.rolled_out = false;
+                s.updated_replicas = 0;
             }
         }
     }

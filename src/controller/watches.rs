@@ -184,7 +184,10 @@ pub async fn run(
                 .labels(&owned_selector)
                 .page_size(LIST_PAGE),
         )
-        .modify(trim_for_cache),
+        .modify(|secret| {
+            trim_for_cache(secret);
+            super::cache_form::to_cache_form(secret);
+        }),
     )
     .default_backoff()
     .touched_objects();

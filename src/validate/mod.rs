@@ -166,4 +166,4 @@ pub struct OutputNames {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

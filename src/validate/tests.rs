@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::crd::{ClientType, OidcSsoConfig, ResponseType};
 
-fn resource(spec: Value) -> OidcSsoConfig {
+pub(crate) fn resource(spec: Value) -> OidcSsoConfig {
     serde_json::from_value(json!({
         "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
         "metadata": {"name": "om", "namespace": "data"},
@@ -16,7 +16,8 @@ fn resource(spec: Value) -> OidcSsoConfig {
     .expect("spec deserializes")
 }
 
-fn confidential() -> Value {
+/// A minimal confidential-client spec (credentials in Secret `creds`).
+pub(crate) fn confidential() -> Value {
     json!({
         "provider": {
             "issuer": "https://idp.example.com/realms/data",
@@ -45,7 +46,7 @@ fn data(entries: &[(&str, &str)]) -> ObjectData {
     )
 }
 
-fn creds(id: &str, secret: &str) -> Inputs {
+pub(crate) fn creds(id: &str, secret: &str) -> Inputs {
     Inputs {
         credentials: data(&[("clientId", id), ("clientSecret", secret)]),
         ..Inputs::default()
