@@ -14,7 +14,8 @@
 # 30 updates, 20 idle seconds, 1000 Secrets, 100-resource cold starts: a few minutes).
 # Finer knobs (read by the harness): BENCH_SIZES=10,100,1000 BENCH_UPDATES BENCH_NOISE_UPDATES
 # BENCH_IDLE_SECONDS BENCH_NOISE_SECRETS BENCH_NOISE_BYTES BENCH_COLD BENCH_KEYGEN
-# BENCH_TOOLS=operator,reloader BENCH_PHASES=keygen,latency,cold BENCH_RESTART_SETTLE_SECONDS.
+# BENCH_TOOLS=operator,reloader BENCH_PHASES=keygen,latency,cold BENCH_RESTART_SETTLE_SECONDS;
+# BENCH_OPERATOR_BIN=path runs that operator build instead of building one (before/after comparisons).
 # `scripts/bench/run.sh --report DIR` rewrites docs/benchmarks.md from DIR/results.json.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,9 +53,15 @@ quick=${BENCH_QUICK:-0}
 [ -n "${AUDIT_LOG:-}" ] || { log "the cluster writes no audit log (CLUSTER_AUDIT=0?); idle writes cannot be counted"; exit 1; }
 export KUBECONFIG
 
-log "building the operator (release; the first build takes several minutes on 2 cores)"
-CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --manifest-path "$repo/Cargo.toml" --bin oidc-sso-operator >&2
-operator=$TARGET_DIR/release/oidc-sso-operator
+if [ -n "${BENCH_OPERATOR_BIN:-}" ]; then
+  # A given build (for a before/after comparison); the report names it instead of the commit.
+  operator=$BENCH_OPERATOR_BIN
+  log "using the operator binary $operator (BENCH_OPERATOR_BIN)"
+else
+  log "building the operator (release, LTO: about 15 minutes on 2 cores from scratch)"
+  CARGO_TARGET_DIR=$TARGET_DIR cargo build --release --manifest-path "$repo/Cargo.toml" --bin oidc-sso-operator >&2
+  operator=$TARGET_DIR/release/oidc-sso-operator
+fi
 reloader=$("$here/build-reloader.sh")
 log "building the harness"
 harness=$(build_harness)
@@ -74,6 +81,7 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git -C "$repo" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null)" ]; then
   commit="$commit + uncommitted changes in src/"
 fi
+[ -z "${BENCH_OPERATOR_BIN:-}" ] || commit="binary $BENCH_OPERATOR_BIN, not built from $commit"
 export BENCH_VERSIONS="oidc-sso-operator=$("$operator" --version | awk '{print $2}') (commit $commit, cargo build --release);Stakater Reloader=$reloader_version;Kubernetes=$K8S_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler), etcd $ETCD_VERSION, kwok $KWOK_VERSION;Rust=$(rustc --version | awk '{print $2}'), Go $(go env GOVERSION)"
 
 out=$repo/.work/bench/$(date -u +%Y%m%dT%H%M%SZ)$([ "$quick" = 1 ] && echo -quick || true)
