@@ -20,6 +20,8 @@ pub const ROLE_LABEL: &str = "oidcsso.io/role";
 pub const AUTH_ENV_ROLE: &str = "auth-env";
 /// [`ROLE_LABEL`] of the keys Secret.
 pub const JWT_KEYS_ROLE: &str = "jwt-keys";
+/// [`ROLE_LABEL`] of the ingestion `workflowConfig` Secret.
+pub const INGESTION_ROLE: &str = "ingestion";
 
 /// The owned Secret for `payload`. Labels are the operator's own, never copied from the
 /// `OidcSsoConfig` (a GitOps tool would then see them as its own and prune or fight over them).

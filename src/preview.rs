@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::crd::OidcSsoConfig;
 use crate::keys::KeyMaterial;
-use crate::objects::{AUTH_ENV_ROLE, JWT_KEYS_ROLE};
+use crate::objects::{AUTH_ENV_ROLE, INGESTION_ROLE, JWT_KEYS_ROLE};
 use crate::render::{ProviderEndpoints, Rendered, SecretPayload};
 use crate::sensitive::Sensitive;
 use crate::validate::{self, Inputs, ValidationErrors};
@@ -218,7 +218,7 @@ pub fn format_preview(
         (JWT_KEYS_ROLE, &rendered.jwt_keys),
     ];
     if let Some(i) = &rendered.ingestion {
-        payloads.push(("ingestion", i));
+        payloads.push((INGESTION_ROLE, i));
     }
     for (role, payload) in payloads {
         out.push_str("---\n");

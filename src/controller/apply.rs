@@ -19,7 +19,7 @@ use kube::{Resource, ResourceExt};
 use super::cache_form::{data_in_cache_form, to_cache_form};
 use super::{Context, jwt_keys};
 use crate::crd::OidcSsoConfig;
-use crate::objects::{AUTH_ENV_ROLE, JWT_KEYS_ROLE, owned_secret};
+use crate::objects::{AUTH_ENV_ROLE, INGESTION_ROLE, JWT_KEYS_ROLE, owned_secret};
 use crate::render::Rendered;
 use crate::validate::ValidatedConfig;
 
@@ -190,7 +190,7 @@ pub(super) async fn apply_all(
     if let Some(ingestion) = &rendered.ingestion {
         desired.push(owned_secret(
             ingestion,
-            "ingestion",
+            INGESTION_ROLE,
             &name,
             &config.namespace,
             owner.clone(),

@@ -27,21 +27,13 @@ const KEYS_READ_BACK: [&str; 3] = [KEY_ID, PRIVATE_KEY_DER, PUBLIC_KEY_DER];
 
 /// Puts `secret` in cache form (a no-op when it already is).
 pub fn to_cache_form(secret: &mut Secret) {
-    let role = secret
+    let keys_secret = secret
         .metadata
         .labels
         .as_ref()
         .and_then(|l| l.get(ROLE_LABEL))
-        .cloned();
-    let data = secret.data.get_or_insert_with(BTreeMap::new);
-    if data.contains_key(DIGEST_ENTRY) {
-        return;
-    }
-    let digest = digest(data.iter().map(|(k, v)| (k.as_str(), v.0.as_slice())));
-    let kept =
-        |name: &str| role.as_deref() == Some(JWT_KEYS_ROLE) && KEYS_READ_BACK.contains(&name);
-    data.retain(|name, _| kept(name));
-    data.insert(DIGEST_ENTRY.to_string(), ByteString(digest));
+        .is_some_and(|role| role == JWT_KEYS_ROLE);
+    reduce(secret.data.get_or_insert_with(BTreeMap::new), keys_secret);
 }
 
 /// Data in cache form, for a payload about to be rendered as an owned Secret of `role`.
@@ -49,17 +41,22 @@ pub fn data_in_cache_form(
     role: &str,
     data: &BTreeMap<String, Vec<u8>>,
 ) -> BTreeMap<String, ByteString> {
-    let mut secret = Secret {
-        data: Some(
-            data.iter()
-                .map(|(k, v)| (k.clone(), ByteString(v.clone())))
-                .collect(),
-        ),
-        ..Secret::default()
-    };
-    secret.metadata.labels = Some([(ROLE_LABEL.to_string(), role.to_string())].into());
-    to_cache_form(&mut secret);
-    secret.data.unwrap_or_default()
+    let mut data = data
+        .iter()
+        .map(|(k, v)| (k.clone(), ByteString(v.clone())))
+        .collect();
+    reduce(&mut data, role == JWT_KEYS_ROLE);
+    data
+}
+
+/// The digest of all entries, plus the entries read back when it is a keys Secret.
+fn reduce(data: &mut BTreeMap<String, ByteString>, keys_secret: bool) {
+    if data.contains_key(DIGEST_ENTRY) {
+        return;
+    }
+    let digest = digest(data.iter().map(|(k, v)| (k.as_str(), v.0.as_slice())));
+    data.retain(|name, _| keys_secret && KEYS_READ_BACK.contains(&name.as_str()));
+    data.insert(DIGEST_ENTRY.to_string(), ByteString(digest));
 }
 
 /// SHA-256 over the entries in name order, each name and value length-prefixed, so no two

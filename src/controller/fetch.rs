@@ -177,6 +177,18 @@ fn template_hash(annotations: Option<&BTreeMap<String, String>>) -> Option<Strin
         .cloned()
 }
 
+/// Replicas running the current template. Until the workload controller has observed that
+/// template, its counts are about an older one: none is known to run the current one yet (and a
+/// status entry that already says so after our patch is not rewritten when the patch comes back
+/// through the watch).
+fn updated_on_current(generation: i64, observed: i64, updated: Option<i32>) -> i32 {
+    if observed >= generation {
+        updated.unwrap_or(0)
+    } else {
+        0
+    }
+}
+
 /// `None` for an object being deleted or without uid (treated as missing).
 pub(super) fn deployment_state(d: &Deployment) -> Option<TargetState> {
     if d.metadata.deletion_timestamp.is_some() {
@@ -188,14 +200,7 @@ pub(super) fn deployment_state(d: &Deployment) -> Option<TargetState> {
     let replicas = spec.replicas.unwrap_or(1);
     let generation = d.metadata.generation.unwrap_or(0);
     let observed = status.observed_generation.unwrap_or(0);
-    // Until the controller has seen the current template, its counts are about an older one: no
-    // replica is known to run the current template yet (and a status entry that already says so
-    // after our patch is not rewritten when the change comes through the watch).
-    let updated = if observed >= generation {
-        status.updated_replicas.unwrap_or(0)
-    } else {
-        0
-    };
+    let updated = updated_on_current(generation, observed, status.updated_replicas);
     let total = status.replicas.unwrap_or(0);
     let available = status.available_replicas.unwrap_or(0);
     // The same test as `kubectl rollout status`: the controller saw the new template, every
@@ -230,12 +235,7 @@ pub(super) fn stateful_set_state(s: &StatefulSet) -> Option<TargetState> {
     let replicas = spec.replicas.unwrap_or(1);
     let generation = s.metadata.generation.unwrap_or(0);
     let observed = status.observed_generation.unwrap_or(0);
-    // As for Deployments: counts of an older template until the current one is observed.
-    let updated = if observed >= generation {
-        status.updated_replicas.unwrap_or(0)
-    } else {
-        0
-    };
+    let updated = updated_on_current(generation, observed, status.updated_replicas);
     let ready = status.ready_replicas.unwrap_or(0);
     // As `kubectl rollout status` does for RollingUpdate: the update revision is current.
     let revisions_match =
