@@ -16,7 +16,7 @@ test-unit:
 ## End-to-end suites only, on the local control plane (started if needed, left running).
 test-e2e: cluster-up
 	scripts/oidc/install-provider.sh
-	cargo test --features e2e -- --test-threads $${E2E_THREADS:-4}
+	cargo test --features e2e --test e2e -- --test-threads $${E2E_THREADS:-4}
 
 ## The operator's main job on the local control plane: install, reconcile, roll, rotate.
 demo:
@@ -36,6 +36,8 @@ fmt:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --features e2e -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+	scripts/lint-shell.sh
 	scripts/generate.sh --check
 	scripts/cluster/build.sh helm
 	eval "$$(scripts/cluster/env.sh 2>/dev/null)" && helm lint --strict charts/oidc-sso-operator

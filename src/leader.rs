@@ -59,15 +59,15 @@ impl LeaseSettings {
         // retry before a standby may take the Lease over.
         let grace = (duration * 2 / 3).clamp(1, duration - 1);
         Ok(LeaseParams::new(self.identity.clone(), duration, grace)
-            .with_field_manager(format!("oidc-sso-operator/lease/{}", self.identity)))
+            .with_field_manager(crate::names::field_managers::lease(&self.identity)))
     }
 }
 
-/// The identity to use when none is configured: the pod name when set, else `<hostname>-<pid>`
-/// (unique per process, so two local processes do not share the Lease).
-pub fn default_identity() -> String {
-    if let Some(pod) = std::env::var("POD_NAME").ok().filter(|p| !p.is_empty()) {
-        return pod;
+/// This replica's identity: the pod name when it runs in a pod, else `<hostname>-<pid>` (unique
+/// per process, so two local processes do not share the Lease).
+pub fn identity(pod_name: Option<&str>) -> String {
+    if let Some(pod) = pod_name.filter(|p| !p.is_empty()) {
+        return pod.to_string();
     }
     let host = std::env::var("HOSTNAME")
         .ok()
@@ -81,17 +81,28 @@ pub fn default_identity() -> String {
 /// A failed or ended election.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The configured lease duration is too short to renew in time.
     #[error("the lease duration {0:?} is shorter than the minimum of 3s")]
     Duration(Duration),
+    /// The Lease could not be read or created.
     #[error("failed to join the election on Lease {namespace}/{name}")]
     Join {
+        /// Namespace of the Lease.
         namespace: String,
+        /// Name of the Lease.
         name: String,
+        /// Why.
         #[source]
         source: BoxError,
     },
+    /// Another replica holds the Lease now, or this one cannot prove it still does.
     #[error("lost the Lease {namespace}/{name}; stopping so that only the new leader reconciles")]
-    Lost { namespace: String, name: String },
+    Lost {
+        /// Namespace of the Lease.
+        namespace: String,
+        /// Name of the Lease.
+        name: String,
+    },
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -107,7 +118,7 @@ fn unwrap_kube(e: LeaseManagerError) -> BoxError {
 
 /// One line for logs.
 fn describe(e: LeaseManagerError) -> String {
-    crate::controller::chain(unwrap_kube(e).as_ref())
+    crate::errors::chain(unwrap_kube(e).as_ref())
 }
 
 /// This replica's part in the election.
@@ -379,7 +390,7 @@ async fn campaign(
                     Err(read) => {
                         error!(
                             error = %why,
-                            read_error = %crate::controller::chain(&read),
+                            read_error = %crate::errors::chain(&read),
                             "renewing the Lease failed and it cannot be read back"
                         );
                         let _ = role.send(Role::Lost);
@@ -476,10 +487,9 @@ mod tests {
     }
 
     #[test]
-    fn identity_outside_a_cluster_is_unique_per_process() {
-        // POD_NAME is not set in unit tests (the chart sets it in the pod).
-        if std::env::var_os("POD_NAME").is_none() {
-            assert!(default_identity().ends_with(&format!("-{}", std::process::id())));
-        }
+    fn identity_is_the_pod_name_or_unique_per_process() {
+        assert_eq!(identity(Some("operator-7d9f")), "operator-7d9f");
+        assert!(identity(None).ends_with(&format!("-{}", std::process::id())));
+        assert!(identity(Some("")).ends_with(&format!("-{}", std::process::id())));
     }
 }

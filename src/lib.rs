@@ -1,19 +1,35 @@
 //! oidc-sso-operator: renders OpenMetadata's Custom OIDC SSO settings, JWT keys and ingestion
 //! `workflowConfig` from one `OidcSsoConfig` resource, verifies the OIDC provider, and rolls the
 //! target workloads exactly when what they consume changes.
-#![deny(rust_2018_idioms)]
+//!
+//! Layers, each depending only on those above it:
+//! - [`crd`] (the resource's types), [`names`] (every name written to the cluster),
+//!   [`sensitive`] (secret values that cannot be printed);
+//! - the pure core: [`references`] (what a spec references), [`validate`] (spec + inputs →
+//!   validated config), [`keys`] (JWT key material), [`render`] (validated config + keys → owned
+//!   Secrets and the rollout hash), [`objects`] (the Kubernetes objects built from them);
+//! - [`oidc`]: the provider checks, with their own HTTP client and cache;
+//! - [`controller`]: the reconcile steps that do IO, the watches, the status;
+//! - process parts: [`endpoints`] (HTTP probes and metrics), [`metrics`], [`leader`] (Lease),
+//!   [`telemetry`] (logs), [`preview`] (the offline `render` command), [`errors`].
 #![forbid(unsafe_code)]
+// The library logs through `tracing`; only the binary prints (its command output).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod controller;
 pub mod crd;
-pub mod http;
+pub mod endpoints;
+pub mod errors;
 pub mod keys;
 pub mod leader;
 pub mod metrics;
+pub mod names;
 pub mod objects;
 pub mod oidc;
 pub mod preview;
+pub mod references;
 pub mod render;
 pub mod sensitive;
 pub mod telemetry;
+pub mod urls;
 pub mod validate;

@@ -18,9 +18,13 @@ type Labels = Vec<(&'static str, String)>;
 /// The operator's metrics.
 pub struct Metrics {
     registry: Registry,
+    /// Reconciles run.
     pub reconciles: Counter,
+    /// Failed reconciles by step or reason.
     pub failures: Family<Labels, Counter>,
+    /// Reconcile durations.
     pub duration: Histogram,
+    /// Pod-template updates that start a rollout.
     pub rollouts: Counter,
     /// Provider check results by check (`provider`, `credentials`) and result (a CamelCase
     /// reason such as `Verified`, `Unreachable`, `InvalidClient`).
@@ -137,7 +141,7 @@ impl KeyAges {
     fn snapshot(&self, now: i64) -> Option<(i64, Option<i64>)> {
         let created = (self.0.get()?)();
         let oldest = created.iter().min().map(|c| (now - c).max(0));
-        Some((created.len() as i64, oldest))
+        Some((i64::try_from(created.len()).unwrap_or(i64::MAX), oldest))
     }
 }
 

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 use crate::crd::OidcSsoConfig;
 use crate::keys::KeyMaterial;
-use crate::objects::{AUTH_ENV_ROLE, INGESTION_ROLE, JWT_KEYS_ROLE};
+use crate::names::labels::{ROLE_AUTH_ENV, ROLE_INGESTION, ROLE_JWT_KEYS};
+use crate::references::References;
 use crate::render::{ProviderEndpoints, Rendered, SecretPayload};
 use crate::sensitive::Sensitive;
 use crate::validate::{self, Inputs, ValidationErrors};
@@ -21,10 +22,20 @@ use crate::validate::{self, Inputs, ValidationErrors};
 pub enum PreviewError {
     /// The YAML could not be parsed.
     #[error("failed to parse {what} as YAML: {message}")]
-    Yaml { what: String, message: String },
+    Yaml {
+        /// The file.
+        what: String,
+        /// The parser's message.
+        message: String,
+    },
     /// A document is not a valid `OidcSsoConfig`.
     #[error("invalid OidcSsoConfig: {path}: {message}")]
-    Spec { path: String, message: String },
+    Spec {
+        /// Path of the offending field.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// No `OidcSsoConfig` in the input, or more than one.
     #[error("{0}")]
     Input(String),
@@ -41,7 +52,9 @@ pub enum PreviewError {
 
 /// A parsed preview input: the resource and the Secrets/ConfigMaps found beside it, by name.
 pub struct PreviewInput {
+    /// The resource.
     pub resource: OidcSsoConfig,
+    /// Secret and ConfigMap data by (kind, name).
     pub objects: BTreeMap<(String, String), BTreeMap<String, Vec<u8>>>,
 }
 
@@ -127,38 +140,12 @@ pub fn inputs_for(
     resource: &OidcSsoConfig,
     objects: &BTreeMap<(String, String), BTreeMap<String, Vec<u8>>>,
 ) -> Inputs {
-    let secret = |name: &str| {
+    let references = References::of(&resource.spec);
+    Inputs::gather(&references, |r| {
         objects
-            .get(&("Secret".to_string(), name.to_string()))
+            .get(&(r.kind.as_str().to_string(), r.name.clone()))
             .cloned()
-    };
-    let spec = &resource.spec;
-    Inputs {
-        credentials: spec
-            .provider
-            .credentials_secret_ref
-            .as_ref()
-            .and_then(|r| secret(&r.name)),
-        ca_bundle: spec.provider.ca_bundle.as_ref().and_then(|c| {
-            match (&c.config_map_ref, &c.secret_ref) {
-                (Some(r), _) => objects
-                    .get(&("ConfigMap".to_string(), r.name.clone()))
-                    .cloned(),
-                (_, Some(r)) => secret(&r.name),
-                _ => None,
-            }
-        }),
-        bot_token: spec
-            .ingestion
-            .as_ref()
-            .and_then(|i| i.bot_token_secret_ref.as_ref())
-            .and_then(|r| secret(&r.name)),
-        own_keys: spec
-            .jwt
-            .as_ref()
-            .and_then(|j| j.key_secret_ref.as_ref())
-            .and_then(|r| secret(&r.name)),
-    }
+    })
 }
 
 /// Validates and renders; keys are generated for the preview unless the spec brings its own.
@@ -214,11 +201,11 @@ pub fn format_preview(
         );
     }
     let mut payloads = vec![
-        (AUTH_ENV_ROLE, &rendered.auth_env),
-        (JWT_KEYS_ROLE, &rendered.jwt_keys),
+        (ROLE_AUTH_ENV, &rendered.auth_env),
+        (ROLE_JWT_KEYS, &rendered.jwt_keys),
     ];
     if let Some(i) = &rendered.ingestion {
-        payloads.push((INGESTION_ROLE, i));
+        payloads.push((ROLE_INGESTION, i));
     }
     for (role, payload) in payloads {
         out.push_str("---\n");

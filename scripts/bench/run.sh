@@ -82,7 +82,8 @@ if [ -n "$(git -C "$repo" status --porcelain -- src Cargo.toml Cargo.lock 2>/dev
   commit="$commit + uncommitted changes in src/"
 fi
 [ -z "${BENCH_OPERATOR_BIN:-}" ] || commit="binary $BENCH_OPERATOR_BIN, not built from $commit"
-export BENCH_VERSIONS="oidc-sso-operator=$("$operator" --version | awk '{print $2}') (commit $commit, cargo build --release);Stakater Reloader=$reloader_version;Kubernetes=$K8S_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler), etcd $ETCD_VERSION, kwok $KWOK_VERSION;Rust=$(rustc --version | awk '{print $2}'), Go $(go env GOVERSION)"
+BENCH_VERSIONS="oidc-sso-operator=$("$operator" --version | awk '{print $2}') (commit $commit, cargo build --release);Stakater Reloader=$reloader_version;Kubernetes=$K8S_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler), etcd $ETCD_VERSION, kwok $KWOK_VERSION;Rust=$(rustc --version | awk '{print $2}'), Go $(go env GOVERSION)"
+export BENCH_VERSIONS
 
 out=$repo/.work/bench/$(date -u +%Y%m%dT%H%M%SZ)$([ "$quick" = 1 ] && echo -quick || true)
 mkdir -p "$out"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables are used by the scripts that source this file
 # Shared by up.sh, down.sh and env.sh: state-folder layout, ports, and safe process handling.
 # Sourced after versions.env and lib.sh; expects $repo (the repository root) to be set.
 

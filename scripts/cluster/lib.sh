@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared paths for the cluster scripts. Sourced after versions.env.
 CACHE_ROOT=${OIDC_SSO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/oidc-sso-operator}
 k8s_bin_dir() { echo "$CACHE_ROOT/bin/kubernetes-$K8S_VERSION"; }

@@ -19,13 +19,11 @@ use kube::{Resource, ResourceExt};
 use super::cache_form::{data_in_cache_form, to_cache_form};
 use super::{Context, jwt_keys};
 use crate::crd::OidcSsoConfig;
-use crate::objects::{AUTH_ENV_ROLE, INGESTION_ROLE, JWT_KEYS_ROLE, owned_secret};
+use crate::names::field_managers;
+use crate::names::labels::{ROLE_AUTH_ENV, ROLE_INGESTION, ROLE_JWT_KEYS};
+use crate::objects::owned_secret;
 use crate::render::Rendered;
 use crate::validate::ValidatedConfig;
-
-/// Field manager for the owned Secrets. Forced: the operator is the only rightful writer of these
-/// fields, and a conflict (someone edited the Secret) must be repaired, not reported forever.
-pub const SECRETS_MANAGER: &str = "oidc-sso-operator/secrets";
 
 /// Why an owned Secret could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +31,9 @@ pub enum Error {
     /// The API call failed.
     #[error("failed to apply Secret {name}")]
     Apply {
+        /// The Secret.
         name: String,
+        /// The API error.
         #[source]
         source: kube::Error,
     },
@@ -41,12 +41,15 @@ pub enum Error {
     #[error(
         "Secret {name} already exists and is not owned by this OidcSsoConfig; choose another name in spec.output"
     )]
-    NotOwned { name: String },
+    NotOwned {
+        /// The Secret.
+        name: String,
+    },
 }
 
 /// Applies `desired` unless the cached copy already matches (compared in cache form, see
 /// `cache_form`). Returns whether it wrote.
-pub async fn apply_secret(
+pub(super) async fn apply_secret(
     api: &Api<Secret>,
     desired: &Secret,
     cached: Option<&Secret>,
@@ -72,9 +75,11 @@ pub async fn apply_secret(
             return Ok(false);
         }
     }
+    // Forced: the operator is the only rightful writer of these fields, and a conflict (someone
+    // edited the Secret) must be repaired, not reported forever.
     api.patch(
         &name,
-        &PatchParams::apply(SECRETS_MANAGER).force(),
+        &PatchParams::apply(field_managers::SECRETS).force(),
         &Patch::Apply(desired),
     )
     .await
@@ -83,7 +88,7 @@ pub async fn apply_secret(
 }
 
 /// Deletes an owned Secret that is no longer rendered. A Secret owned by anyone else is left alone.
-pub async fn delete_owned(
+pub(super) async fn delete_owned(
     api: &Api<Secret>,
     secret: &Secret,
     owner_uid: &str,
@@ -140,8 +145,8 @@ pub(super) fn differs_from_cache(
     rendered: &Rendered,
 ) -> bool {
     [
-        (&config.output.auth_env, AUTH_ENV_ROLE, &rendered.auth_env),
-        (&config.output.jwt_keys, JWT_KEYS_ROLE, &rendered.jwt_keys),
+        (&config.output.auth_env, ROLE_AUTH_ENV, &rendered.auth_env),
+        (&config.output.jwt_keys, ROLE_JWT_KEYS, &rendered.jwt_keys),
     ]
     .into_iter()
     .any(|(name, role, payload)| {
@@ -170,7 +175,7 @@ pub(super) async fn apply_all(
     let name = resource.name_any();
     let mut keys_secret = owned_secret(
         &rendered.jwt_keys,
-        JWT_KEYS_ROLE,
+        ROLE_JWT_KEYS,
         &name,
         &config.namespace,
         owner.clone(),
@@ -181,7 +186,7 @@ pub(super) async fn apply_all(
         keys_secret,
         owned_secret(
             &rendered.auth_env,
-            AUTH_ENV_ROLE,
+            ROLE_AUTH_ENV,
             &name,
             &config.namespace,
             owner.clone(),
@@ -190,7 +195,7 @@ pub(super) async fn apply_all(
     if let Some(ingestion) = &rendered.ingestion {
         desired.push(owned_secret(
             ingestion,
-            INGESTION_ROLE,
+            ROLE_INGESTION,
             &name,
             &config.namespace,
             owner.clone(),

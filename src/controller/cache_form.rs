@@ -16,28 +16,28 @@ use k8s_openapi::api::core::v1::Secret;
 use sha2::{Digest, Sha256};
 
 use crate::keys::{KEY_ID, PRIVATE_KEY_DER, PUBLIC_KEY_DER};
-use crate::objects::{JWT_KEYS_ROLE, ROLE_LABEL};
+use crate::names::labels::{ROLE, ROLE_JWT_KEYS};
 
 /// The entry holding the digest of all entries. Secret keys may not contain `/`, so no real
 /// entry can have this name, and its presence marks a Secret already in cache form.
-pub const DIGEST_ENTRY: &str = "oidcsso.io/sha256";
+pub(super) const DIGEST_ENTRY: &str = "oidcsso.io/sha256";
 
 /// Entries of a keys Secret that `KeyMaterial::from_secret_data` reads back.
 const KEYS_READ_BACK: [&str; 3] = [KEY_ID, PRIVATE_KEY_DER, PUBLIC_KEY_DER];
 
 /// Puts `secret` in cache form (a no-op when it already is).
-pub fn to_cache_form(secret: &mut Secret) {
+pub(super) fn to_cache_form(secret: &mut Secret) {
     let keys_secret = secret
         .metadata
         .labels
         .as_ref()
-        .and_then(|l| l.get(ROLE_LABEL))
-        .is_some_and(|role| role == JWT_KEYS_ROLE);
+        .and_then(|l| l.get(ROLE))
+        .is_some_and(|role| role == ROLE_JWT_KEYS);
     reduce(secret.data.get_or_insert_with(BTreeMap::new), keys_secret);
 }
 
 /// Data in cache form, for a payload about to be rendered as an owned Secret of `role`.
-pub fn data_in_cache_form(
+pub(super) fn data_in_cache_form(
     role: &str,
     data: &BTreeMap<String, Vec<u8>>,
 ) -> BTreeMap<String, ByteString> {
@@ -45,7 +45,7 @@ pub fn data_in_cache_form(
         .iter()
         .map(|(k, v)| (k.clone(), ByteString(v.clone())))
         .collect();
-    reduce(&mut data, role == JWT_KEYS_ROLE);
+    reduce(&mut data, role == ROLE_JWT_KEYS);
     data
 }
 
@@ -86,7 +86,7 @@ mod tests {
             ),
             ..Secret::default()
         };
-        s.metadata.labels = Some([(ROLE_LABEL.to_string(), role.to_string())].into());
+        s.metadata.labels = Some([(ROLE.to_string(), role.to_string())].into());
         s
     }
 

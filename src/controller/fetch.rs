@@ -1,5 +1,5 @@
-//! Fetch: the objects an `OidcSsoConfig` references, read on demand (the operator caches no
-//! Secret it does not own), and its targets.
+//! Fetch: the objects an `OidcSsoConfig` references ([`References`]), read on demand (the
+//! operator caches no Secret it does not own), and its targets.
 //!
 //! IO only; a missing object is `None`, not an error, so validate can name the field.
 
@@ -7,109 +7,62 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use kube::Api;
+use kube::{Api, Client};
 
-use crate::crd::{OidcSsoConfig, TargetKind, TargetRef};
+use super::workloads::{Target, deployment_state, stateful_set_state};
+use crate::crd::{TargetKind, TargetRef};
+use crate::references::{DataKind, DataRef, References};
 use crate::validate::{Inputs, ObjectData};
 
 /// Why fetching failed (anything but "not found").
 #[derive(Debug, thiserror::Error)]
 #[error("failed to read {kind} {name}")]
 pub struct Error {
+    /// Kind of the object.
     pub kind: &'static str,
+    /// Its name.
     pub name: String,
+    /// The API error.
     #[source]
     pub source: kube::Error,
 }
 
-/// A target as the rollout step needs it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Target {
-    pub reference: TargetRef,
-    /// `None` when the workload does not exist.
-    pub state: Option<TargetState>,
-}
-
-/// What the rollout step reads off a workload.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TargetState {
-    pub uid: String,
-    /// Our annotation on its pod template.
-    pub hash: Option<String>,
-    pub generation: i64,
-    pub observed_generation: i64,
-    pub replicas: i32,
-    pub updated_replicas: i32,
-    pub ready_replicas: i32,
-    pub available_replicas: i32,
-    /// All replicas run the current template (Deployments: also no old replicas left).
-    pub rolled_out: bool,
-}
-
-/// Reads every object the spec references.
-pub async fn inputs(
-    client: &kube::Client,
-    resource: &OidcSsoConfig,
+/// Reads every object `references` names, all at once (one round trip however many there are).
+pub(super) async fn inputs(
+    client: &Client,
     namespace: &str,
+    references: &References,
 ) -> Result<Inputs, Error> {
-    let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
-    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
-    let spec = &resource.spec;
-    let secret = |name: Option<String>| {
-        let secrets = secrets.clone();
-        async move {
-            match name {
-                Some(name) => secret_data(&secrets, &name).await,
-                None => Ok(None),
-            }
-        }
-    };
-    // Independent reads, made at once: a resource with its own keys (or a bot token) waits for
-    // one round trip instead of one per Secret.
-    let (credentials, bot_token, own_keys) = futures::try_join!(
-        secret(
-            spec.provider
-                .credentials_secret_ref
-                .as_ref()
-                .map(|r| r.name.clone())
-        ),
-        secret(
-            spec.ingestion
-                .as_ref()
-                .and_then(|i| i.bot_token_secret_ref.as_ref())
-                .map(|r| r.name.clone())
-        ),
-        secret(
-            spec.jwt
-                .as_ref()
-                .and_then(|j| j.key_secret_ref.as_ref())
-                .map(|r| r.name.clone())
-        ),
-    )?;
-    let ca_bundle = match spec.provider.ca_bundle.as_ref() {
-        Some(c) => match (&c.config_map_ref, &c.secret_ref) {
-            (Some(r), _) => config_map_data(&config_maps, &r.name).await?,
-            (_, Some(r)) => secret_data(&secrets, &r.name).await?,
-            _ => None,
-        },
-        None => None,
-    };
-    Ok(Inputs {
-        credentials,
-        ca_bundle,
-        bot_token,
-        own_keys,
-    })
+    let reads = references.data.iter().map(|r| async move {
+        let data = match r.kind {
+            DataKind::Secret => secret_data(client, namespace, &r.name).await?,
+            DataKind::ConfigMap => config_map_data(client, namespace, &r.name).await?,
+        };
+        Ok::<_, Error>((r.clone(), data))
+    });
+    let found: BTreeMap<DataRef, ObjectData> = futures::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(Inputs::gather(references, |r| {
+        found.get(r).cloned().flatten()
+    }))
 }
 
-async fn secret_data(api: &Api<Secret>, name: &str) -> Result<ObjectData, Error> {
+async fn secret_data(client: &Client, namespace: &str, name: &str) -> Result<ObjectData, Error> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), namespace);
     // A Secret read back has only `data` (`stringData` is write-only).
-    let found = get(api, "Secret", name).await?;
+    let found = get(&api, "Secret", name).await?;
     Ok(found.map(|s| merged(s.data, None)))
 }
 
-async fn config_map_data(api: &Api<ConfigMap>, name: &str) -> Result<ObjectData, Error> {
-    let found = get(api, "ConfigMap", name).await?;
+async fn config_map_data(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+) -> Result<ObjectData, Error> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    let found = get(&api, "ConfigMap", name).await?;
     Ok(found.map(|c| merged(c.binary_data, c.data)))
 }
 
@@ -143,8 +96,8 @@ fn merged(
 }
 
 /// Reads every target, all at once (one round trip on the rollout path, however many targets).
-pub async fn targets(
-    client: &kube::Client,
+pub(super) async fn targets(
+    client: &Client,
     namespace: &str,
     refs: &[TargetRef],
 ) -> Result<Vec<Target>, Error> {
@@ -169,171 +122,4 @@ pub async fn targets(
         })
     }))
     .await
-}
-
-fn template_hash(annotations: Option<&BTreeMap<String, String>>) -> Option<String> {
-    annotations
-        .and_then(|a| a.get(super::ROLLOUT_ANNOTATION))
-        .cloned()
-}
-
-/// Replicas running the current template. Until the workload controller has observed that
-/// template, its counts are about an older one: none is known to run the current one yet (and a
-/// status entry that already says so after our patch is not rewritten when the patch comes back
-/// through the watch).
-fn updated_on_current(generation: i64, observed: i64, updated: Option<i32>) -> i32 {
-    if observed >= generation {
-        updated.unwrap_or(0)
-    } else {
-        0
-    }
-}
-
-/// `None` for an object being deleted or without uid (treated as missing).
-pub(super) fn deployment_state(d: &Deployment) -> Option<TargetState> {
-    if d.metadata.deletion_timestamp.is_some() {
-        return None;
-    }
-    let uid = d.metadata.uid.clone()?;
-    let spec = &d.spec;
-    let status = d.status.clone().unwrap_or_default();
-    let replicas = spec.replicas.unwrap_or(1);
-    let generation = d.metadata.generation.unwrap_or(0);
-    let observed = status.observed_generation.unwrap_or(0);
-    let updated = updated_on_current(generation, observed, status.updated_replicas);
-    let total = status.replicas.unwrap_or(0);
-    let available = status.available_replicas.unwrap_or(0);
-    // The same test as `kubectl rollout status`: the controller saw the new template, every
-    // replica runs it, no old replica is left, and all are available.
-    let rolled_out =
-        observed >= generation && updated == replicas && total == replicas && available == replicas;
-    Some(TargetState {
-        uid,
-        hash: template_hash(
-            spec.template
-                .metadata
-                .as_ref()
-                .and_then(|m| m.annotations.as_ref()),
-        ),
-        generation,
-        observed_generation: observed,
-        replicas,
-        updated_replicas: updated,
-        ready_replicas: status.ready_replicas.unwrap_or(0),
-        available_replicas: available,
-        rolled_out,
-    })
-}
-
-pub(super) fn stateful_set_state(s: &StatefulSet) -> Option<TargetState> {
-    if s.metadata.deletion_timestamp.is_some() {
-        return None;
-    }
-    let uid = s.metadata.uid.clone()?;
-    let spec = &s.spec;
-    let status = s.status.clone().unwrap_or_default();
-    let replicas = spec.replicas.unwrap_or(1);
-    let generation = s.metadata.generation.unwrap_or(0);
-    let observed = status.observed_generation.unwrap_or(0);
-    let updated = updated_on_current(generation, observed, status.updated_replicas);
-    let ready = status.ready_replicas.unwrap_or(0);
-    // As `kubectl rollout status` does for RollingUpdate: the update revision is current.
-    let revisions_match =
-        status.update_revision.is_some() && status.update_revision == status.current_revision;
-    let rolled_out =
-        observed >= generation && updated == replicas && ready == replicas && revisions_match;
-    Some(TargetState {
-        uid,
-        hash: template_hash(
-            spec.template
-                .metadata
-                .as_ref()
-                .and_then(|m| m.annotations.as_ref()),
-        ),
-        generation,
-        observed_generation: observed,
-        replicas,
-        updated_replicas: updated,
-        ready_replicas: ready,
-        available_replicas: status.available_replicas.unwrap_or(0),
-        rolled_out,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn deployment(generation: i64, observed: i64, updated: i32, total: i32) -> Deployment {
-        serde_json::from_value(json!({
-            "metadata": {"name": "app", "uid": "u", "generation": generation},
-            "spec": {
-                "replicas": 2,
-                "selector": {"matchLabels": {"app": "a"}},
-                "template": {"metadata": {"annotations": {"oidcsso.io/config-hash": "h"}}},
-            },
-            "status": {
-                "observedGeneration": observed, "replicas": total, "updatedReplicas": updated,
-                "readyReplicas": total, "availableReplicas": total,
-            },
-        }))
-        .expect("valid Deployment")
-    }
-
-    #[test]
-    fn a_deployment_is_rolled_out_when_every_replica_runs_the_observed_template() {
-        let s = deployment(3, 3, 2, 2);
-        let state = deployment_state(&s).expect("state");
-        assert!(state.rolled_out);
-        assert_eq!(state.updated_replicas, 2);
-        assert_eq!(state.hash.as_deref(), Some("h"));
-        // An old replica still running.
-        assert!(
-            !deployment_state(&deployment(3, 3, 2, 3))
-                .expect("state")
-                .rolled_out
-        );
-    }
-
-    #[test]
-    fn counts_of_an_unobserved_template_are_not_taken_for_the_current_one() {
-        let state = deployment_state(&deployment(4, 3, 2, 2)).expect("state");
-        assert!(!state.rolled_out);
-        assert_eq!(state.updated_replicas, 0);
-    }
-
-    #[test]
-    fn a_deployment_being_deleted_counts_as_missing() {
-        let mut d = deployment(1, 1, 2, 2);
-        d.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-            jiff::Timestamp::now(),
-        ));
-        assert!(deployment_state(&d).is_none());
-    }
-
-    #[test]
-    fn a_stateful_set_is_rolled_out_once_its_revisions_match() {
-        let set = |observed: i64, current: &str| -> StatefulSet {
-            serde_json::from_value(json!({
-                "metadata": {"name": "db", "uid": "u", "generation": 2},
-                "spec": {
-                    "replicas": 1, "serviceName": "db",
-                    "selector": {"matchLabels": {"app": "a"}},
-                    "template": {},
-                },
-                "status": {
-                    "observedGeneration": observed, "replicas": 1, "updatedReplicas": 1,
-                    "readyReplicas": 1, "currentRevision": current, "updateRevision": "r2",
-                },
-            }))
-            .expect("valid StatefulSet")
-        };
-        assert!(stateful_set_state(&set(2, "r2")).expect("state").rolled_out);
-        assert!(!stateful_set_state(&set(2, "r1")).expect("state").rolled_out);
-        let unobserved = stateful_set_state(&set(1, "r2")).expect("state");
-        assert!(!unobserved.rolled_out);
-        assert_eq!(unobserved.updated_replicas, 0);
-    }
 }

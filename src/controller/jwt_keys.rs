@@ -19,36 +19,29 @@ use tokio::sync::Semaphore;
 use crate::keys::{KeyError, KeyMaterial};
 use crate::validate::ValidatedConfig;
 
-/// CR annotation: set a new value to rotate the generated keys once.
-pub const ROTATE_ANNOTATION: &str = "oidcsso.io/rotate-jwt-keys";
-/// Keys Secret annotation: RFC 3339 time the key pair was generated or first seen.
-pub const CREATED_AT_ANNOTATION: &str = "oidcsso.io/key-created-at";
-/// Keys Secret annotation: `Generated` or `Provided`.
-pub const SOURCE_ANNOTATION: &str = "oidcsso.io/key-source";
-/// Keys Secret annotation: the value of [`ROTATE_ANNOTATION`] the key pair answers.
-pub const ROTATION_REQUEST_ANNOTATION: &str = "oidcsso.io/rotation-request";
+use crate::names::annotations::{KEY_CREATED_AT, KEY_SOURCE, ROTATION_REQUEST};
 
 /// Where the key pair came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeySource {
+pub(super) enum KeyOrigin {
     Generated,
     Provided,
 }
 
-impl KeySource {
-    pub fn as_str(self) -> &'static str {
+impl KeyOrigin {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
-            KeySource::Generated => "Generated",
-            KeySource::Provided => "Provided",
+            KeyOrigin::Generated => "Generated",
+            KeyOrigin::Provided => "Provided",
         }
     }
 }
 
 /// The key pair to render with, and its bookkeeping.
 #[derive(Clone, Debug)]
-pub struct KeyState {
+pub(super) struct KeyState {
     pub keys: KeyMaterial,
-    pub source: KeySource,
+    pub origin: KeyOrigin,
     pub created_at: Timestamp,
     pub rotation_request: Option<String>,
     /// Why a new pair was made in this reconcile (`None`: the stored one is reused).
@@ -57,27 +50,21 @@ pub struct KeyState {
 
 impl KeyState {
     /// Annotations to store on the keys Secret.
-    pub fn annotations(&self) -> BTreeMap<String, String> {
+    pub(super) fn annotations(&self) -> BTreeMap<String, String> {
         let mut a = BTreeMap::from([
-            (
-                CREATED_AT_ANNOTATION.to_string(),
-                self.created_at.to_string(),
-            ),
-            (
-                SOURCE_ANNOTATION.to_string(),
-                self.source.as_str().to_string(),
-            ),
+            (KEY_CREATED_AT.to_string(), self.created_at.to_string()),
+            (KEY_SOURCE.to_string(), self.origin.as_str().to_string()),
         ]);
         if let Some(r) = &self.rotation_request {
-            a.insert(ROTATION_REQUEST_ANNOTATION.to_string(), r.clone());
+            a.insert(ROTATION_REQUEST.to_string(), r.clone());
         }
         a
     }
 
     /// When `every` replaces a generated pair.
-    pub fn next_rotation(&self, config: &ValidatedConfig) -> Option<Timestamp> {
+    pub(super) fn next_rotation(&self, config: &ValidatedConfig) -> Option<Timestamp> {
         let every = config.jwt.rotate_every?;
-        if self.source != KeySource::Generated {
+        if self.origin != KeyOrigin::Generated {
             return None;
         }
         let span = jiff::SignedDuration::try_from(every).ok()?;
@@ -107,7 +94,7 @@ pub enum Error {
 /// stale view would rotate twice; so before generating, the Secret is read fresh (`read_fresh`)
 /// and the decision is made again. Generation is rare, so the extra read costs nothing in steady
 /// state.
-pub async fn ensure<F>(
+pub(super) async fn ensure<F>(
     config: &ValidatedConfig,
     cached: Option<&Secret>,
     read_fresh: F,
@@ -131,7 +118,7 @@ where
     let keys = generate(config.jwt.key_id.clone(), keygen).await?;
     Ok(KeyState {
         keys,
-        source: KeySource::Generated,
+        origin: KeyOrigin::Generated,
         created_at: now,
         rotation_request: rotate_request.filter(|r| !r.is_empty()).map(str::to_string),
         changed: Some(reason),
@@ -139,13 +126,13 @@ where
 }
 
 /// Keep (or take the provided) key pair, or generate one for the given reason.
-pub enum Decision {
+pub(super) enum Decision {
     Keep(Box<KeyState>),
     Generate(&'static str),
 }
 
 /// The pure decision behind [`ensure`].
-pub fn decide(
+pub(super) fn decide(
     config: &ValidatedConfig,
     stored: Option<&Secret>,
     rotate_request: Option<&str>,
@@ -157,19 +144,19 @@ pub fn decide(
             .map_err(Error::ProvidedKey)?;
         let same = stored
             .as_ref()
-            .filter(|s| s.source == Some(KeySource::Provided) && s.keys == keys);
+            .filter(|s| s.source == Some(KeyOrigin::Provided) && s.keys == keys);
         return Ok(Decision::Keep(Box::new(KeyState {
             created_at: same.and_then(|s| s.created_at).unwrap_or(now),
             changed: match (&same, &stored) {
                 (Some(_), _) => None,
                 (None, None) => Some("no stored key pair"),
-                (None, Some(s)) if s.source == Some(KeySource::Generated) => {
+                (None, Some(s)) if s.source == Some(KeyOrigin::Generated) => {
                     Some("switching from a generated key to a provided one")
                 }
                 (None, Some(_)) => Some("provided key changed"),
             },
             keys,
-            source: KeySource::Provided,
+            origin: KeyOrigin::Provided,
             rotation_request: None,
         })));
     }
@@ -177,7 +164,7 @@ pub fn decide(
     let Some(s) = stored else {
         return Ok(Decision::Generate("no stored key pair"));
     };
-    let reason = if s.source != Some(KeySource::Generated) {
+    let reason = if s.source != Some(KeyOrigin::Generated) {
         Some("switching from a provided key to a generated one")
     } else if !key_id_matches(&s.keys, config.jwt.key_id.as_deref()) {
         Some("spec.jwt.keyId changed")
@@ -195,7 +182,7 @@ pub fn decide(
         Some(reason) => Decision::Generate(reason),
         None => Decision::Keep(Box::new(KeyState {
             keys: s.keys,
-            source: KeySource::Generated,
+            origin: KeyOrigin::Generated,
             created_at: s.created_at.unwrap_or(now),
             rotation_request: s.rotation_request,
             changed: None,
@@ -229,7 +216,7 @@ fn due(created: Timestamp, every: std::time::Duration, now: Timestamp) -> bool {
 /// What the owned keys Secret holds, when it parses.
 struct StoredKeys {
     keys: KeyMaterial,
-    source: Option<KeySource>,
+    source: Option<KeyOrigin>,
     created_at: Option<Timestamp>,
     rotation_request: Option<String>,
 }
@@ -247,15 +234,13 @@ impl StoredKeys {
         let annotations = secret.metadata.annotations.clone().unwrap_or_default();
         Some(Self {
             keys,
-            source: match annotations.get(SOURCE_ANNOTATION).map(String::as_str) {
-                Some("Generated") => Some(KeySource::Generated),
-                Some("Provided") => Some(KeySource::Provided),
+            source: match annotations.get(KEY_SOURCE).map(String::as_str) {
+                Some("Generated") => Some(KeyOrigin::Generated),
+                Some("Provided") => Some(KeyOrigin::Provided),
                 _ => None,
             },
-            created_at: annotations
-                .get(CREATED_AT_ANNOTATION)
-                .and_then(|t| t.parse().ok()),
-            rotation_request: annotations.get(ROTATION_REQUEST_ANNOTATION).cloned(),
+            created_at: annotations.get(KEY_CREATED_AT).and_then(|t| t.parse().ok()),
+            rotation_request: annotations.get(ROTATION_REQUEST).cloned(),
         })
     }
 }
@@ -266,7 +251,8 @@ mod tests {
 
     use super::*;
     use crate::controller::cache_form::to_cache_form;
-    use crate::objects::{JWT_KEYS_ROLE, owned_secret};
+    use crate::names::labels::ROLE_JWT_KEYS;
+    use crate::objects::owned_secret;
     use crate::render::SecretPayload;
     use crate::validate::tests::{confidential, creds, resource};
     use crate::validate::validate;
@@ -287,10 +273,10 @@ mod tests {
         validate(&resource(spec), &inputs).expect("valid spec")
     }
 
-    fn state(source: KeySource) -> KeyState {
+    fn state(origin: KeyOrigin) -> KeyState {
         KeyState {
             keys: KeyMaterial::generate(None).expect("key pair"),
-            source,
+            origin,
             created_at: Timestamp::now(),
             rotation_request: None,
             changed: None,
@@ -304,7 +290,7 @@ mod tests {
             data: state.keys.to_secret_data(),
             sensitive: Default::default(),
         };
-        let mut secret = owned_secret(&payload, JWT_KEYS_ROLE, "om", "data", None);
+        let mut secret = owned_secret(&payload, ROLE_JWT_KEYS, "om", "data", None);
         secret.metadata.annotations = Some(state.annotations());
         to_cache_form(&mut secret);
         secret
@@ -321,7 +307,7 @@ mod tests {
 
     #[test]
     fn a_generated_pair_is_kept_as_the_cache_holds_it() {
-        let stored = state(KeySource::Generated);
+        let stored = state(KeyOrigin::Generated);
         let now = Timestamp::now();
         let decision = kept(decide(&config(None), Some(&cached(&stored)), None, now));
         assert!(decision.keys == stored.keys);
@@ -337,24 +323,24 @@ mod tests {
 
     #[test]
     fn a_provided_key_is_imported_once_and_says_why() {
-        let own = state(KeySource::Provided);
+        let own = state(KeyOrigin::Provided);
         let spec = config(Some(&own.keys));
         let now = Timestamp::now();
 
         let first = kept(decide(&spec, None, None, now));
-        assert_eq!(first.source, KeySource::Provided);
+        assert_eq!(first.origin, KeyOrigin::Provided);
         assert!(first.keys == own.keys);
         assert_eq!(first.changed, Some("no stored key pair"));
 
         let again = kept(decide(&spec, Some(&cached(&first)), None, now));
         assert_eq!(again.changed, None);
 
-        let from_generated = cached(&state(KeySource::Generated));
+        let from_generated = cached(&state(KeyOrigin::Generated));
         assert_eq!(
             kept(decide(&spec, Some(&from_generated), None, now)).changed,
             Some("switching from a generated key to a provided one")
         );
-        let other_provided = cached(&state(KeySource::Provided));
+        let other_provided = cached(&state(KeyOrigin::Provided));
         assert_eq!(
             kept(decide(&spec, Some(&other_provided), None, now)).changed,
             Some("provided key changed")

@@ -1,8 +1,8 @@
-//! The controller: watches `OidcSsoConfig`s and drives each through
-//! fetch → validate → keys → render → apply → rollout → status.
+//! The controller: watches `OidcSsoConfig`s and drives each through the steps of its reconcile
+//! (`reconcile.rs`): fetch → validate → verify → keys → render → apply → roll → report.
 //!
-//! Watches, and what they cache:
-//! - `OidcSsoConfig`: full objects (the controller's own store, used by the mappers below);
+//! Watches, and what they cache (see `watches.rs`):
+//! - `OidcSsoConfig`: full objects (the controller's own store, used by the mappers);
 //! - Secrets with `app.kubernetes.io/managed-by=oidc-sso-operator`: the only Secrets cached, in
 //!   `cache_form` (the stored key pair, and a digest of the rest, which the apply step compares
 //!   with what it renders so a steady state writes nothing);
@@ -13,18 +13,19 @@
 
 mod apply;
 mod cache_form;
-mod events;
 mod fetch;
 mod jwt_keys;
 #[cfg(test)]
 mod mock_tests;
+mod problem;
 mod reconcile;
 mod rollout;
+mod runner;
 mod status;
-mod summary;
 mod triggers;
 mod verify;
 mod watches;
+mod workloads;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,13 +36,8 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::Store;
 use tokio::sync::Semaphore;
 
-pub use jwt_keys::ROTATE_ANNOTATION;
 pub use reconcile::Error;
-pub use status::types as condition_types;
-pub use watches::{RunError, chain, run};
-
-/// Pod-template annotation carrying the config hash on each target.
-pub const ROLLOUT_ANNOTATION: &str = "oidcsso.io/config-hash";
+pub use runner::{RunError, run};
 
 /// Operator settings, read once at start.
 #[derive(Clone, Debug)]
@@ -56,6 +52,8 @@ pub struct Settings {
     pub concurrency: u16,
     /// How long provider check results are reused (successes, then failures).
     pub provider_check: crate::oidc::CheckerConfig,
+    /// This replica's name (the pod name), reported as the instance of its Events.
+    pub instance: Option<String>,
 }
 
 impl Default for Settings {
@@ -63,22 +61,28 @@ impl Default for Settings {
         Self {
             namespace: None,
             resync: Duration::from_secs(30 * 60),
-            keygen_parallelism: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            keygen_parallelism: std::thread::available_parallelism()
+                .map_or(2, std::num::NonZero::get),
             concurrency: 16,
             provider_check: crate::oidc::CheckerConfig::default(),
+            instance: None,
         }
     }
 }
 
 /// Shared by every reconcile.
 pub struct Context {
+    /// The API client.
     pub client: Client,
+    /// Publishes Events about `OidcSsoConfig`s.
     pub recorder: Recorder,
+    /// The operator settings.
     pub settings: Settings,
     /// Owned Secrets (label-selected cache).
     pub owned_secrets: Store<Secret>,
     /// Bounds concurrent key generation to the cores.
     pub keygen: Arc<Semaphore>,
+    /// Prometheus metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Shared, cached provider checks: one fetch per provider per TTL.
     pub checker: crate::oidc::ProviderChecker,
@@ -95,8 +99,8 @@ impl Context {
         let recorder = Recorder::new(
             client.clone(),
             Reporter {
-                controller: "oidc-sso-operator".into(),
-                instance: std::env::var("POD_NAME").ok(),
+                controller: crate::names::OPERATOR.into(),
+                instance: settings.instance.clone(),
             },
         );
         Self {

@@ -1,6 +1,9 @@
-//! The reconcile driver. IO happens in `fetch`, `jwt_keys`, `apply`, `rollout` and `status`;
-//! `validate` and `render` are pure. User errors end in a condition and an Event and are not
-//! retried in a loop; API errors go to `error_policy` and are retried.
+//! The reconcile driver: fetch → validate → verify → keys → render → apply → roll → report.
+//!
+//! Each step is a module of its own; this file only runs them in order. A configuration problem
+//! found by any step ends the run through one path ([`Halt::Problem`]): a condition that names the
+//! field, a Warning Event once, no write to owned Secrets or targets. API errors end it through
+//! the other ([`Halt::Failed`]) and are retried by the controller.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,32 +11,43 @@ use std::time::Duration;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::controller::Action;
-use kube::runtime::events::EventType;
 use kube::{Api, ResourceExt};
 use tracing::{info, warn};
 
-use super::apply::{apply_all, cached, differs_from_cache};
-use super::events::{publish, transition_events};
-use super::status::types;
-use super::summary::{Outcome, has, short, success_status, with_kstatus};
-use super::{Context, apply, fetch, jwt_keys, rollout, status, verify};
+use super::apply::{self, apply_all, cached, differs_from_cache};
+use super::jwt_keys::{self, KeyOrigin, KeyState};
+use super::problem::{Problem, ProblemReason};
+use super::status::build::{self, Outcome, short};
+use super::status::conditions::{ConditionType, Truth, is};
+use super::status::events::{Announcement, publish, transitions};
+use super::verify::{self, Verification};
+use super::workloads::Target;
+use super::{Context, fetch, rollout, status};
 use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus};
-use crate::render::{self};
-use crate::validate::{self};
+use crate::names::annotations;
+use crate::references::References;
+use crate::render::{self, Rendered};
+use crate::validate::{self, ValidatedConfig};
 
 /// A failed reconcile step. Messages say which step; the source chain says why.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The resource has no namespace (never true for a namespaced resource read from the API).
     #[error("the OidcSsoConfig has no namespace")]
     MissingNamespace,
+    /// Reading a referenced object or a target failed.
     #[error("fetch step failed")]
     Fetch(#[source] fetch::Error),
+    /// Reading or generating the key pair failed.
     #[error("keys step failed")]
     Keys(#[source] jwt_keys::Error),
+    /// Writing an owned Secret failed.
     #[error("apply step failed")]
     Apply(#[source] apply::Error),
+    /// Patching a target failed.
     #[error("rollout step failed")]
     Rollout(#[source] rollout::Error),
+    /// Writing the status failed.
     #[error("failed to write status")]
     Status(#[source] kube::Error),
 }
@@ -52,279 +66,294 @@ impl Error {
     }
 }
 
-/// Retry a resource in a loop? Never faster than this while a rollout or an input is pending.
+/// Why a run ended before the report.
+enum Halt {
+    /// The configuration cannot be reconciled as it is.
+    Problem(Problem),
+    /// An API call failed; the controller retries.
+    Failed(Error),
+}
+
+impl From<Problem> for Halt {
+    fn from(p: Problem) -> Self {
+        Halt::Problem(p)
+    }
+}
+
+impl From<Error> for Halt {
+    fn from(e: Error) -> Self {
+        Halt::Failed(e)
+    }
+}
+
+/// While a rollout or an input is pending, look again at least this often.
 const PENDING_RECHECK: Duration = Duration::from_secs(60);
+/// A configuration problem is fixed by a change the watches see; this is only a safety net.
+const PROBLEM_RECHECK: Duration = Duration::from_secs(10 * 60);
 
 /// Reconciles one `OidcSsoConfig`.
-pub async fn reconcile(resource: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Result<Action, Error> {
+pub(super) async fn reconcile(
+    resource: Arc<OidcSsoConfig>,
+    ctx: Arc<Context>,
+) -> Result<Action, Error> {
     let namespace = resource.namespace().ok_or(Error::MissingNamespace)?;
-    let api: Api<OidcSsoConfig> = Api::namespaced(ctx.client.clone(), &namespace);
     if resource.metadata.deletion_timestamp.is_some() {
         // Owned Secrets go with the resource through ownerReferences; nothing else to undo.
         return Ok(Action::await_change());
     }
-    let now = Timestamp::now();
-    let previous = resource.status.clone().unwrap_or_default();
+    let run = Run {
+        api: Api::namespaced(ctx.client.clone(), &namespace),
+        secrets: Api::namespaced(ctx.client.clone(), &namespace),
+        previous: resource.status.clone().unwrap_or_default(),
+        now: Timestamp::now(),
+        ctx: &ctx,
+        resource: &resource,
+        namespace,
+    };
     if resource.spec.suspend.unwrap_or(false) {
-        let status = with_kstatus(
-            &resource,
-            &previous,
-            false,
-            "Suspended",
-            "spec.suspend is true: nothing is written or rolled",
-            false,
-            now,
-        );
-        status::write(&api, &resource, status)
-            .await
-            .map_err(Error::Status)?;
+        let status = build::for_suspended(run.resource, &run.previous, run.now);
+        run.write(&status).await?;
         return Ok(Action::await_change());
     }
+    match run.steps().await {
+        Ok(action) => Ok(action),
+        Err(Halt::Problem(problem)) => run.problem(problem).await,
+        Err(Halt::Failed(error)) => Err(error),
+    }
+}
 
-    // The referenced inputs and the targets are independent reads: one round trip, not two, on
-    // the path from a credential change to the rollout. The targets are those of the spec (what
-    // validation keeps of them is a subset).
-    let (inputs, mut targets) = futures::try_join!(
-        fetch::inputs(&ctx.client, &resource, &namespace),
-        fetch::targets(&ctx.client, &namespace, &resource.spec.targets),
-    )
-    .map_err(Error::Fetch)?;
-    let config = match validate::validate(&resource, &inputs) {
-        Ok(config) => config,
-        Err(errors) => {
-            let reason = errors.reason().as_str();
-            return user_error(
-                &ctx,
-                &api,
-                &resource,
-                &previous,
-                reason,
-                &errors.summary(),
-                now,
+/// One reconcile of one resource.
+struct Run<'a> {
+    ctx: &'a Context,
+    resource: &'a OidcSsoConfig,
+    namespace: String,
+    api: Api<OidcSsoConfig>,
+    secrets: Api<Secret>,
+    previous: OidcSsoConfigStatus,
+    now: Timestamp,
+}
+
+impl Run<'_> {
+    async fn steps(&self) -> Result<Action, Halt> {
+        let client = &self.ctx.client;
+        let references = References::of(&self.resource.spec);
+        // The referenced inputs and the targets are independent reads: one round trip, not two,
+        // on the path from a credential change to the rollout.
+        let (inputs, targets) = futures::try_join!(
+            fetch::inputs(client, &self.namespace, &references),
+            fetch::targets(client, &self.namespace, &self.resource.spec.targets),
+        )
+        .map_err(Error::Fetch)?;
+        let config = validate::validate(self.resource, &inputs).map_err(Problem::from)?;
+        let verification = self.verify(&config).await;
+        let stored_keys = cached(self.ctx, &self.namespace, &config.output.jwt_keys);
+        let keys = self.keys(&config, stored_keys.as_deref()).await?;
+        let (rendered, held) = self.render(&config, &keys, &verification)?;
+        let mut targets: Vec<Target> = targets
+            .into_iter()
+            .filter(|t| config.targets.contains(&t.reference))
+            .collect();
+        if let Some(rendered) = &rendered {
+            apply_all(
+                self.ctx,
+                &self.secrets,
+                self.resource,
+                &config,
+                rendered,
+                &keys,
             )
-            .await;
+            .await
+            .map_err(|e| match e {
+                apply::Error::NotOwned { .. } => Halt::Problem(Problem::new(
+                    ProblemReason::SecretNameConflict,
+                    e.to_string(),
+                )),
+                e => Halt::Failed(Error::Apply(e)),
+            })?;
+            self.announce_keys(&keys, stored_keys.is_some()).await;
+            self.roll(&mut targets, rendered).await?;
         }
-    };
-
-    let verification = verify::verify(&ctx.checker, &config, previous.provider.as_ref()).await;
-    for c in &verification.conditions {
-        let check = if c.type_ == types::PROVIDER_VERIFIED {
-            "provider"
-        } else {
-            "credentials"
+        let hash = rendered
+            .as_ref()
+            .map(|r| r.config_hash.clone())
+            .or_else(|| self.previous.config_hash.clone());
+        let outcome = Outcome {
+            config: &config,
+            rendered: rendered.as_ref(),
+            keys: (!held).then_some(&keys),
+            verification: &verification,
+            held,
+            targets: rollout::progress(&targets, hash.as_deref().unwrap_or_default(), held),
         };
-        ctx.metrics.provider_check(check, &c.reason);
+        let status = build::for_outcome(self.resource, &self.previous, &outcome, self.now);
+        let announcements = transitions(&self.previous, &status, None, held);
+        self.write(&status).await?;
+        publish(&self.ctx.recorder, self.resource, &announcements).await;
+        let ready = is(&status.conditions, ConditionType::Ready, Truth::True);
+        Ok(Action::requeue(self.next_check(
+            &config,
+            &keys,
+            &verification,
+            ready,
+        )))
     }
 
-    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
-    let cached_keys = cached(&ctx, &namespace, &config.output.jwt_keys);
-    let rotate_request = resource
-        .annotations()
-        .get(jwt_keys::ROTATE_ANNOTATION)
-        .map(String::as_str);
-    let keys = jwt_keys::ensure(
-        &config,
-        cached_keys.as_deref(),
-        secrets.get_opt(&config.output.jwt_keys),
-        rotate_request,
-        &ctx.keygen,
-        now,
-    )
-    .await;
-    let keys = match keys {
-        Ok(k) => k,
-        Err(jwt_keys::Error::ProvidedKey(e)) => {
-            let message = format!("spec.jwt.keySecretRef: {e}");
-            return user_error(
-                &ctx,
-                &api,
-                &resource,
-                &previous,
-                "InvalidKey",
-                &message,
-                now,
-            )
-            .await;
-        }
-        Err(e) => return Err(Error::Keys(e)),
-    };
-
-    let rendered = match render::render(&config, &keys.keys, &verification.endpoints) {
-        Ok(r) => Some(r),
-        // Without the provider, the JWKS URL may be unknown: nothing new can be rendered, and
-        // what is deployed stays.
-        Err(_) if verification.failure.is_some() => None,
-        Err(e) => {
-            return user_error(
-                &ctx,
-                &api,
-                &resource,
-                &previous,
-                "InvalidSpec",
-                &e.to_string(),
-                now,
-            )
-            .await;
-        }
-    };
-    // A configuration that changes what the pods consume is rolled out only once the provider
-    // checks pass; with an unchanged configuration an outage changes nothing on the workloads.
-    let held = verification.failure.is_some()
-        && rendered
-            .as_ref()
-            .is_none_or(|r| differs_from_cache(&ctx, &config, r));
-    let rendered = rendered.filter(|_| !held);
-
-    targets.retain(|t| config.targets.contains(&t.reference));
-    if let Some(rendered) = &rendered {
-        match apply_all(&ctx, &secrets, &resource, &config, rendered, &keys).await {
-            Ok(()) => {}
-            Err(apply::Error::NotOwned { name }) => {
-                let message = format!(
-                    "Secret {name} already exists and is not owned by this OidcSsoConfig; choose another name in spec.output"
-                );
-                return user_error(
-                    &ctx,
-                    &api,
-                    &resource,
-                    &previous,
-                    "SecretNameConflict",
-                    &message,
-                    now,
-                )
-                .await;
-            }
-            Err(e) => return Err(Error::Apply(e)),
-        }
-        if let Some(why) = keys.changed {
-            let (reason, verb) = match (keys.source, cached_keys.is_some()) {
-                // The user's key from spec.jwt.keySecretRef, taken in or replaced.
-                (jwt_keys::KeySource::Provided, _) => ("KeysImported", "imported"),
-                (jwt_keys::KeySource::Generated, true) => ("KeysRotated", "rotated"),
-                (jwt_keys::KeySource::Generated, false) => ("KeysGenerated", "generated"),
+    async fn verify(&self, config: &ValidatedConfig) -> Verification {
+        let verification =
+            verify::verify(&self.ctx.checker, config, self.previous.provider.as_ref()).await;
+        for c in &verification.conditions {
+            let check = match c.type_ {
+                ConditionType::ProviderVerified => "provider",
+                _ => "credentials",
             };
-            info!(key_id = keys.keys.key_id(), why, "JWT keys {verb}");
-            let note = format!("JWT key pair {verb} ({why}); key id {}", keys.keys.key_id());
-            publish(&ctx, &resource, EventType::Normal, reason, note).await;
+            self.ctx.metrics.provider_check(check, &c.reason);
         }
-        let patched = rollout::roll(&ctx.client, &namespace, &targets, &rendered.config_hash)
+        verification
+    }
+
+    async fn keys(
+        &self,
+        config: &ValidatedConfig,
+        stored: Option<&Secret>,
+    ) -> Result<KeyState, Halt> {
+        let rotate_request = self
+            .resource
+            .annotations()
+            .get(annotations::ROTATE_JWT_KEYS)
+            .map(String::as_str);
+        jwt_keys::ensure(
+            config,
+            stored,
+            self.secrets.get_opt(&config.output.jwt_keys),
+            rotate_request,
+            &self.ctx.keygen,
+            self.now,
+        )
+        .await
+        .map_err(|e| match e {
+            jwt_keys::Error::ProvidedKey(e) => Halt::Problem(Problem::new(
+                ProblemReason::InvalidKey,
+                format!("spec.jwt.keySecretRef: {e}"),
+            )),
+            e => Halt::Failed(Error::Keys(e)),
+        })
+    }
+
+    /// Renders, and decides whether the rendering may be rolled out: a configuration that changes
+    /// what the pods consume is rolled out only once the provider checks pass; with an unchanged
+    /// configuration an outage changes nothing on the workloads.
+    fn render(
+        &self,
+        config: &ValidatedConfig,
+        keys: &KeyState,
+        verification: &Verification,
+    ) -> Result<(Option<Rendered>, bool), Problem> {
+        let rendered = match render::render(config, &keys.keys, &verification.endpoints) {
+            Ok(r) => Some(r),
+            // Without the provider, the JWKS URL may be unknown: nothing new can be rendered,
+            // and what is deployed stays.
+            Err(_) if verification.failure.is_some() => None,
+            Err(e) => return Err(Problem::new(ProblemReason::InvalidSpec, e.to_string())),
+        };
+        let held = verification.failure.is_some()
+            && rendered
+                .as_ref()
+                .is_none_or(|r| differs_from_cache(self.ctx, config, r));
+        Ok((rendered.filter(|_| !held), held))
+    }
+
+    async fn announce_keys(&self, keys: &KeyState, had_stored: bool) {
+        let Some(why) = keys.changed else { return };
+        let (reason, verb) = match (keys.origin, had_stored) {
+            // The user's key from spec.jwt.keySecretRef, taken in or replaced.
+            (KeyOrigin::Provided, _) => ("KeysImported", "imported"),
+            (KeyOrigin::Generated, true) => ("KeysRotated", "rotated"),
+            (KeyOrigin::Generated, false) => ("KeysGenerated", "generated"),
+        };
+        info!(key_id = keys.keys.key_id(), why, "JWT keys {verb}");
+        let note = format!("JWT key pair {verb} ({why}); key id {}", keys.keys.key_id());
+        publish(
+            &self.ctx.recorder,
+            self.resource,
+            &[Announcement::normal(reason, note)],
+        )
+        .await;
+    }
+
+    /// Puts the config hash on every target that lacks it, and records that none of their
+    /// replicas runs it yet (what the next watch event confirms).
+    async fn roll(&self, targets: &mut [Target], rendered: &Rendered) -> Result<(), Error> {
+        let hash = &rendered.config_hash;
+        let patched = rollout::roll(&self.ctx.client, &self.namespace, targets, hash)
             .await
             .map_err(Error::Rollout)?;
+        let mut announcements = Vec::new();
         for p in &patched {
-            ctx.metrics.rollouts.inc();
-            info!(workload = %p.reference.name, hash = %rendered.config_hash, "rollout triggered");
-            let note = format!(
-                "{:?} {} rolls onto config {}",
-                p.reference.kind,
-                p.reference.name,
-                short(&rendered.config_hash)
-            );
-            publish(&ctx, &resource, EventType::Normal, "RolloutTriggered", note).await;
-            if let Some(t) = targets.iter_mut().find(|t| t.reference == p.reference)
-                && let Some(s) = t.state.as_mut()
+            self.ctx.metrics.rollouts.inc();
+            info!(workload = %p.reference.name, hash = %hash, "rollout triggered");
+            announcements.push(Announcement::normal(
+                "RolloutTriggered",
+                format!(
+                    "{:?} {} rolls onto config {}",
+                    p.reference.kind,
+                    p.reference.name,
+                    short(hash)
+                ),
+            ));
+            if let Some(s) = targets
+                .iter_mut()
+                .find(|t| t.reference == p.reference)
+                .and_then(|t| t.state.as_mut())
             {
-                // No replica runs the new template yet (what the next watch event confirms).
-                s.hash = Some(rendered.config_hash.clone());
+                s.hash = Some(hash.clone());
                 s.rolled_out = false;
                 s.updated_replicas = 0;
             }
         }
+        publish(&self.ctx.recorder, self.resource, &announcements).await;
+        Ok(())
     }
 
-    let deployed_hash = match &rendered {
-        Some(r) => Some(r.config_hash.clone()),
-        None => previous.config_hash.clone(),
-    };
-    let progress = rollout::progress(&targets, deployed_hash.as_deref().unwrap_or_default(), held);
-    let outcome = Outcome {
-        config: &config,
-        rendered: rendered.as_ref(),
-        keys: if held { None } else { Some(&keys) },
-        verification: &verification,
-        held,
-    };
-    let status = success_status(&resource, &previous, &outcome, progress, now);
-    let ready = has(&status, types::READY, "True");
-    let was_ready = has(&previous, types::READY, "True");
-    transition_events(&ctx, &resource, &previous, &verification, held).await;
-    status::write(&api, &resource, status)
-        .await
-        .map_err(Error::Status)?;
-    if ready && !was_ready {
-        publish(
-            &ctx,
-            &resource,
-            EventType::Normal,
-            "Ready",
-            "every target runs the current configuration".into(),
-        )
-        .await;
+    /// When to look again: the resync, sooner while something is pending, right after a cached
+    /// provider result expires, and at the next key rotation.
+    fn next_check(
+        &self,
+        config: &ValidatedConfig,
+        keys: &KeyState,
+        verification: &Verification,
+        ready: bool,
+    ) -> Duration {
+        let checker = self.ctx.checker.config();
+        let mut next = self.ctx.settings.resync;
+        if !ready {
+            next = next.min(PENDING_RECHECK);
+        }
+        if verification.failure.is_some() {
+            next = next.min(checker.failure_ttl + Duration::from_secs(1));
+        } else if config.provider.verify_discovery {
+            // Re-check the provider once its cached result expires, so an outage shows in status.
+            next = next.min(checker.ttl + Duration::from_secs(1));
+        }
+        if let Some(at) = keys.next_rotation(config) {
+            let until = at.duration_since(self.now).as_secs().max(1).unsigned_abs();
+            next = next.min(Duration::from_secs(until));
+        }
+        next
     }
-    let mut next = ctx.settings.resync;
-    if !ready {
-        next = next.min(PENDING_RECHECK);
-    }
-    if verification.failure.is_some() {
-        // Failed checks are cached for the checker's failure TTL; look again right after it.
-        next = next.min(ctx.checker.config().failure_ttl + Duration::from_secs(1));
-    } else if config.provider.verify_discovery {
-        // Re-check the provider once its cached result expires, so an outage shows in status.
-        next = next.min(ctx.checker.config().ttl + Duration::from_secs(1));
-    }
-    if let Some(at) = keys.next_rotation(&config) {
-        let until = at.duration_since(now).as_secs().max(1) as u64;
-        next = next.min(Duration::from_secs(until));
-    }
-    Ok(Action::requeue(next))
-}
 
-async fn user_error(
-    ctx: &Context,
-    api: &Api<OidcSsoConfig>,
-    resource: &OidcSsoConfig,
-    previous: &OidcSsoConfigStatus,
-    reason: &str,
-    message: &str,
-    now: Timestamp,
-) -> Result<Action, Error> {
-    warn!(reason, message, "invalid configuration");
-    ctx.metrics.failure(static_reason(reason));
-    let already = previous
-        .conditions
-        .iter()
-        .any(|c| c.type_ == types::READY && c.reason == reason && c.message == message);
-    let status = with_kstatus(resource, previous, false, reason, message, true, now);
-    status::write(api, resource, status)
-        .await
-        .map_err(Error::Status)?;
-    if !already {
-        publish(
-            ctx,
-            resource,
-            EventType::Warning,
-            reason,
-            message.to_string(),
-        )
-        .await;
+    async fn problem(&self, problem: Problem) -> Result<Action, Error> {
+        warn!(reason = problem.reason.as_str(), message = %problem.message, "invalid configuration");
+        self.ctx.metrics.failure(problem.reason.as_str());
+        let status = build::for_problem(self.resource, &self.previous, &problem, self.now);
+        let announcements = transitions(&self.previous, &status, Some(&problem), false);
+        self.write(&status).await?;
+        publish(&self.ctx.recorder, self.resource, &announcements).await;
+        Ok(Action::requeue(PROBLEM_RECHECK))
     }
-    // Fixing it takes a change to the resource or to an object it references; both trigger a
-    // reconcile through the watches. The slow requeue is only a safety net.
-    Ok(Action::requeue(Duration::from_secs(10 * 60)))
-}
 
-/// The user-error reasons as `'static` labels (bounded set).
-fn static_reason(reason: &str) -> &'static str {
-    [
-        "InvalidSpec",
-        "InsecureUrl",
-        "CredentialsSecretNotFound",
-        "InvalidCredentials",
-        "ReferenceNotFound",
-        "InvalidReference",
-        "InvalidKey",
-        "SecretNameConflict",
-    ]
-    .into_iter()
-    .find(|r| *r == reason)
-    .unwrap_or("Other")
+    async fn write(&self, status: &OidcSsoConfigStatus) -> Result<bool, Error> {
+        status::write(&self.api, self.resource, status)
+            .await
+            .map_err(Error::Status)
+    }
 }

@@ -11,26 +11,26 @@ use kube::api::{Patch, PatchParams};
 use kube::{Api, Client};
 use serde_json::json;
 
-use super::ROLLOUT_ANNOTATION;
-use super::fetch::Target;
-use crate::crd::{TargetKind, TargetStatus};
-
-/// Field manager owning the rollout annotation.
-pub const ROLLOUT_MANAGER: &str = "oidc-sso-operator/rollout";
+use super::workloads::Target;
+use crate::crd::{TargetKind, TargetPhase, TargetStatus};
+use crate::names::{annotations, field_managers};
 
 /// Why a target could not be patched.
 #[derive(Debug, thiserror::Error)]
 #[error("failed to set the config hash on {kind:?} {name}")]
 pub struct Error {
+    /// Kind of the target.
     pub kind: TargetKind,
+    /// Its name.
     pub name: String,
+    /// The API error.
     #[source]
     pub source: kube::Error,
 }
 
 /// Sets `hash` on every existing target that lacks it, all targets at once. Returns the targets
 /// it patched.
-pub async fn roll(
+pub(super) async fn roll(
     client: &Client,
     namespace: &str,
     targets: &[Target],
@@ -58,9 +58,9 @@ async fn patch(client: &Client, namespace: &str, t: &Target, hash: &str) -> Resu
         "apiVersion": api_version,
         "kind": kind,
         "metadata": {"name": t.reference.name, "namespace": namespace, "uid": uid},
-        "spec": {"template": {"metadata": {"annotations": {ROLLOUT_ANNOTATION: hash}}}},
+        "spec": {"template": {"metadata": {"annotations": {annotations::CONFIG_HASH: hash}}}},
     });
-    let params = PatchParams::apply(ROLLOUT_MANAGER).force();
+    let params = PatchParams::apply(field_managers::ROLLOUT).force();
     let result = match t.reference.kind {
         TargetKind::Deployment => {
             let api: Api<k8s_openapi::api::apps::v1::Deployment> =
@@ -86,32 +86,27 @@ async fn patch(client: &Client, namespace: &str, t: &Target, hash: &str) -> Resu
 
 /// Progress of each target towards `hash`. `held` marks a configuration not rolled out on purpose
 /// (provider verification failed).
-pub fn progress(targets: &[Target], hash: &str, held: bool) -> Vec<TargetStatus> {
+pub(super) fn progress(targets: &[Target], hash: &str, held: bool) -> Vec<TargetStatus> {
     targets
         .iter()
         .map(|t| {
-            let (phase, updated) = match &t.state {
-                None => ("Missing", None),
-                Some(s) => {
-                    let phase = if s.hash.as_deref() != Some(hash) {
-                        if held { "Pending" } else { "Rolling" }
-                    } else if s.rolled_out {
-                        "RolledOut"
-                    } else {
-                        "Rolling"
-                    };
-                    (
-                        phase,
-                        Some(format!("{}/{}", s.updated_replicas, s.replicas)),
-                    )
+            let phase = match &t.state {
+                None => TargetPhase::Missing,
+                Some(s) if s.hash.as_deref() != Some(hash) && held => TargetPhase::Pending,
+                Some(s) if s.hash.as_deref() == Some(hash) && s.rolled_out => {
+                    TargetPhase::RolledOut
                 }
+                Some(_) => TargetPhase::Rolling,
             };
             TargetStatus {
                 kind: t.reference.kind,
                 name: t.reference.name.clone(),
-                phase: phase.to_string(),
+                phase,
                 hash: t.state.as_ref().and_then(|s| s.hash.clone()),
-                updated,
+                updated: t
+                    .state
+                    .as_ref()
+                    .map(super::workloads::TargetState::replicas_text),
             }
         })
         .collect()

@@ -14,11 +14,11 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use super::fetch::TargetState;
-use crate::crd::{OidcSsoConfig, TargetKind};
+use super::workloads::TargetState;
+use crate::crd::{OidcSsoConfig, TargetKind, TargetPhase};
 
 /// Predicate for the resource's own watch: changes only when something a reconcile acts on does.
-pub fn resource_inputs(r: &OidcSsoConfig) -> Option<u64> {
+pub(super) fn resource_inputs(r: &OidcSsoConfig) -> Option<u64> {
     let mut h = DefaultHasher::new();
     // Labels and every annotation count, not only the rotation request: an edit of the metadata
     // is a deliberate act (a GitOps sync, a nudge), and answering it costs one reconcile.
@@ -31,7 +31,7 @@ pub fn resource_inputs(r: &OidcSsoConfig) -> Option<u64> {
 
 /// Whether a target now in `state` (`None`: gone or being deleted) makes a difference to what the
 /// status of `r` records for it.
-pub fn target_changed(
+pub(super) fn target_changed(
     r: &OidcSsoConfig,
     kind: TargetKind,
     name: &str,
@@ -45,13 +45,12 @@ pub fn target_changed(
         return true;
     };
     match state {
-        None => recorded.phase != "Missing",
+        None => recorded.phase != TargetPhase::Missing,
         Some(s) => {
-            recorded.phase == "Missing"
+            recorded.phase == TargetPhase::Missing
                 || recorded.hash != s.hash
-                || (recorded.phase == "RolledOut") != s.rolled_out
-                || recorded.updated.as_deref()
-                    != Some(format!("{}/{}", s.updated_replicas, s.replicas).as_str())
+                || (recorded.phase == TargetPhase::RolledOut) != s.rolled_out
+                || recorded.updated.as_deref() != Some(s.replicas_text().as_str())
         }
     }
 }
@@ -59,8 +58,8 @@ pub fn target_changed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::jwt_keys::ROTATE_ANNOTATION;
     use crate::crd::{OidcSsoConfigStatus, TargetStatus};
+    use crate::names::annotations::ROTATE_JWT_KEYS;
 
     fn resource(targets: Vec<TargetStatus>) -> OidcSsoConfig {
         let mut r: OidcSsoConfig = serde_json::from_value(serde_json::json!({
@@ -82,11 +81,11 @@ mod tests {
         r
     }
 
-    fn entry(phase: &str, hash: Option<&str>, updated: &str) -> TargetStatus {
+    fn entry(phase: TargetPhase, hash: Option<&str>, updated: &str) -> TargetStatus {
         TargetStatus {
             kind: TargetKind::Deployment,
             name: "app".into(),
-            phase: phase.into(),
+            phase,
             hash: hash.map(str::to_string),
             updated: Some(updated.into()),
         }
@@ -112,32 +111,32 @@ mod tests {
 
     #[test]
     fn a_step_that_changes_nothing_recorded_is_skipped() {
-        let r = resource(vec![entry("Rolling", Some("h"), "1/1")]);
+        let r = resource(vec![entry(TargetPhase::Rolling, Some("h"), "1/1")]);
         assert!(!changed(&r, Some(&state(Some("h"), 1, false))));
     }
 
     #[test]
     fn rollout_progress_and_completion_trigger() {
-        let r = resource(vec![entry("Rolling", Some("h"), "0/1")]);
+        let r = resource(vec![entry(TargetPhase::Rolling, Some("h"), "0/1")]);
         assert!(changed(&r, Some(&state(Some("h"), 1, false))));
-        let r = resource(vec![entry("Rolling", Some("h"), "1/1")]);
+        let r = resource(vec![entry(TargetPhase::Rolling, Some("h"), "1/1")]);
         assert!(changed(&r, Some(&state(Some("h"), 1, true))));
     }
 
     #[test]
     fn a_template_changed_by_someone_else_triggers() {
-        let r = resource(vec![entry("RolledOut", Some("h"), "1/1")]);
+        let r = resource(vec![entry(TargetPhase::RolledOut, Some("h"), "1/1")]);
         assert!(changed(&r, Some(&state(None, 1, true))));
         assert!(changed(&r, Some(&state(Some("other"), 1, true))));
     }
 
     #[test]
     fn appearing_and_disappearing_targets_trigger() {
-        let r = resource(vec![entry("Missing", None, "0/0")]);
+        let r = resource(vec![entry(TargetPhase::Missing, None, "0/0")]);
         assert!(changed(&r, Some(&state(None, 0, false))));
-        let r = resource(vec![entry("RolledOut", Some("h"), "1/1")]);
+        let r = resource(vec![entry(TargetPhase::RolledOut, Some("h"), "1/1")]);
         assert!(changed(&r, None));
-        let r = resource(vec![entry("Missing", None, "0/0")]);
+        let r = resource(vec![entry(TargetPhase::Missing, None, "0/0")]);
         assert!(!changed(&r, None));
     }
 
@@ -148,8 +147,8 @@ mod tests {
 
     #[test]
     fn the_resource_predicate_ignores_status() {
-        let a = resource(vec![entry("Rolling", Some("h"), "0/1")]);
-        let b = resource(vec![entry("RolledOut", Some("h"), "1/1")]);
+        let a = resource(vec![entry(TargetPhase::Rolling, Some("h"), "0/1")]);
+        let b = resource(vec![entry(TargetPhase::RolledOut, Some("h"), "1/1")]);
         assert_eq!(resource_inputs(&a), resource_inputs(&b));
     }
 
@@ -160,7 +159,7 @@ mod tests {
         b.metadata.generation = Some(2);
         assert_ne!(resource_inputs(&a), resource_inputs(&b));
         let mut c = resource(Vec::new());
-        c.metadata.annotations = Some([(ROTATE_ANNOTATION.to_string(), "1".to_string())].into());
+        c.metadata.annotations = Some([(ROTATE_JWT_KEYS.to_string(), "1".to_string())].into());
         assert_ne!(resource_inputs(&a), resource_inputs(&c));
         let mut d = resource(Vec::new());
         d.metadata.labels = Some([("team".to_string(), "x".to_string())].into());

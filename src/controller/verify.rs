@@ -11,11 +11,11 @@ use crate::oidc::{
 use crate::render::ProviderEndpoints;
 use crate::validate::ValidatedConfig;
 
-use super::status::{Cond, types};
+use super::status::conditions::{Cond, ConditionType};
 
 /// What the provider checks found.
 #[derive(Clone, Debug)]
-pub struct Verification {
+pub(super) struct Verification {
     /// `ProviderVerified` and, when the grant is checked, `CredentialsValid`.
     pub conditions: Vec<Cond>,
     /// Endpoints to render with (discovered, or the last ones seen when the provider is down).
@@ -28,15 +28,17 @@ pub struct Verification {
 
 /// A failed check.
 #[derive(Clone, Debug)]
-pub struct Failure {
+pub(super) struct Failure {
+    /// The condition reason.
     pub reason: &'static str,
+    /// What failed.
     pub message: String,
     /// Likely to pass again by itself (the provider is down, a timeout).
     pub transient: bool,
 }
 
 /// The request for `config`.
-pub fn request(config: &ValidatedConfig) -> CheckRequest {
+pub(super) fn request(config: &ValidatedConfig) -> CheckRequest {
     let p = &config.provider;
     let mut req = CheckRequest::new(p.issuer.clone())
         .with_scopes(p.scopes.clone())
@@ -71,7 +73,7 @@ pub fn request(config: &ValidatedConfig) -> CheckRequest {
 
 /// Runs the checks (or reports them disabled). `previous` provides the last endpoints seen, so
 /// an outage does not change what is rendered.
-pub async fn verify(
+pub(super) async fn verify(
     checker: &ProviderChecker,
     config: &ValidatedConfig,
     previous: Option<&ProviderStatus>,
@@ -83,7 +85,7 @@ pub async fn verify(
     if !config.provider.verify_discovery {
         return Verification {
             conditions: vec![Cond::unknown(
-                types::PROVIDER_VERIFIED,
+                ConditionType::ProviderVerified,
                 "CheckDisabled",
                 "spec.provider.verify.discovery is false",
             )],
@@ -102,7 +104,7 @@ pub async fn verify(
     let (endpoints, status) = match &outcome.provider {
         Ok(report) => {
             conditions.push(Cond::new(
-                types::PROVIDER_VERIFIED,
+                ConditionType::ProviderVerified,
                 true,
                 "Verified",
                 format!(
@@ -122,13 +124,13 @@ pub async fn verify(
                     jwks_uri: Some(jwks),
                     token_endpoint: token,
                     authorization_endpoint: Some(report.authorization_endpoint.clone()),
-                    signing_keys: Some(report.usable_signing_keys as i64),
+                    signing_keys: i64::try_from(report.usable_signing_keys).ok(),
                 }),
             )
         }
         Err(e) => {
             conditions.push(Cond::new(
-                types::PROVIDER_VERIFIED,
+                ConditionType::ProviderVerified,
                 false,
                 e.reason(),
                 e.to_string(),
@@ -139,14 +141,14 @@ pub async fn verify(
     };
     match &outcome.credentials {
         CredentialsOutcome::Valid => conditions.push(Cond::new(
-            types::CREDENTIALS_VALID,
+            ConditionType::CredentialsValid,
             true,
             "Valid",
             "the provider granted a token to the client credentials",
         )),
         CredentialsOutcome::Failed(e) => {
             conditions.push(Cond::new(
-                types::CREDENTIALS_VALID,
+                ConditionType::CredentialsValid,
                 false,
                 e.reason(),
                 e.to_string(),
@@ -155,15 +157,15 @@ pub async fn verify(
         }
         CredentialsOutcome::Skipped(SkipReason::ProviderUnavailable) => {
             conditions.push(Cond::unknown(
-                types::CREDENTIALS_VALID,
+                ConditionType::CredentialsValid,
                 "ProviderUnavailable",
                 "not checked: the provider could not be verified",
-            ))
+            ));
         }
         CredentialsOutcome::Skipped(SkipReason::NotRequested) => {
             if config.provider.client_type == ClientType::Confidential {
                 conditions.push(Cond::unknown(
-                    types::CREDENTIALS_VALID,
+                    ConditionType::CredentialsValid,
                     "CheckDisabled",
                     "set spec.provider.verify.clientCredentials to check the client secret at the provider",
                 ));

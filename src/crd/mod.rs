@@ -7,6 +7,9 @@
 //! schemes that depend on another field) is checked again by `validate` with a message naming the
 //! field.
 
+// KubeSchema derives a private copy of each type, which `unreachable_pub` then reports.
+#![allow(unreachable_pub)]
+
 mod provider;
 mod settings;
 mod status;

@@ -1,5 +1,8 @@
 //! `spec.provider`: the OIDC provider and the client OpenMetadata signs users in with.
 
+// KubeSchema derives a private copy of each type, which `unreachable_pub` then reports.
+#![allow(unreachable_pub)]
+
 use std::collections::BTreeMap;
 
 use kube::KubeSchema;
@@ -147,6 +150,7 @@ pub enum ClientType {
 
 // OAuth 2.0 response type. (A plain comment: on an optional field the type's doc would replace the field's in the CRD.)
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
 pub enum ResponseType {
     /// Authorization code flow.
     #[serde(rename = "code")]
@@ -158,6 +162,7 @@ pub enum ResponseType {
 
 // JWS algorithms OpenMetadata validates tokens with. (A plain comment: on an optional field the type's doc would replace the field's in the CRD.)
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
 pub enum TokenAlgorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256.
     RS256,
@@ -170,6 +175,7 @@ pub enum TokenAlgorithm {
 // Client authentication methods at the token endpoint. (A plain comment: on an optional field the type's doc would replace the field's in the CRD.)
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
 pub enum ClientAuthMethod {
     /// HTTP Basic authentication with the client id and secret.
     ClientSecretBasic,
@@ -184,6 +190,7 @@ pub enum ClientAuthMethod {
 // OIDC `prompt` values (a plain comment: on an optional field the type's doc would replace the field's in the CRD).
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
 pub enum Prompt {
     /// No interaction.
     None,

@@ -1,5 +1,8 @@
 //! `spec.authorizer`, `spec.jwt`, `spec.server`, `spec.ingestion`, `spec.targets`, `spec.output`.
 
+// KubeSchema derives a private copy of each type, which `unreachable_pub` then reports.
+#![allow(unreachable_pub)]
+
 use std::collections::BTreeMap;
 
 use kube::KubeSchema;
@@ -140,6 +143,7 @@ pub struct ServerSpec {
 
 // Source of truth for the server's security settings (OpenMetadata 2.1+). (A plain comment: on an optional field the type's doc would replace the field's in the CRD.)
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
 pub enum ConfigSource {
     /// The rendered settings are authoritative (`ENV`).
     Env,
@@ -186,6 +190,7 @@ pub struct IngestionSpec {
 
 // How ingestion jobs authenticate to the server. (A plain comment: on an optional field the type's doc would replace the field's in the CRD.)
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
 pub enum IngestionAuthProvider {
     /// A bot JWT (`securityConfig.jwtToken`).
     #[serde(rename = "openmetadata")]

@@ -107,12 +107,33 @@ pub struct TargetStatus {
     pub kind: TargetKind,
     /// Name of the workload.
     pub name: String,
-    /// `Missing`, `Rolling`, `RolledOut`, or `Pending` (not rolled onto an unverified configuration).
-    pub phase: String,
+    /// Where its rollout stands.
+    pub phase: TargetPhase,
     /// Config hash on the workload's pod template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
     /// Replicas running the current pod template, out of the desired replicas, for example `2/2`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
+}
+
+// Rollout phase of one target. (A plain comment: on a field the type's doc would replace the field's in the CRD.)
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum TargetPhase {
+    /// The workload does not exist (it is rolled once it appears).
+    Missing,
+    /// Its pod template carries another configuration, or replicas still run an older one.
+    Rolling,
+    /// Every replica runs the current configuration.
+    RolledOut,
+    /// Not rolled onto a configuration the provider checks rejected.
+    Pending,
+}
+
+impl TargetStatus {
+    /// The `updated` text for `updated` of `desired` replicas, for example `1/2`.
+    pub fn replicas_text(updated: i32, desired: i32) -> String {
+        format!("{updated}/{desired}")
+    }
 }

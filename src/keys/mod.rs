@@ -57,7 +57,9 @@ pub const MAX_RSA_BITS: usize = 8192;
 /// Which half of the key pair an error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyRole {
+    /// The private key.
     Private,
+    /// The public key.
     Public,
 }
 
@@ -76,6 +78,7 @@ impl fmt::Display for KeyRole {
 /// text of the input (only PEM labels and public-key fingerprints, which are not secret).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+#[allow(missing_docs)] // each variant is documented by its message
 pub enum KeyError {
     #[error("generating an RSA-{bits} key pair failed")]
     Generate { bits: usize },

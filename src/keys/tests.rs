@@ -648,6 +648,7 @@ fn errors_do_not_echo_key_bytes() {
 /// `cargo test --release --lib keys::tests::generation_time -- --ignored --nocapture`.
 #[test]
 #[ignore = "timing, not a check"]
+#[allow(clippy::print_stdout)] // prints its measurement
 fn generation_time() {
     let rounds = 20;
     let start = std::time::Instant::now();

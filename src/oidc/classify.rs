@@ -4,25 +4,8 @@
 
 use std::error::Error as StdError;
 
-use super::http::HttpError;
-
-/// What went wrong below HTTP, found by walking the error's source chain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TransportKind {
-    /// No TCP connection: refused, reset, DNS failure, host unreachable, connection closed.
-    Connect,
-    /// The TLS handshake failed: unknown CA, wrong host name, expired certificate, or TLS spoken
-    /// to a plain HTTP server.
-    Tls,
-    /// Connect or request timeout.
-    Timeout,
-    /// A redirect that was not followed (to another scheme, host or port, or too many hops).
-    Redirect,
-    /// The response body is larger than the check accepts.
-    TooLarge,
-    /// Anything else (a malformed response, a protocol error).
-    Other,
-}
+use super::kinds::TransportKind;
+use super::transport::HttpError;
 
 /// Classifies a transport failure by walking its source chain, and returns the most specific
 /// message found.

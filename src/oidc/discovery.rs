@@ -15,10 +15,10 @@ use openidconnect::http::{Method, StatusCode};
 use openidconnect::{AsyncHttpClient, DiscoveryError, HttpResponse, JsonWebKeySetUrl};
 use url::Url;
 
-use super::cache::Counters;
 use super::error::{CheckError, Endpoint};
-use super::http::HttpClient;
 use super::request::CheckRequest;
+use super::stats::Counters;
+use super::transport::HttpClient;
 use super::urls::{parse_http_url, well_known_url};
 
 /// What one fetch brings back: the parsed discovery document and key set, shared (through the
@@ -146,7 +146,7 @@ pub(crate) fn at_path(e: &serde_path_to_error::Error<serde_json::Error>) -> Stri
 
 fn jwks_error(
     url: &str,
-    err: DiscoveryError<super::http::HttpError>,
+    err: DiscoveryError<super::transport::HttpError>,
     req: &CheckRequest,
 ) -> CheckError {
     match err {

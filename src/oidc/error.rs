@@ -11,34 +11,13 @@
 //! it back.
 
 use std::error::Error as StdError;
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::classify::{TransportKind, classify};
+use super::classify::classify;
+pub(super) use super::kinds::Endpoint;
+use super::kinds::TransportKind;
 use super::message::{describe, expected_body, issuer_hint, transport_message};
-
-/// The provider URL a request went to. Decides the reason of transport failures: a JWKS that
-/// cannot be fetched after a successful discovery is `JwksUnreachable`, not `Unreachable`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    /// The discovery document (`.well-known/openid-configuration` or the configured URL).
-    Discovery,
-    /// The JSON Web Key Set (`jwks_uri`, or the configured JWKS URL).
-    Jwks,
-    /// The token endpoint (client-credentials grant).
-    Token,
-}
-
-impl fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Endpoint::Discovery => "discovery endpoint",
-            Endpoint::Jwks => "JWKS endpoint",
-            Endpoint::Token => "token endpoint",
-        })
-    }
-}
 
 /// A failed provider check. `reason()` is the condition reason; `Display` is the user-facing
 /// message.
@@ -229,6 +208,17 @@ pub enum CheckError {
     },
 }
 
+impl From<super::transport::TrustError> for CheckError {
+    fn from(e: super::transport::TrustError) -> Self {
+        match e {
+            super::transport::TrustError::CaBundle(problem) => {
+                CheckError::InvalidCaBundle { problem }
+            }
+            super::transport::TrustError::System(problem) => CheckError::TlsSetup { problem },
+        }
+    }
+}
+
 impl CheckError {
     /// The condition reason: CamelCase, stable, low-cardinality (usable as a metric label).
     pub fn reason(&self) -> &'static str {
@@ -286,7 +276,7 @@ impl CheckError {
     pub(crate) fn transport(
         endpoint: Endpoint,
         url: &str,
-        err: super::http::HttpError,
+        err: super::transport::HttpError,
         timeout: Duration,
     ) -> CheckError {
         let (kind, detail) = classify(&err);

@@ -1,8 +1,8 @@
 //! Judging fetched provider documents against one request: usable signing keys, response type,
 //! scopes. Pure, so one cached fetch serves requests that differ in these settings.
 
+use openidconnect::JsonWebKey;
 use openidconnect::core::CoreJsonWebKey;
-use openidconnect::{JsonWebKey, JwsSigningAlgorithm};
 
 use super::discovery::ProviderDocs;
 use super::error::CheckError;
@@ -78,7 +78,7 @@ pub(crate) fn evaluate(
         let mut key_types: Vec<String> = req
             .signing_algorithms
             .iter()
-            .filter_map(|a| a.key_type())
+            .filter_map(openidconnect::JwsSigningAlgorithm::key_type)
             .map(|kty| kty_name(&kty))
             .collect();
         key_types.dedup();
@@ -93,7 +93,12 @@ pub(crate) fn evaluate(
     let response_types_supported: Vec<String> = meta
         .response_types_supported()
         .iter()
-        .map(|rt| rt.iter().map(|t| t.as_ref()).collect::<Vec<_>>().join(" "))
+        .map(|rt| {
+            rt.iter()
+                .map(std::convert::AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .collect();
     if !response_type_offered(&req.response_type, &response_types_supported)? {
         return Err(CheckError::UnsupportedResponseType {
@@ -111,8 +116,10 @@ pub(crate) fn evaluate(
         issuer: meta.issuer().to_string(),
         discovery_url: docs.discovery_url.to_string(),
         authorization_endpoint: meta.authorization_endpoint().to_string(),
-        token_endpoint: meta.token_endpoint().map(|u| u.to_string()),
-        userinfo_endpoint: meta.userinfo_endpoint().map(|u| u.to_string()),
+        token_endpoint: meta.token_endpoint().map(std::string::ToString::to_string),
+        userinfo_endpoint: meta
+            .userinfo_endpoint()
+            .map(std::string::ToString::to_string),
         jwks_uri: meta.jwks_uri().to_string(),
         jwks_url: docs.jwks_url.clone(),
         jwks_keys: docs.jwks.keys().len(),

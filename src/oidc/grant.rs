@@ -20,12 +20,12 @@ use openidconnect::{
     RequestTokenError, Scope,
 };
 
-use super::cache::Counters;
 use super::discovery::ProviderDocs;
 use super::error::{CheckError, Endpoint};
-use super::http::{HttpClient, HttpError};
 use super::message::sanitize_provider_text;
 use super::request::{CheckRequest, ClientCredentials, TokenAuthMethod};
+use super::stats::Counters;
+use super::transport::{HttpClient, HttpError};
 
 /// Runs a client-credentials grant for `creds` at the token endpoint of `docs`.
 pub(crate) async fn grant(
@@ -40,7 +40,7 @@ pub(crate) async fn grant(
     let token_url = docs
         .metadata
         .token_endpoint()
-        .map(|u| u.to_string())
+        .map(std::string::ToString::to_string)
         .ok_or_else(no_token_endpoint)?;
     let http = StatusRecorder {
         client: HttpClient::new(&req.trust, &req.timeouts, counters.http_requests.clone())?,

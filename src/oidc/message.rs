@@ -4,8 +4,7 @@
 
 use std::time::Duration;
 
-use super::classify::TransportKind;
-use super::error::Endpoint;
+use super::kinds::{Endpoint, TransportKind};
 
 pub(super) fn transport_message(
     endpoint: Endpoint,

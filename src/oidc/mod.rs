@@ -24,33 +24,34 @@
 //! concurrent checks of one provider into one fetch, so many resources that use one provider
 //! cost one discovery + JWKS fetch per TTL.
 
-// Inputs and outputs.
+// Inputs and outputs (leaves: they depend on nothing else here).
+mod kinds;
 mod outcome;
 mod request;
 mod urls;
+// Transport and failures: kinds ← message ← error; transport ← classify ← error.
+mod classify;
+mod error;
+mod message;
+mod transport;
 // The checks: fetch, then judge.
 mod discovery;
 mod evaluate;
 mod grant;
 mod keys;
-// Transport and failures.
-mod classify;
-mod error;
-mod http;
-mod message;
-// Sharing results.
-mod cache;
+// Sharing results: the checker uses everything above.
 mod cache_key;
+mod checker;
 mod singleflight;
+mod stats;
 #[cfg(test)]
 mod testutil;
 
-pub use cache::{CheckerConfig, ProviderChecker};
-pub use classify::TransportKind;
-pub use error::{CheckError, Endpoint};
+pub use checker::{CheckerConfig, ProviderChecker};
+pub use error::CheckError;
 pub use evaluate::{ProviderReport, ScopeSupport};
-pub use http::MAX_RESPONSE_BYTES;
-pub use openidconnect::core::CoreJwsSigningAlgorithm as SigningAlgorithm;
-pub use outcome::{CheckOutcome, CheckerStats, CredentialsOutcome, ProviderVerifier, SkipReason};
+pub use kinds::{Endpoint, TransportKind};
+pub use outcome::{CheckOutcome, CredentialsOutcome, SkipReason};
 pub use request::{CheckRequest, ClientCredentials, Timeouts, TokenAuthMethod, Trust};
-pub use urls::{WELL_KNOWN_SUFFIX, well_known_url};
+pub use stats::CheckerStats;
+pub use transport::MAX_RESPONSE_BYTES;

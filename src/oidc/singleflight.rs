@@ -94,15 +94,6 @@ impl<K: Clone + Eq + Hash, V: Clone> SingleFlight<K, V> {
         slot
     }
 
-    /// Removes matching keys. A fetch in flight for a removed key completes into the orphaned
-    /// slot; later callers start afresh.
-    pub(crate) fn remove_where(&self, mut pred: impl FnMut(&K) -> bool) {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|k, _| !pred(k));
-    }
-
     pub(crate) fn len(&self) -> usize {
         self.entries
             .lock()

@@ -18,7 +18,7 @@ pub fn content_hash(parts: &[(&str, &BTreeMap<String, Vec<u8>>)]) -> String {
     for (label, data) in parts {
         field(label.as_bytes());
         field(&(data.len() as u64).to_be_bytes());
-        for (k, v) in data.iter() {
+        for (k, v) in *data {
             field(k.as_bytes());
             field(v);
         }

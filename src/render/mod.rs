@@ -104,7 +104,7 @@ pub fn render(
         data: keys.to_secret_data(),
         sensitive: [crate::keys::PRIVATE_KEY_DER, crate::keys::PRIVATE_KEY_PEM]
             .iter()
-            .map(|k| k.to_string())
+            .map(std::string::ToString::to_string)
             .collect(),
     };
     let legacy_token_endpoint = config.ingestion.as_ref().is_some_and(|i| {

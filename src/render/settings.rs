@@ -19,7 +19,9 @@ pub const SENSITIVE_VARIABLES: [&str; 1] = ["OIDC_CLIENT_SECRET"];
 
 /// The rendered variables and which of them are secret.
 pub struct ServerSettings {
+    /// Value by environment variable name.
     pub variables: BTreeMap<String, String>,
+    /// Names of the variables whose values are secret.
     pub sensitive: BTreeSet<String>,
 }
 
@@ -69,7 +71,7 @@ pub fn server_settings(
     // tokens it signed itself (it must be reachable from the pod, hence the internal URL).
     let own_jwks = format!("{}/{OWN_JWKS_PATH}", s.internal_url.trim_end_matches('/'));
     let mut key_urls = vec![provider_jwks_url.to_string(), own_jwks];
-    key_urls.extend(p.extra_public_key_urls.iter().map(|u| u.to_string()));
+    key_urls.extend(p.extra_public_key_urls.iter().cloned());
     let mut seen = BTreeSet::new();
     key_urls.retain(|u| seen.insert(u.clone()));
     set("AUTHENTICATION_PUBLIC_KEYS", list(&key_urls));
@@ -209,7 +211,7 @@ pub fn server_settings(
     let sensitive = SENSITIVE_VARIABLES
         .iter()
         .filter(|k| env.contains_key(**k))
-        .map(|k| k.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
     ServerSettings {
         variables: env,

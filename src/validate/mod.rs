@@ -19,7 +19,6 @@ pub use credentials::ClientCredentials;
 pub use duration::parse_duration;
 pub use errors::{Reason, ValidationError, ValidationErrors};
 pub use resolve::validate;
-pub use urls::well_known;
 
 use crate::crd::{
     ClientAuthMethod, ClientType, ConfigSource, IngestionAuthProvider, Prompt, ResponseType,
@@ -74,74 +73,117 @@ pub struct ValidatedConfig {
 /// `spec.provider`, resolved.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidatedProvider {
+    /// `spec.provider.displayName`, with its default applied.
     pub display_name: Option<String>,
+    /// `spec.provider.oidcType`, with its default applied.
     pub oidc_type: String,
+    /// `spec.provider.issuer`, with its default applied.
     pub issuer: String,
+    /// `spec.provider.discoveryUrl`, with its default applied.
     pub discovery_url: String,
     /// Configured JWKS URL; `None` means "use the discovered `jwks_uri`".
     pub jwks_url: Option<String>,
+    /// `spec.provider.clientType`, with its default applied.
     pub client_type: ClientType,
+    /// The client id and secret, from `spec.provider.clientId` and `credentialsSecretRef`.
     pub credentials: ClientCredentials,
+    /// `spec.provider.scopes`, with its default applied.
     pub scopes: Vec<String>,
+    /// `spec.provider.responseType`, with its default applied.
     pub response_type: ResponseType,
+    /// `spec.provider.callbackUrl`, with its default applied.
     pub callback_url: String,
+    /// `spec.provider.extraPublicKeyUrls`, with its default applied.
     pub extra_public_key_urls: Vec<String>,
+    /// `spec.provider.tokenValidationAlgorithm`, with its default applied.
     pub token_validation_algorithm: TokenAlgorithm,
+    /// `spec.provider.clientAuthenticationMethod`, with its default applied.
     pub client_authentication_method: ClientAuthMethod,
+    /// `spec.provider.usePkce`, with its default applied.
     pub use_pkce: bool,
+    /// `spec.provider.useNonce`, with its default applied.
     pub use_nonce: bool,
+    /// `spec.provider.customParams`, with its default applied.
     pub custom_params: BTreeMap<String, String>,
+    /// `spec.provider.maxClockSkewSeconds`, with its default applied.
     pub max_clock_skew_seconds: Option<i64>,
+    /// `spec.provider.tokenValiditySeconds`, with its default applied.
     pub token_validity_seconds: i64,
+    /// `spec.provider.maxAgeSeconds`, with its default applied.
     pub max_age_seconds: Option<i64>,
+    /// `spec.provider.prompt`, with its default applied.
     pub prompt: Option<Prompt>,
+    /// `spec.provider.sessionExpirySeconds`, with its default applied.
     pub session_expiry_seconds: Option<i64>,
     /// PEM bundle to trust for the provider's TLS.
     pub ca_bundle: Option<Vec<u8>>,
+    /// `spec.provider.verify.discovery`, with its default applied.
     pub verify_discovery: bool,
+    /// `spec.provider.verify.clientCredentials`, with its default applied.
     pub verify_client_credentials: bool,
 }
 
 /// `spec.authorizer`, resolved.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidatedAuthorizer {
+    /// `spec.authorizer.adminPrincipals`, with its default applied.
     pub admin_principals: Vec<String>,
+    /// `spec.authorizer.principalDomain`, with its default applied.
     pub principal_domain: String,
+    /// `spec.authorizer.enforcePrincipalDomain`, with its default applied.
     pub enforce_principal_domain: bool,
+    /// `spec.authorizer.allowedDomains`, with its default applied.
     pub allowed_domains: Vec<String>,
+    /// `spec.authorizer.allowedEmailRegistrationDomains`, with its default applied.
     pub allowed_email_registration_domains: Vec<String>,
+    /// `spec.authorizer.enableSelfSignup`, with its default applied.
     pub enable_self_signup: bool,
+    /// `spec.authorizer.jwtPrincipalClaims`, with its default applied.
     pub jwt_principal_claims: Vec<String>,
+    /// `spec.authorizer.jwtPrincipalClaimsMapping`, with its default applied.
     pub jwt_principal_claims_mapping: BTreeMap<String, String>,
+    /// `spec.authorizer.useRolesFromProvider`, with its default applied.
     pub use_roles_from_provider: bool,
+    /// `spec.authorizer.enableSecureSocketConnection`, with its default applied.
     pub enable_secure_socket_connection: bool,
 }
 
 /// `spec.jwt`, resolved.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidatedJwt {
+    /// `spec.jwt.issuer`, with its default applied.
     pub issuer: String,
+    /// `spec.jwt.keyId`; `None`: the key's RFC 7638 thumbprint.
     pub key_id: Option<String>,
     /// Bring-your-own private key (PEM or DER bytes), when `keySecretRef` is set.
     pub own_private_key: Option<Sensitive<Vec<u8>>>,
+    /// `spec.jwt.rotation.every`, parsed.
     pub rotate_every: Option<std::time::Duration>,
 }
 
 /// `spec.server`, resolved.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidatedServer {
+    /// `spec.server.externalUrl`, with its default applied.
     pub external_url: String,
+    /// `spec.server.internalUrl`, with its default applied.
     pub internal_url: String,
+    /// `spec.server.configSource`, with its default applied.
     pub config_source: ConfigSource,
+    /// `spec.server.confirmProviderChange`, with its default applied.
     pub confirm_provider_change: bool,
+    /// `spec.server.keyMountPath`, with its default applied.
     pub key_mount_path: String,
 }
 
 /// `spec.ingestion`, resolved.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidatedIngestion {
+    /// `spec.ingestion.hostPort`, with its default applied.
     pub host_port: String,
+    /// `spec.ingestion.authProvider`, with its default applied.
     pub auth_provider: IngestionAuthProvider,
+    /// The bot token or the variable it is read from.
     pub bot_token: BotToken,
     /// Add `tokenEndpoint` to the legacy form.
     pub legacy_token_endpoint: bool,
@@ -160,8 +202,11 @@ pub enum BotToken {
 /// Names of the owned Secrets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputNames {
+    /// `spec.output.authEnvSecretName`, or its default.
     pub auth_env: String,
+    /// `spec.output.jwtKeysSecretName`, or its default.
     pub jwt_keys: String,
+    /// `spec.output.ingestionSecretName`, or its default.
     pub ingestion: String,
 }
 

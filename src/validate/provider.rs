@@ -57,7 +57,10 @@ pub(super) fn provider(
     };
     let scopes: Vec<String> = match &p.scopes {
         Some(s) => s.clone(),
-        None => DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
+        None => DEFAULT_SCOPES
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
     };
     for (i, scope) in scopes.iter().enumerate() {
         if scope.is_empty()
@@ -80,7 +83,7 @@ pub(super) fn provider(
         ));
     }
     if let Some(params) = &p.custom_params
-        && params.keys().any(|k| k.is_empty())
+        && params.keys().any(std::string::String::is_empty)
     {
         errors.push(ValidationError::new(
             "spec.provider.customParams",

@@ -111,7 +111,11 @@ fn authorizer(
     if errors.len() > before {
         return None;
     }
-    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let strings = |v: &[&str]| {
+        v.iter()
+            .map(std::string::ToString::to_string)
+            .collect::<Vec<_>>()
+    };
     Some(ValidatedAuthorizer {
         admin_principals: a.admin_principals.clone(),
         principal_domain: a

@@ -1,6 +1,6 @@
 //! URL and reference checks shared by the validate steps.
 
-use url::Url;
+pub(super) use crate::urls::{join, well_known};
 
 use super::*;
 
@@ -32,37 +32,17 @@ pub(super) fn referenced_key(
 
 /// An absolute http(s) URL without credentials or fragment, returned as written.
 pub(super) fn url(field: &str, text: &str, errors: &mut Vec<ValidationError>) -> Option<String> {
-    let parsed = match Url::parse(text) {
-        Ok(u) => u,
-        Err(e) => {
+    match crate::urls::http_url(text) {
+        Ok(_) => Some(text.to_string()),
+        Err(problem) => {
             errors.push(ValidationError::new(
                 field,
                 Reason::InvalidSpec,
-                format!("{text:?} is not a URL ({e})"),
+                format!("{:?} {problem}", crate::urls::redacted(text)),
             ));
-            return None;
+            None
         }
-    };
-    let problem = if !matches!(parsed.scheme(), "http" | "https") {
-        Some("must use http or https")
-    } else if parsed.host_str().is_none_or(str::is_empty) {
-        Some("has no host")
-    } else if !parsed.username().is_empty() || parsed.password().is_some() {
-        Some("must not carry credentials")
-    } else if parsed.fragment().is_some() {
-        Some("must not have a #fragment")
-    } else {
-        None
-    };
-    if let Some(problem) = problem {
-        errors.push(ValidationError::new(
-            field,
-            Reason::InvalidSpec,
-            format!("{text:?} {problem}"),
-        ));
-        return None;
     }
-    Some(text.to_string())
 }
 
 /// A URL the server or the operator fetches keys or metadata from: https unless allowed.
@@ -82,15 +62,4 @@ pub(super) fn provider_url(
         return None;
     }
     Some(u)
-}
-
-/// `<issuer>/.well-known/openid-configuration`: the issuer with any trailing slash removed, then
-/// the well-known path (OpenID Connect Discovery §4). `Url::join` would instead drop the issuer's
-/// last path segment when it has no trailing slash (`/realms/data` → `/realms/.well-known/...`).
-pub fn well_known(issuer: &str) -> String {
-    join(issuer, ".well-known/openid-configuration")
-}
-
-pub(super) fn join(base: &str, tail: &str) -> String {
-    format!("{}/{tail}", base.trim_end_matches('/'))
 }

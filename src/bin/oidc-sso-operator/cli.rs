@@ -1,0 +1,93 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Renders and rolls OpenMetadata Custom OIDC SSO settings from OidcSsoConfig resources"
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Print the OidcSsoConfig CustomResourceDefinition as YAML.
+    Crd,
+    /// Preview, offline, every Secret the operator would write for an OidcSsoConfig.
+    Render(RenderArgs),
+    /// Run the controller.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+pub(crate) struct RunArgs {
+    /// Watch only this namespace (namespaced mode). Default: all namespaces.
+    #[arg(long, env = "WATCH_NAMESPACE")]
+    pub(crate) namespace: Option<String>,
+    /// Address of the /healthz, /readyz and /metrics endpoints.
+    #[arg(long, env = "HTTP_ADDR", default_value = "127.0.0.1:8080")]
+    pub(crate) http_addr: std::net::SocketAddr,
+    /// Re-check a healthy resource this often (reads only; nothing is written unless it changed).
+    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    pub(crate) resync: std::time::Duration,
+    /// Reconciles running at once.
+    #[arg(long, default_value_t = 16)]
+    pub(crate) concurrency: u16,
+    /// How long a successful provider check is reused (one fetch per provider per period).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub(crate) provider_check_ttl: std::time::Duration,
+    /// How long a failed provider check is reused before trying again.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub(crate) provider_check_failure_ttl: std::time::Duration,
+    /// Key pairs generated at once. Default: the number of cores.
+    #[arg(long)]
+    pub(crate) keygen_parallelism: Option<usize>,
+    /// Log JSON lines instead of text.
+    #[arg(long, env = "LOG_JSON")]
+    pub(crate) log_json: bool,
+    /// Reconcile only while holding a Lease, so that several replicas run with one active.
+    #[arg(long, env = "LEADER_ELECT")]
+    pub(crate) leader_elect: bool,
+    /// Name of the Lease (one per operator installation).
+    #[arg(long, env = "LEASE_NAME", default_value = "oidc-sso-operator")]
+    pub(crate) lease_name: String,
+    /// Namespace of the Lease. Default: the pod's namespace, else the watched namespace.
+    #[arg(long, env = "POD_NAMESPACE")]
+    pub(crate) lease_namespace: Option<String>,
+    /// How long the Lease holds without renewal: a standby takes over about this long after the
+    /// leader died (a leader that shuts down releases it at once). At least 3s.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub(crate) lease_duration: std::time::Duration,
+    /// This replica's name: its identity in the Lease and the instance of its Events. Default:
+    /// the pod name (the chart sets POD_NAME), else `<hostname>-<pid>`.
+    #[arg(long = "lease-identity", env = "POD_NAME")]
+    pub(crate) identity: Option<String>,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    oidc_sso_operator::validate::parse_duration(s)
+}
+
+#[derive(clap::Args)]
+pub(crate) struct RenderArgs {
+    /// YAML file with the OidcSsoConfig, and optionally the Secrets/ConfigMaps it references.
+    #[arg(short = 'f', long = "filename")]
+    pub(crate) file: PathBuf,
+    /// The client credentials: a Secret manifest, or the provider's JSON credentials document.
+    #[arg(long)]
+    pub(crate) credentials: Option<PathBuf>,
+    /// More YAML files with referenced Secrets or ConfigMaps (bot token, CA bundle, own keys).
+    #[arg(long = "inputs")]
+    pub(crate) inputs: Vec<PathBuf>,
+    /// The provider's JWKS URL, when the spec has none (the operator takes it from discovery).
+    #[arg(long)]
+    pub(crate) jwks_uri: Option<String>,
+    /// Print secret values instead of digests.
+    #[arg(long)]
+    pub(crate) show_secrets: bool,
+}

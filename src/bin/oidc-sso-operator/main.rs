@@ -1,0 +1,21 @@
+//! The `oidc-sso-operator` binary: `run` (the controller), `crd` (print the CRD), `render`
+//! (offline preview of what the operator would write).
+
+mod cli;
+mod render;
+mod serve;
+
+use anyhow::Context as _;
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    match cli::Cli::parse().command {
+        cli::Command::Crd => {
+            let yaml = oidc_sso_operator::crd::crd_yaml().context("failed to serialize the CRD")?;
+            print!("{yaml}");
+            Ok(())
+        }
+        cli::Command::Render(args) => render::run(&args),
+        cli::Command::Run(args) => serve::run(args),
+    }
+}

@@ -1,0 +1,306 @@
+//! Whole reconciles against the fake apiserver: which writes each main scenario makes, in which
+//! order, and that a steady state makes none.
+
+use std::sync::Arc;
+
+use http::Method;
+use k8s_openapi::api::core::v1::Secret;
+use kube::runtime::reflector::{self, store::Writer};
+use kube::runtime::watcher;
+use serde_json::{Value, json};
+
+use super::fake::{Call, Fake};
+use crate::controller::cache_form::to_cache_form;
+use crate::controller::reconcile::reconcile;
+use crate::controller::{Context, Settings};
+use crate::crd::OidcSsoConfig;
+
+const CREDS: &str = "/api/v1/namespaces/data/secrets/om-oidc-client";
+const KEYS: &str = "/api/v1/namespaces/data/secrets/om-jwt-keys";
+const AUTH_ENV: &str = "/api/v1/namespaces/data/secrets/om-auth-env";
+const INGESTION: &str = "/api/v1/namespaces/data/secrets/om-ingestion";
+const SERVER: &str = "/apis/apps/v1/namespaces/data/deployments/openmetadata";
+const RESOURCE: &str = "/apis/oidcsso.io/v1alpha1/namespaces/data/oidcssoconfigs/om";
+
+/// The fake apiserver, the controller context over it, and the writer of its owned-Secret cache.
+struct World {
+    fake: Fake,
+    ctx: Arc<Context>,
+    owned: Writer<Secret>,
+}
+
+impl World {
+    fn new() -> Self {
+        let fake = Fake::default();
+        let (store, owned) = reflector::store::<Secret>();
+        let ctx = Context::new(
+            fake.client(),
+            Settings::default(),
+            store,
+            Arc::new(crate::metrics::Metrics::default()),
+        );
+        Self {
+            fake,
+            ctx: Arc::new(ctx),
+            owned,
+        }
+    }
+
+    fn put_credentials(&self, secret: &str) {
+        self.fake.put(
+            CREDS,
+            json!({"apiVersion": "v1", "kind": "Secret",
+                   "metadata": {"name": "om-oidc-client", "namespace": "data"},
+                   "data": {"clientId": b64("openmetadata"), "clientSecret": b64(secret)}}),
+        );
+    }
+
+    fn put_server(&self) {
+        self.fake.put(
+            SERVER,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "openmetadata", "namespace": "data", "uid": "dep-uid",
+                                "generation": 1},
+                   "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "om"}},
+                            "template": {"metadata": {"labels": {"app": "om"}}}},
+                   "status": rolled_out(1)}),
+        );
+    }
+
+    /// The Deployment controller's part: the patched template rolled out.
+    fn finish_rollout(&self) {
+        let mut d = self.fake.get(SERVER).expect("server");
+        let generation = d["metadata"]["generation"].as_i64().unwrap_or(1) + 1;
+        d["metadata"]["generation"] = json!(generation);
+        d["status"] = rolled_out(generation);
+        self.fake.put(SERVER, d);
+    }
+
+    /// The watch's part: the owned Secrets as stored reach the cache.
+    fn sync_owned_cache(&mut self) {
+        for path in [KEYS, AUTH_ENV, INGESTION] {
+            if let Some(stored) = self.fake.get(path) {
+                let mut secret: Secret = serde_json::from_value(stored).expect("Secret");
+                to_cache_form(&mut secret);
+                self.owned
+                    .apply_watcher_event(&watcher::Event::Apply(secret));
+            }
+        }
+    }
+
+    /// Runs one reconcile of the resource as stored, and returns the calls it made.
+    async fn reconcile(&self) -> Vec<Call> {
+        self.fake.take_calls();
+        let resource: OidcSsoConfig =
+            serde_json::from_value(self.fake.get(RESOURCE).expect("resource")).expect("resource");
+        reconcile(Arc::new(resource), self.ctx.clone())
+            .await
+            .expect("reconcile");
+        self.fake.take_calls()
+    }
+
+    fn status(&self) -> Value {
+        self.fake.get(RESOURCE).expect("resource")["status"].clone()
+    }
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn rolled_out(generation: i64) -> Value {
+    json!({"observedGeneration": generation, "replicas": 1, "updatedReplicas": 1,
+           "readyReplicas": 1, "availableReplicas": 1})
+}
+
+fn resource(provider: Value) -> Value {
+    json!({
+        "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
+        "metadata": {"name": "om", "namespace": "data", "uid": "cr-uid", "generation": 1},
+        "spec": {
+            "provider": provider,
+            "authorizer": {"adminPrincipals": ["alice"]},
+            "server": {"externalUrl": "https://om.example.com"},
+            "targets": [{"kind": "Deployment", "name": "openmetadata"}],
+        },
+    })
+}
+
+/// A confidential client whose provider is not fetched (its JWKS URL is configured).
+fn unverified_provider() -> Value {
+    json!({"issuer": "https://idp.example.com/realms/data",
+           "jwksUrl": "https://idp.example.com/realms/data/certs",
+           "clientType": "Confidential", "credentialsSecretRef": {"name": "om-oidc-client"},
+           "verify": {"discovery": false}})
+}
+
+fn writes(calls: &[Call]) -> Vec<(Method, &str)> {
+    calls
+        .iter()
+        .filter(|c| c.is_write() && !c.path.contains("/events"))
+        .map(|c| (c.method.clone(), c.path.as_str()))
+        .collect()
+}
+
+fn condition<'a>(status: &'a Value, type_: &str) -> &'a Value {
+    status["conditions"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == type_))
+        .unwrap_or(&Value::Null)
+}
+
+fn events(calls: &[Call]) -> Vec<String> {
+    calls
+        .iter()
+        // A repeated Event is sent as a PATCH of its series.
+        .filter(|c| c.is_write() && c.path.contains("/events"))
+        .map(|c| c.body["reason"].as_str().unwrap_or("(series)").to_string())
+        .collect()
+}
+
+/// A world where the resource was applied, rolled out and reported Ready.
+async fn reconciled_world() -> World {
+    let mut w = World::new();
+    w.put_credentials("first-secret");
+    w.put_server();
+    w.fake.put(RESOURCE, resource(unverified_provider()));
+    w.reconcile().await;
+    w.sync_owned_cache();
+    w.finish_rollout();
+    w.reconcile().await;
+    w
+}
+
+#[tokio::test]
+async fn the_first_apply_writes_keys_then_settings_then_rolls_then_reports() {
+    let w = World::new();
+    w.put_credentials("first-secret");
+    w.put_server();
+    w.fake.put(RESOURCE, resource(unverified_provider()));
+    let calls = w.reconcile().await;
+    let written = writes(&calls);
+    let position = |path: &str| {
+        written
+            .iter()
+            .position(|(_, p)| *p == path)
+            .unwrap_or_else(|| panic!("{path} not written: {written:?}"))
+    };
+    assert!(position(KEYS) < position(AUTH_ENV), "{written:?}");
+    assert!(position(AUTH_ENV) < position(SERVER), "{written:?}");
+    assert!(position(INGESTION) < position(SERVER), "{written:?}");
+    assert_eq!(
+        written.last(),
+        Some(&(Method::PATCH, format!("{RESOURCE}/status").as_str()))
+    );
+    assert_eq!(written.len(), 5, "{written:?}");
+    for call in calls.iter().filter(|c| c.method == Method::PATCH) {
+        assert!(
+            call.query.contains("fieldManager=oidc-sso-operator"),
+            "{call:?}"
+        );
+    }
+    assert_eq!(events(&calls), ["KeysGenerated", "RolloutTriggered"]);
+    let status = w.status();
+    assert_eq!(condition(&status, "Ready")["status"], "False");
+    assert_eq!(condition(&status, "Reconciling")["status"], "True");
+    assert_eq!(
+        condition(&status, "WorkloadsUpdated")["reason"],
+        "RollingOut"
+    );
+}
+
+#[tokio::test]
+async fn a_steady_state_makes_no_write_at_all() {
+    let w = reconciled_world().await;
+    assert_eq!(condition(&w.status(), "Ready")["status"], "True");
+    let calls = w.reconcile().await;
+    let written: Vec<&Call> = calls.iter().filter(|c| c.is_write()).collect();
+    assert!(written.is_empty(), "{written:?}");
+    // Only the referenced Secret and the target are read; the owned Secrets come from the cache.
+    let mut read: Vec<&str> = calls.iter().map(|c| c.path.as_str()).collect();
+    read.sort_unstable();
+    assert_eq!(read, [CREDS, SERVER]);
+}
+
+#[tokio::test]
+async fn a_credential_change_rewrites_the_settings_and_rolls_once() {
+    let w = reconciled_world().await;
+    let hash_before = w.status()["configHash"].clone();
+    w.put_credentials("second-secret");
+    let calls = w.reconcile().await;
+    assert_eq!(
+        writes(&calls),
+        [
+            (Method::PATCH, AUTH_ENV),
+            (Method::PATCH, SERVER),
+            (Method::PATCH, format!("{RESOURCE}/status").as_str()),
+        ]
+    );
+    assert_ne!(w.status()["configHash"], hash_before);
+    assert_eq!(events(&calls), ["RolloutTriggered"]);
+}
+
+#[tokio::test]
+async fn a_missing_credentials_secret_waits_without_writing_anything_else() {
+    let w = World::new();
+    w.put_server();
+    w.fake.put(RESOURCE, resource(unverified_provider()));
+    let calls = w.reconcile().await;
+    assert_eq!(
+        writes(&calls),
+        [(Method::PATCH, format!("{RESOURCE}/status").as_str())]
+    );
+    let status = w.status();
+    let ready = condition(&status, "Ready");
+    assert_eq!(ready["status"], "False");
+    assert_eq!(ready["reason"], "CredentialsSecretNotFound");
+    // Waiting for another object: in progress for kstatus, not stalled.
+    assert_eq!(condition(&status, "Reconciling")["status"], "True");
+    assert_eq!(condition(&status, "Stalled")["status"], "False");
+    assert_eq!(events(&calls), ["CredentialsSecretNotFound"]);
+    // Asked again, it neither writes nor repeats the Event.
+    let again = w.reconcile().await;
+    assert!(again.iter().all(|c| !c.is_write()), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_provider_that_is_down_holds_everything_and_says_so() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let w = World::new();
+    w.put_credentials("first-secret");
+    w.put_server();
+    w.fake.put(
+        RESOURCE,
+        resource(
+            json!({"issuer": format!("http://127.0.0.1:{port}"), "allowInsecureHttp": true,
+                        "clientType": "Confidential",
+                        "credentialsSecretRef": {"name": "om-oidc-client"}}),
+        ),
+    );
+    let calls = w.reconcile().await;
+    assert_eq!(
+        writes(&calls),
+        [(Method::PATCH, format!("{RESOURCE}/status").as_str())]
+    );
+    let status = w.status();
+    assert_eq!(
+        condition(&status, "ProviderVerified")["reason"],
+        "Unreachable"
+    );
+    assert_eq!(
+        condition(&status, "WorkloadsUpdated")["reason"],
+        "RolloutHeld"
+    );
+    assert_eq!(condition(&status, "Reconciling")["status"], "True");
+    assert_eq!(events(&calls), ["Unreachable"]);
+    let server = w.fake.get(SERVER).expect("server");
+    assert_eq!(
+        server["spec"]["template"]["metadata"]["annotations"],
+        Value::Null
+    );
+}

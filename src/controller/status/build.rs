@@ -1,0 +1,332 @@
+//! The status a reconcile writes, built in one place from what the steps produced. Pure.
+//!
+//! Ready/Reconciling/Stalled follow kstatus: Ready only when the provider checks pass and every
+//! target runs the current configuration; Reconciling while the operator (or the cluster) works
+//! towards it, or waits for an object to appear; Stalled when only a change by the user can help.
+
+use std::borrow::Cow;
+
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use super::conditions::{Cond, ConditionType, merge};
+use crate::controller::jwt_keys::KeyState;
+use crate::controller::problem::Problem;
+use crate::controller::verify::Verification;
+use crate::crd::{
+    KeyStatus, OidcSsoConfig, OidcSsoConfigStatus, SecretNames, TargetPhase, TargetStatus,
+};
+use crate::render::Rendered;
+use crate::validate::ValidatedConfig;
+
+/// Where the resource stands, for the kstatus trio.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Health {
+    /// Reconciled and rolled out.
+    Ready,
+    /// Working towards Ready, or waiting for another object.
+    InProgress,
+    /// Needs a change by the user.
+    Stalled,
+    /// `spec.suspend`: nothing happens.
+    Suspended,
+}
+
+/// The kstatus summary: health, reason and message of `Ready`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Summary {
+    /// Where the resource stands.
+    pub health: Health,
+    /// CamelCase reason shown on `Ready` (and on the active one of Reconciling/Stalled).
+    pub reason: Cow<'static, str>,
+    /// The message.
+    pub message: String,
+}
+
+impl Summary {
+    fn new(health: Health, reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            health,
+            reason: Cow::Borrowed(reason),
+            message: message.into(),
+        }
+    }
+
+    /// The three kstatus conditions. The inactive two carry the reason and no message.
+    fn conditions(&self) -> [Cond; 3] {
+        let cond = |type_, active: bool| Cond {
+            type_,
+            truth: super::conditions::Truth::of(active),
+            reason: self.reason.clone(),
+            message: if active {
+                self.message.clone()
+            } else {
+                String::new()
+            },
+        };
+        let mut ready = cond(ConditionType::Ready, self.health == Health::Ready);
+        // Ready=False explains itself too: it is what `kubectl get` shows.
+        ready.message.clone_from(&self.message);
+        [
+            ready,
+            cond(
+                ConditionType::Reconciling,
+                self.health == Health::InProgress,
+            ),
+            cond(ConditionType::Stalled, self.health == Health::Stalled),
+        ]
+    }
+}
+
+/// What one reconcile produced, for the status.
+pub(crate) struct Outcome<'a> {
+    /// The validated spec.
+    pub config: &'a ValidatedConfig,
+    /// `None` when nothing new was rendered (held, or not renderable while the provider fails).
+    pub rendered: Option<&'a Rendered>,
+    /// `None` while held: the keys in use are still the previous ones.
+    pub keys: Option<&'a KeyState>,
+    /// The provider checks.
+    pub verification: &'a Verification,
+    /// A changed configuration was not rolled out because a check failed.
+    pub held: bool,
+    /// Rollout progress of each target.
+    pub targets: Vec<TargetStatus>,
+}
+
+/// The status after a reconcile that got through every step.
+pub(crate) fn for_outcome(
+    resource: &OidcSsoConfig,
+    previous: &OidcSsoConfigStatus,
+    outcome: &Outcome<'_>,
+    now: Timestamp,
+) -> OidcSsoConfigStatus {
+    let config = outcome.config;
+    let hash = outcome
+        .rendered
+        .map(|r| r.config_hash.clone())
+        .or_else(|| previous.config_hash.clone());
+    let workloads = workloads_condition(outcome, hash.as_deref().unwrap_or_default());
+    let summary = match &outcome.verification.failure {
+        Some(f) => Summary::new(
+            if f.transient {
+                Health::InProgress
+            } else {
+                Health::Stalled
+            },
+            f.reason,
+            if outcome.held {
+                workloads.message.clone()
+            } else {
+                f.message.clone()
+            },
+        ),
+        None if workloads.truth == super::conditions::Truth::True => Summary::new(
+            Health::Ready,
+            "Reconciled",
+            "the rendered configuration is applied and rolled out",
+        ),
+        None => Summary {
+            health: Health::InProgress,
+            reason: workloads.reason.clone(),
+            message: workloads.message.clone(),
+        },
+    };
+    let mut details = vec![secrets_condition(outcome.rendered.is_some())];
+    match outcome.keys {
+        Some(keys) => details.push(Cond::new(
+            ConditionType::KeysReady,
+            true,
+            keys.origin.as_str(),
+            format!("key id {}", keys.keys.key_id()),
+        )),
+        None => details.extend(
+            Cond::from_stored(&previous.conditions)
+                .into_iter()
+                .filter(|c| c.type_ == ConditionType::KeysReady),
+        ),
+    }
+    details.push(workloads);
+    details.extend(outcome.verification.conditions.iter().cloned());
+    let total = outcome.targets.len();
+    let rolled = outcome
+        .targets
+        .iter()
+        .filter(|t| t.phase == TargetPhase::RolledOut)
+        .count();
+    let facts = OidcSsoConfigStatus {
+        provider: outcome.verification.status.clone(),
+        keys: match outcome.keys {
+            Some(keys) => Some(key_status(keys, config)),
+            None => previous.keys.clone(),
+        },
+        config_hash: hash.filter(|h| !h.is_empty()),
+        secrets: Some(SecretNames {
+            auth_env: Some(config.output.auth_env.clone()),
+            jwt_keys: Some(config.output.jwt_keys.clone()),
+            ingestion: config
+                .ingestion
+                .as_ref()
+                .map(|_| config.output.ingestion.clone()),
+        }),
+        targets: outcome.targets.clone(),
+        rolled: Some(format!("{rolled}/{total}")),
+        ..OidcSsoConfigStatus::default()
+    };
+    assemble(resource, previous, facts, &summary, details, now)
+}
+
+/// The status for a configuration problem: the facts and detail conditions stay (they still
+/// describe what is deployed), the summary says what is wrong.
+pub(crate) fn for_problem(
+    resource: &OidcSsoConfig,
+    previous: &OidcSsoConfigStatus,
+    problem: &Problem,
+    now: Timestamp,
+) -> OidcSsoConfigStatus {
+    let health = if problem.reason.waits_for_another_object() {
+        Health::InProgress
+    } else {
+        Health::Stalled
+    };
+    let summary = Summary::new(health, problem.reason.as_str(), problem.message.clone());
+    kept(resource, previous, &summary, now)
+}
+
+/// The status of a suspended resource.
+pub(crate) fn for_suspended(
+    resource: &OidcSsoConfig,
+    previous: &OidcSsoConfigStatus,
+    now: Timestamp,
+) -> OidcSsoConfigStatus {
+    let summary = Summary::new(
+        Health::Suspended,
+        "Suspended",
+        "spec.suspend is true: nothing is written or rolled",
+    );
+    kept(resource, previous, &summary, now)
+}
+
+fn kept(
+    resource: &OidcSsoConfig,
+    previous: &OidcSsoConfigStatus,
+    summary: &Summary,
+    now: Timestamp,
+) -> OidcSsoConfigStatus {
+    let details = Cond::from_stored(&previous.conditions)
+        .into_iter()
+        .filter(|c| !c.type_.is_kstatus())
+        .collect();
+    assemble(resource, previous, previous.clone(), summary, details, now)
+}
+
+fn assemble(
+    resource: &OidcSsoConfig,
+    previous: &OidcSsoConfigStatus,
+    facts: OidcSsoConfigStatus,
+    summary: &Summary,
+    mut details: Vec<Cond>,
+    now: Timestamp,
+) -> OidcSsoConfigStatus {
+    let generation = resource.metadata.generation;
+    details.extend(summary.conditions());
+    OidcSsoConfigStatus {
+        observed_generation: generation,
+        conditions: merge(&previous.conditions, &details, generation, now),
+        ..facts
+    }
+}
+
+fn secrets_condition(rendered: bool) -> Cond {
+    if rendered {
+        Cond::new(
+            ConditionType::SecretsRendered,
+            true,
+            "Applied",
+            "the owned Secrets hold the current rendering",
+        )
+    } else {
+        Cond::new(
+            ConditionType::SecretsRendered,
+            false,
+            "Held",
+            "the owned Secrets keep the last verified rendering",
+        )
+    }
+}
+
+/// `WorkloadsUpdated`: held, nothing to roll, rolled out, waiting for a missing target, or rolling.
+fn workloads_condition(outcome: &Outcome<'_>, hash: &str) -> Cond {
+    let targets = &outcome.targets;
+    let total = targets.len();
+    let rolled = targets
+        .iter()
+        .filter(|t| t.phase == TargetPhase::RolledOut)
+        .count();
+    let missing: Vec<&str> = targets
+        .iter()
+        .filter(|t| t.phase == TargetPhase::Missing)
+        .map(|t| t.name.as_str())
+        .collect();
+    let cond = |ok, reason, message: String| {
+        Cond::new(ConditionType::WorkloadsUpdated, ok, reason, message)
+    };
+    if outcome.held {
+        let why = outcome
+            .verification
+            .failure
+            .as_ref()
+            .map_or("the provider checks failed", |f| f.message.as_str());
+        cond(
+            false,
+            "RolloutHeld",
+            format!("the changed configuration is not rolled out: {why}"),
+        )
+    } else if total == 0 {
+        cond(true, "NoTargets", "no targets to roll".into())
+    } else if rolled == total {
+        cond(
+            true,
+            "RolledOut",
+            format!("{total} target(s) run config {}", short(hash)),
+        )
+    } else if !missing.is_empty() {
+        cond(
+            false,
+            "TargetMissing",
+            format!("not found: {}; rolled once it appears", missing.join(", ")),
+        )
+    } else {
+        cond(
+            false,
+            "RollingOut",
+            format!(
+                "{rolled}/{total} target(s) rolled out to config {}",
+                short(hash)
+            ),
+        )
+    }
+}
+
+fn key_status(keys: &KeyState, config: &ValidatedConfig) -> KeyStatus {
+    KeyStatus {
+        key_id: Some(keys.keys.key_id().to_string()),
+        fingerprint: Some(keys.keys.fingerprint()),
+        source: Some(keys.origin.as_str().to_string()),
+        created_at: Some(whole_seconds(keys.created_at)),
+        next_rotation_at: keys.next_rotation(config).map(whole_seconds),
+    }
+}
+
+/// The first 12 hex digits of a `sha256:` hash, for messages.
+pub(crate) fn short(hash: &str) -> &str {
+    let end = "sha256:".len() + 12;
+    hash.get(..end).unwrap_or(hash)
+}
+
+/// A `Time` as the apiserver stores it (RFC 3339, whole seconds). The key timestamps come from
+/// annotations with nanoseconds; unrounded, the computed status never equals the stored one and
+/// every reconcile (each resync, each restart, each target status change) writes a no-op status.
+fn whole_seconds(t: Timestamp) -> Time {
+    Time(Timestamp::from_second(t.as_second()).unwrap_or(t))
+}

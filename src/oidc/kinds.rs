@@ -1,0 +1,43 @@
+//! Plain classifications shared by the checks, their transport and their messages.
+
+use std::fmt;
+
+/// The provider URL a request went to. Decides the reason of transport failures: a JWKS that
+/// cannot be fetched after a successful discovery is `JwksUnreachable`, not `Unreachable`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// The discovery document (`.well-known/openid-configuration` or the configured URL).
+    Discovery,
+    /// The JSON Web Key Set (`jwks_uri`, or the configured JWKS URL).
+    Jwks,
+    /// The token endpoint (client-credentials grant).
+    Token,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Endpoint::Discovery => "discovery endpoint",
+            Endpoint::Jwks => "JWKS endpoint",
+            Endpoint::Token => "token endpoint",
+        })
+    }
+}
+
+/// What went wrong below HTTP, found by walking the error's source chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransportKind {
+    /// No TCP connection: refused, reset, DNS failure, host unreachable, connection closed.
+    Connect,
+    /// The TLS handshake failed: unknown CA, wrong host name, expired certificate, or TLS spoken
+    /// to a plain HTTP server.
+    Tls,
+    /// Connect or request timeout.
+    Timeout,
+    /// A redirect that was not followed (to another scheme, host or port, or too many hops).
+    Redirect,
+    /// The response body is larger than the check accepts.
+    TooLarge,
+    /// Anything else (a malformed response, a protocol error).
+    Other,
+}

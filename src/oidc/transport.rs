@@ -1,0 +1,252 @@
+//! The HTTP client the checks use: reqwest (rustls) with the request's trust roots, timeouts and
+//! redirect rule, adapted to openidconnect's `AsyncHttpClient` so that openidconnect's own JWKS
+//! fetch and token request run over it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use openidconnect::{AsyncHttpClient, HttpRequest, HttpResponse};
+use reqwest::redirect;
+
+use super::request::{Timeouts, Trust};
+
+/// Responses larger than this are refused: a discovery document or JWKS is a few kilobytes, and a
+/// misconfigured URL pointing at a large file must not make the operator buffer it.
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// Same-origin redirects are followed at most this many times.
+const MAX_REDIRECTS: usize = 5;
+
+/// A failed HTTP exchange. Never carries request bodies or headers (the token request holds the
+/// client secret), and reqwest errors are stripped of their URL (the message names it anyway).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HttpError {
+    /// openidconnect built a request reqwest cannot send.
+    #[error("cannot build the request")]
+    Build(#[source] reqwest::Error),
+    /// The request failed before a complete response arrived.
+    #[error("request failed")]
+    Send(#[source] reqwest::Error),
+    /// A redirect the policy did not follow.
+    #[error("HTTP {status} to {location}")]
+    Redirect {
+        /// The redirect status.
+        status: u16,
+        /// Scheme, host and port of the `Location` (no path: it could carry anything).
+        location: String,
+    },
+    /// The response could not be turned into an `http::Response`.
+    #[error("malformed response")]
+    Malformed,
+    /// The body exceeds [`MAX_RESPONSE_BYTES`].
+    #[error("more than {limit} bytes")]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// Why the HTTP client could not be built: the trust roots are unusable.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TrustError {
+    /// The configured CA bundle holds no usable certificate.
+    #[error("{0}")]
+    CaBundle(String),
+    /// The system trust roots could not be loaded.
+    #[error("{0}")]
+    System(String),
+}
+
+/// reqwest behind openidconnect's client trait, counting the requests it sends.
+#[derive(Clone, Debug)]
+pub(super) struct HttpClient {
+    client: reqwest::Client,
+    requests: Arc<AtomicU64>,
+}
+
+impl HttpClient {
+    /// Builds a client that trusts exactly what `trust` says, enforces `timeouts`, and follows
+    /// redirects only within the same origin (scheme, host and port).
+    ///
+    /// Redirects to another origin are refused rather than followed: the configured issuer is
+    /// what users trust, and silently following it elsewhere (or from https to http) would verify
+    /// a different provider than the one the settings name.
+    pub(super) fn new(
+        trust: &Trust,
+        timeouts: &Timeouts,
+        requests: Arc<AtomicU64>,
+    ) -> Result<Self, TrustError> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .timeout(timeouts.request)
+            .redirect(same_origin_policy())
+            .user_agent(concat!("oidc-sso-operator/", env!("CARGO_PKG_VERSION")));
+        if let Trust::CaBundle {
+            pem,
+            also_system_roots,
+        } = trust
+        {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| TrustError::CaBundle(format!("not a PEM bundle ({e})")))?;
+            if certs.is_empty() {
+                return Err(TrustError::CaBundle(
+                    "no PEM CERTIFICATE block found".into(),
+                ));
+            }
+            builder = if *also_system_roots {
+                builder.tls_certs_merge(certs)
+            } else {
+                builder.tls_certs_only(certs)
+            };
+        }
+        let client = builder.build().map_err(|e| match trust {
+            // With a bundle, the usual cause is a certificate block that is not valid DER.
+            Trust::CaBundle { .. } => TrustError::CaBundle(format!(
+                "cannot build the trust store ({})",
+                error_chain(&e)
+            )),
+            Trust::SystemRoots => TrustError::System(format!(
+                "cannot load the system trust roots ({})",
+                error_chain(&e)
+            )),
+        })?;
+        Ok(Self { client, requests })
+    }
+
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let request =
+            reqwest::Request::try_from(request).map_err(|e| HttpError::Build(e.without_url()))?;
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut response = self
+            .client
+            .execute(request)
+            .await
+            .map_err(|e| HttpError::Send(e.without_url()))?;
+        let status = response.status();
+        if status.is_redirection()
+            && let Some(location) = response.headers().get(reqwest::header::LOCATION)
+        {
+            let location = location
+                .to_str()
+                .ok()
+                .and_then(|l| response.url().join(l).ok())
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_else(|| "an unparseable location".into());
+            return Err(HttpError::Redirect {
+                status: status.as_u16(),
+                location,
+            });
+        }
+        if response
+            .content_length()
+            .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
+        {
+            return Err(HttpError::TooLarge {
+                limit: MAX_RESPONSE_BYTES,
+            });
+        }
+        let mut builder = openidconnect::http::Response::builder().status(status);
+        if let Some(headers) = builder.headers_mut() {
+            headers.extend(
+                response
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| HttpError::Send(e.without_url()))?
+        {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(HttpError::TooLarge {
+                    limit: MAX_RESPONSE_BYTES,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        // Status and headers come from a response hyper already validated, so this should not
+        // fail; map it anyway rather than panic on network data.
+        builder.body(body).map_err(|_| HttpError::Malformed)
+    }
+}
+
+impl<'c> AsyncHttpClient<'c> for HttpClient {
+    type Error = HttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<HttpResponse, HttpError>> + Send + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(self.send(request))
+    }
+}
+
+fn same_origin_policy() -> redirect::Policy {
+    redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same_origin && attempt.previous().len() <= MAX_REDIRECTS {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut current = err.source();
+    while let Some(e) = current {
+        parts.push(e.to_string());
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oidc::classify::classify;
+    use crate::oidc::kinds::TransportKind;
+
+    fn client(trust: &Trust) -> Result<HttpClient, TrustError> {
+        HttpClient::new(trust, &Timeouts::default(), Arc::default())
+    }
+
+    #[tokio::test]
+    async fn refused_connection_is_classified_as_connect() {
+        // Bind and drop: the port is then (almost certainly) closed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let client = client(&Trust::SystemRoots).unwrap();
+        let request = openidconnect::http::Request::get(format!("http://127.0.0.1:{port}/"))
+            .body(Vec::new())
+            .unwrap();
+        let err = client.call(request).await.unwrap_err();
+        let (kind, detail) = classify(&err);
+        assert_eq!(kind, TransportKind::Connect, "{detail}");
+        assert!(detail.to_lowercase().contains("refused"), "{detail}");
+    }
+
+    #[test]
+    fn unusable_ca_bundles_are_rejected() {
+        let not_pem = Trust::CaBundle {
+            pem: b"hello".to_vec(),
+            also_system_roots: false,
+        };
+        assert!(matches!(client(&not_pem), Err(TrustError::CaBundle(_))));
+        let bad_der = Trust::CaBundle {
+            pem: b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_vec(),
+            also_system_roots: false,
+        };
+        assert!(matches!(client(&bad_der), Err(TrustError::CaBundle(_))));
+    }
+}
