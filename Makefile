@@ -3,7 +3,8 @@
 # its state lives in .cluster/ (override with CLUSTER_DIR=...). See scripts/cluster/*.sh.
 SHELL := /usr/bin/env bash
 
-.PHONY: test test-unit test-e2e demo demo-down generate fmt lint bench cluster-build cluster-up cluster-down cluster-purge
+.PHONY: test test-unit test-e2e demo demo-down generate fmt lint bench cluster-build cluster-up cluster-down cluster-purge \
+	image image-testapp node-build node-up node-down
 
 ## The whole test suite (what CI runs): lint, unit, offline and end-to-end tests.
 test:
@@ -61,3 +62,25 @@ cluster-down:
 ## Stop the local cluster and delete its state folder.
 cluster-purge:
 	scripts/cluster/down.sh --purge
+
+## The operator's image without Docker (buildah, from scratch): target/image/oidc-sso-operator-<version>.oci.tar.
+## IMAGE_PROFILE=<cargo profile> builds the binary with another profile; OPERATOR_BIN=<path> uses a built one.
+image:
+	scripts/image/build.sh
+
+## The e2e suites' target image (serves its environment and mounted files): target/image/testapp-<version>.oci.tar.
+image-testapp:
+	scripts/image/build-testapp.sh
+
+## Build (once) and cache the real node's binaries: kubelet, containerd, the pause image; runc from Debian.
+node-build:
+	scripts/node/build.sh
+
+## Start a real node (kubelet + containerd) next to the running local cluster, importing the images in
+## target/image/*.oci.tar (or NODE_IMAGES="a.oci.tar b.oci.tar"). Needs `make cluster-up` first.
+node-up:
+	scripts/node/up.sh $${NODE_IMAGES:-$$(ls target/image/*.oci.tar 2>/dev/null)}
+
+## Stop the real node (its containers too); keeps its state. Run it before cluster-down.
+node-down:
+	scripts/node/down.sh

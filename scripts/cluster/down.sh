@@ -32,6 +32,12 @@ if [ ! -f "$MARKER" ]; then
   exit 1
 fi
 
+# A real node (scripts/node/up.sh) runs containers with Secret mounts below the state folder: stop
+# it first, so that no kubelet outlives its control plane and a purge never deletes live mounts.
+if [ -d "$CLUSTER_DIR/node" ]; then
+  if [ $purge = 1 ]; then "$here/../node/down.sh" --purge; else "$here/../node/down.sh"; fi
+fi
+
 lock_cluster
 stop_all
 log "stopped (logs kept in $LOG_DIR)"

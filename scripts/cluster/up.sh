@@ -373,7 +373,9 @@ if [ "$CLUSTER_AUDIT" = 1 ]; then
 fi
 # --endpoint-reconciler-type=none: the `kubernetes` Service would otherwise get a 127.0.0.1 endpoint,
 # which Endpoints validation rejects (loopback). Priority-and-fairness off: predictable throughput for
-# benchmarks; --max-requests-inflight still applies.
+# benchmarks; --max-requests-inflight still applies. Kubelets (the real node of scripts/node/up.sh)
+# are reached at their InternalIP (node names do not resolve here), their serving certificate is
+# checked against the cluster CA, and the apiserver authenticates to them (logs, exec) as the admin.
 start kube-apiserver \
   --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
   --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
@@ -391,6 +393,9 @@ start kube-apiserver \
   --endpoint-reconciler-type=none \
   --enable-priority-and-fairness=false \
   --cert-dir="$RUN_DIR/kube-apiserver" \
+  --kubelet-preferred-address-types=InternalIP \
+  --kubelet-certificate-authority="$PKI_DIR/ca.crt" \
+  --kubelet-client-certificate="$PKI_DIR/admin.crt" --kubelet-client-key="$PKI_DIR/admin.key" \
   "${audit_flags[@]}"
 wait_until kube-apiserver "kube-apiserver /readyz" component_healthy kube-apiserver
 
@@ -419,11 +424,12 @@ start kube-scheduler \
   --config="$CONF_DIR/scheduler.yaml" \
   --authentication-kubeconfig="$ADMIN_KUBECONFIG" --authorization-kubeconfig="$ADMIN_KUBECONFIG" \
   --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --cert-dir="$RUN_DIR/kube-scheduler"
-# kwok never schedules: it only drives pods bound to the nodes it manages (all of them here).
+# kwok never schedules: it only drives pods bound to the nodes it manages: its own fake nodes (they
+# carry the annotation), never a real node's (scripts/node/up.sh), whose kubelet runs them for real.
 start kwok \
   --kubeconfig="$ADMIN_KUBECONFIG" \
   --config="$(kwok_bin_dir)/stages.yaml" \
-  --manage-all-nodes=true \
+  --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --server-address="127.0.0.1:$KWOK_PORT" \
   --node-lease-duration-seconds=40 \
   --cidr=10.240.0.0/16

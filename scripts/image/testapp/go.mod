@@ -1,0 +1,3 @@
+module example.invalid/oidc-sso-testapp
+
+go 1.24

@@ -1,0 +1,78 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced: the variables are used by the scripts that source it
+# Shared by scripts/node/*.sh: the real node's versions, cached binaries, state layout and ports.
+# Sourced; expects $repo (the repository root). Loads the cluster's versions, paths and process
+# helpers (scripts/cluster/{versions.env,lib.sh,common.sh}) and extends them with the node's.
+
+# shellcheck source=../cluster/versions.env
+. "$repo/scripts/cluster/versions.env"
+# shellcheck source=../cluster/lib.sh
+. "$repo/scripts/cluster/lib.sh"
+# shellcheck source=../cluster/common.sh
+. "$repo/scripts/cluster/common.sh"
+
+# --- Versions (kubelet: K8S_VERSION, the control plane's) ------------------------------------------
+# containerd 2.x: Kubernetes 1.35 was the last release to support containerd 1.x (Debian 12 ships 1.6).
+CONTAINERD_VERSION=${CONTAINERD_VERSION:-v2.4.2}
+# The sandbox image kubelet/containerd expect; built locally from scripts/node/pause (no registry).
+PAUSE_IMAGE=registry.k8s.io/pause:3.10.2
+
+# --- Cached binaries (version-keyed, like scripts/cluster/build.sh) --------------------------------
+kubelet_bin_dir() { echo "$CACHE_ROOT/bin/kubelet-$K8S_VERSION"; }
+containerd_bin_dir() { echo "$CACHE_ROOT/bin/containerd-$CONTAINERD_VERSION"; }
+# The pause image is keyed by its tag and by a digest of its source, so an edit rebuilds it.
+pause_dir() {
+  local sum
+  sum=$(cat "$repo/scripts/node/pause/go.mod" "$repo/scripts/node/pause/main.go" | sha256sum | cut -c1-12)
+  echo "$CACHE_ROOT/bin/pause-${PAUSE_IMAGE##*:}-$sum"
+}
+pause_archive() { echo "$(pause_dir)/pause.oci.tar"; }
+runc_bin() { command -v runc || echo /usr/sbin/runc; }
+
+# --- Node identity and ports (127.0.0.1 only) --------------------------------------------------------
+NODE_NAME=${NODE_NAME:-real-node-0}
+KUBELET_PORT=${KUBELET_PORT:-20250}
+KUBELET_HEALTHZ_PORT=${KUBELET_HEALTHZ_PORT:-20248}
+# Label every pod that wants the real node selects, and the taint that keeps everything else (the
+# kwok suites' pods) off it.
+NODE_LABEL_KEY=oidcsso.io/real-node
+NODE_TAINT="$NODE_LABEL_KEY=true:NoSchedule"
+
+# --- State: everything below $CLUSTER_DIR/node; logs and pid files next to the cluster's --------------
+NODE_DIR=$CLUSTER_DIR/node
+NODE_PKI=$NODE_DIR/pki
+CTRD_DIR=$NODE_DIR/containerd
+CTRD_SOCK=$CTRD_DIR/containerd.sock
+CTRD_CONFIG=$CTRD_DIR/config.toml
+KUBELET_DIR=$NODE_DIR/kubelet
+KUBELET_CONFIG=$KUBELET_DIR/config.yaml
+KUBELET_KUBECONFIG=$KUBELET_DIR/kubeconfig
+POD_LOGS_DIR=$NODE_DIR/pod-logs
+SYSCTL_SAVE=$NODE_DIR/sysctl.orig # host values the kubelet changes; down.sh restores them
+NODE_COMPONENTS=(containerd kubelet)
+
+nlog() { printf '[node] %s\n' "$*" >&2; }
+log() { nlog "$@"; } # the cluster helpers (stop_component, ...) log through it
+
+# The cluster's bin_of knows the control-plane components; the node's processes are added here, so
+# is_ours / live_pid / stop_component (scripts/cluster/common.sh) work for them unchanged.
+eval "cluster_$(declare -f bin_of)"
+bin_of() {
+  case $1 in
+    containerd) echo "$(containerd_bin_dir)/containerd" ;;
+    kubelet) echo "$(kubelet_bin_dir)/kubelet" ;;
+    *) cluster_bin_of "$1" ;;
+  esac
+}
+
+# ctr against the node's containerd, in the namespace the CRI plugin uses.
+nctr() { "$(containerd_bin_dir)/ctr" --address "$CTRD_SOCK" --namespace k8s.io "$@"; }
+
+# lock_node: serialises node up/down (fd 8; the started processes must not inherit it).
+lock_node() {
+  mkdir -p "$NODE_DIR"
+  exec 8>"$NODE_DIR/.lock"
+  if ! flock -w "${LOCK_TIMEOUT:-900}" 8; then
+    nlog "another node up/down holds $NODE_DIR/.lock; giving up"
+    exit 1
+  fi
+}
