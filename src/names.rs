@@ -44,6 +44,9 @@ pub mod annotations {
     pub const KEY_SOURCE: &str = "oidcsso.io/key-source";
     /// On the keys Secret: the value of [`ROTATE_JWT_KEYS`] the key pair answers.
     pub const ROTATION_REQUEST: &str = "oidcsso.io/rotation-request";
+    /// On the keys Secret: when this pair replaced a stored pair that was lost (its Secret
+    /// deleted or made unreadable) rather than one asked to be replaced.
+    pub const KEY_REPLACED_LOST: &str = "oidcsso.io/key-replaced-lost-at";
     /// Copy of the whole object that client-side `kubectl apply` leaves; dropped from caches.
     pub const KUBECTL_LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 }

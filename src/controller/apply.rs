@@ -19,8 +19,8 @@ use kube::{Resource, ResourceExt};
 use super::cache_form::{data_in_cache_form, to_cache_form};
 use super::{Context, jwt_keys};
 use crate::crd::OidcSsoConfig;
-use crate::names::field_managers;
-use crate::names::labels::{ROLE_AUTH_ENV, ROLE_INGESTION, ROLE_JWT_KEYS};
+use crate::names::labels::{self, ROLE_AUTH_ENV, ROLE_INGESTION, ROLE_JWT_KEYS};
+use crate::names::{OPERATOR, field_managers};
 use crate::objects::owned_secret;
 use crate::render::Rendered;
 use crate::validate::ValidatedConfig;
@@ -47,13 +47,23 @@ pub enum Error {
     },
 }
 
+/// The resource the owned Secrets belong to.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Owner<'a> {
+    /// Its uid: Secrets with an owner reference to it are its own.
+    pub(crate) uid: &'a str,
+    /// Its name: a retained keys Secret of a resource of this name (deleted and re-created) is
+    /// taken up again.
+    pub(crate) name: &'a str,
+}
+
 /// Applies `desired` unless the cached copy already matches (compared in cache form, see
 /// `cache_form`). Returns whether it wrote.
 pub(super) async fn apply_secret(
     api: &Api<Secret>,
     desired: &Secret,
     cached: Option<&Secret>,
-    owner_uid: &str,
+    owner: Owner<'_>,
 ) -> Result<bool, Error> {
     let name = desired.metadata.name.clone().unwrap_or_default();
     let mut existing = match cached {
@@ -65,7 +75,7 @@ pub(super) async fn apply_secret(
         })?,
     };
     if let Some(existing) = existing.as_mut() {
-        if !owned_by(existing, owner_uid) {
+        if !ours(existing, owner) {
             return Err(Error::NotOwned { name });
         }
         to_cache_form(existing);
@@ -91,9 +101,9 @@ pub(super) async fn apply_secret(
 pub(super) async fn delete_owned(
     api: &Api<Secret>,
     secret: &Secret,
-    owner_uid: &str,
+    owner: Owner<'_>,
 ) -> Result<(), Error> {
-    if !owned_by(secret, owner_uid) {
+    if !ours(secret, owner) {
         return Ok(());
     }
     let name = secret.metadata.name.clone().unwrap_or_default();
@@ -104,13 +114,26 @@ pub(super) async fn delete_owned(
     }
 }
 
-fn owned_by(secret: &Secret, owner_uid: &str) -> bool {
-    secret
+/// Whether `secret` belongs to `owner`: an owner reference to it, or a keys Secret the operator
+/// wrote for a resource of the same name and kept (no owner reference, or one to an earlier
+/// resource of that name that was deleted). Anything else is someone else's and never written.
+fn ours(secret: &Secret, owner: Owner<'_>) -> bool {
+    let refs = secret
         .metadata
         .owner_references
-        .iter()
-        .flatten()
-        .any(|o: &OwnerReference| o.uid == owner_uid)
+        .as_deref()
+        .unwrap_or_default();
+    if refs.iter().any(|o: &OwnerReference| o.uid == owner.uid) {
+        return true;
+    }
+    let labels = secret.metadata.labels.clone().unwrap_or_default();
+    let label = |k: &str| labels.get(k).map(String::as_str);
+    label(labels::MANAGED_BY) == Some(OPERATOR)
+        && label(labels::ROLE) == Some(ROLE_JWT_KEYS)
+        && label(labels::CONFIG) == Some(owner.name)
+        && refs
+            .iter()
+            .all(|o| o.kind == "OidcSsoConfig" && o.name == owner.name)
 }
 
 /// Every field we apply already has the desired value (other managers' additions are fine).
@@ -127,14 +150,10 @@ fn up_to_date(existing: &Secret, desired: &Secret) -> bool {
             &existing.metadata.annotations,
             &desired.metadata.annotations,
         )
-        && desired.metadata.owner_references.iter().flatten().all(|o| {
-            existing
-                .metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|e| e == o)
-        })
+        // Only the operator sets owner references on its Secrets: they must be exactly the
+        // desired ones (a keys Secret loses its reference when the policy becomes Retain).
+        && existing.metadata.owner_references.as_deref().unwrap_or_default()
+            == desired.metadata.owner_references.as_deref().unwrap_or_default()
 }
 
 /// Whether what would be rendered differs from the owned Secrets in the cache (a missing Secret
@@ -170,56 +189,52 @@ pub(super) async fn apply_all(
     rendered: &Rendered,
     keys: &jwt_keys::KeyState,
 ) -> Result<(), Error> {
-    let owner = resource.controller_owner_ref(&());
-    let owner_uid = resource.uid().unwrap_or_default();
+    let reference = resource.controller_owner_ref(&());
+    let uid = resource.uid().unwrap_or_default();
     let name = resource.name_any();
-    let mut keys_secret = owned_secret(
-        &rendered.jwt_keys,
-        ROLE_JWT_KEYS,
-        &name,
-        &config.namespace,
-        owner.clone(),
-    );
-    keys_secret.metadata.annotations = Some(keys.annotations());
-    // Keys first: nothing may refer to a key id before the key is stored.
-    let mut desired = vec![
-        keys_secret,
-        owned_secret(
-            &rendered.auth_env,
-            ROLE_AUTH_ENV,
-            &name,
-            &config.namespace,
-            owner.clone(),
-        ),
-    ];
-    if let Some(ingestion) = &rendered.ingestion {
-        desired.push(owned_secret(
-            ingestion,
-            ROLE_INGESTION,
-            &name,
-            &config.namespace,
-            owner.clone(),
-        ));
-    }
-    let apply = |secret: Secret| {
-        let owner_uid = owner_uid.as_str();
-        async move {
-            let secret_name = secret.metadata.name.clone().unwrap_or_default();
-            let cached = cached(ctx, &config.namespace, &secret_name);
-            apply_secret(secrets, &secret, cached.as_deref(), owner_uid).await
-        }
+    let owner = Owner {
+        uid: &uid,
+        name: &name,
     };
-    let mut desired = desired.into_iter();
-    if let Some(keys_secret) = desired.next() {
-        apply(keys_secret).await?;
+    let secret = |payload, role, owned: bool| {
+        owned_secret(
+            payload,
+            role,
+            &name,
+            &config.namespace,
+            reference.clone().filter(|_| owned),
+        )
+    };
+    // Retained keys carry no owner reference: garbage collection would delete the only copy.
+    let mut keys_secret = secret(&rendered.jwt_keys, ROLE_JWT_KEYS, !config.jwt.retain_keys);
+    keys_secret.metadata.annotations = Some(keys.annotations());
+    let mut rest = vec![secret(&rendered.auth_env, ROLE_AUTH_ENV, true)];
+    if let Some(ingestion) = &rendered.ingestion {
+        rest.push(secret(ingestion, ROLE_INGESTION, true));
     }
+    let apply = |secret: Secret| async move {
+        let secret_name = secret.metadata.name.clone().unwrap_or_default();
+        let cached = cached(ctx, &config.namespace, &secret_name);
+        apply_secret(secrets, &secret, cached.as_deref(), owner).await
+    };
+    // Keys first: nothing may refer to a key id before the key is stored.
+    apply(keys_secret).await?;
     // The rest refer to the stored key and not to each other: written at once, one round trip.
-    futures::future::try_join_all(desired.map(apply)).await?;
+    futures::future::try_join_all(rest.into_iter().map(apply)).await?;
+    if let Some(old) = &keys.moved_from
+        && let Some(stale) = secrets.get_opt(old).await.map_err(|source| Error::Apply {
+            name: old.clone(),
+            source,
+        })?
+    {
+        // The key pair now lives under the new output name.
+        delete_owned(secrets, &stale, owner).await?;
+    }
     if rendered.ingestion.is_none()
         && let Some(stale) = cached(ctx, &config.namespace, &config.output.ingestion)
     {
         // Ingestion was turned off: remove the config this resource rendered before (only ours).
-        delete_owned(secrets, &stale, &owner_uid).await?;
+        delete_owned(secrets, &stale, owner).await?;
     }
     Ok(())
 }

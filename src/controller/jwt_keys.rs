@@ -1,13 +1,16 @@
 //! The JWT keys step: reuse the key pair stored in the owned keys Secret, or produce a new one.
 //!
-//! A stored pair is kept while it exists, parses, and matches the spec (same key source and key
-//! id rule), unless it is due for rotation (`spec.jwt.rotation.every`) or a new value of the
-//! `oidcsso.io/rotate-jwt-keys` annotation asks for one. The key pair and key id always change
-//! together. Generation runs on the blocking pool behind a semaphore sized to the cores, so it
-//! neither stalls the async runtime nor oversubscribes the CPU when many resources need keys.
+//! A new pair invalidates every token the server issued, so the stored pair is kept whenever it
+//! can be: while it exists and parses, when the output name changes (it is carried over from the
+//! Secret the status names), and when only `spec.jwt.keyId` changes (the same pair gets the new
+//! id). It is replaced when asked (`spec.jwt.rotation.every`, a new value of the
+//! `oidcsso.io/rotate-jwt-keys` annotation, switching between generated and provided keys), and
+//! when it is gone: then the replacement is announced as a Warning and recorded on the new Secret,
+//! never silent. Generation runs on the blocking pool behind a semaphore sized to the cores.
 //!
 //! Bookkeeping lives in annotations of the keys Secret, never in the CR: when the key was made,
-//! where it came from, and which rotation request it answers. None of it is secret.
+//! where it came from, which rotation request it answers, and whether it replaced a lost pair.
+//! None of it is secret.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,20 +19,22 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
 use tokio::sync::Semaphore;
 
+use crate::crd::KeyStatus;
 use crate::keys::{KeyError, KeyMaterial};
+use crate::names::annotations::{KEY_CREATED_AT, KEY_REPLACED_LOST, KEY_SOURCE, ROTATION_REQUEST};
 use crate::validate::ValidatedConfig;
-
-use crate::names::annotations::{KEY_CREATED_AT, KEY_SOURCE, ROTATION_REQUEST};
 
 /// Where the key pair came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum KeyOrigin {
+pub(crate) enum KeyOrigin {
+    /// The operator generated it.
     Generated,
+    /// `spec.jwt.keySecretRef`.
     Provided,
 }
 
 impl KeyOrigin {
-    pub(super) fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             KeyOrigin::Generated => "Generated",
             KeyOrigin::Provided => "Provided",
@@ -37,20 +42,51 @@ impl KeyOrigin {
     }
 }
 
+/// Why the key pair in use changed in this reconcile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KeyChange {
+    /// For the Event and the log.
+    pub(crate) why: &'static str,
+    /// Asked for by the spec or an annotation; `false` when the stored pair was lost.
+    pub(crate) requested: bool,
+}
+
+impl KeyChange {
+    const fn requested(why: &'static str) -> Self {
+        Self {
+            why,
+            requested: true,
+        }
+    }
+
+    const fn lost(why: &'static str) -> Self {
+        Self {
+            why,
+            requested: false,
+        }
+    }
+}
+
 /// The key pair to render with, and its bookkeeping.
 #[derive(Clone, Debug)]
-pub(super) struct KeyState {
-    pub keys: KeyMaterial,
-    pub origin: KeyOrigin,
-    pub created_at: Timestamp,
-    pub rotation_request: Option<String>,
-    /// Why a new pair was made in this reconcile (`None`: the stored one is reused).
-    pub changed: Option<&'static str>,
+pub(crate) struct KeyState {
+    pub(crate) keys: KeyMaterial,
+    pub(crate) origin: KeyOrigin,
+    pub(crate) created_at: Timestamp,
+    pub(crate) rotation_request: Option<String>,
+    /// When this pair replaced one that was lost (not asked for); cleared by the next requested
+    /// change.
+    pub(crate) replaced_lost_at: Option<Timestamp>,
+    /// What changed in this reconcile (`None`: the stored pair is used as it is).
+    pub(crate) changed: Option<KeyChange>,
+    /// The pair was carried over from this Secret (an old output name), to be deleted once the
+    /// new one is written.
+    pub(crate) moved_from: Option<String>,
 }
 
 impl KeyState {
     /// Annotations to store on the keys Secret.
-    pub(super) fn annotations(&self) -> BTreeMap<String, String> {
+    pub(crate) fn annotations(&self) -> BTreeMap<String, String> {
         let mut a = BTreeMap::from([
             (KEY_CREATED_AT.to_string(), self.created_at.to_string()),
             (KEY_SOURCE.to_string(), self.origin.as_str().to_string()),
@@ -58,11 +94,14 @@ impl KeyState {
         if let Some(r) = &self.rotation_request {
             a.insert(ROTATION_REQUEST.to_string(), r.clone());
         }
+        if let Some(at) = self.replaced_lost_at {
+            a.insert(KEY_REPLACED_LOST.to_string(), at.to_string());
+        }
         a
     }
 
     /// When `every` replaces a generated pair.
-    pub(super) fn next_rotation(&self, config: &ValidatedConfig) -> Option<Timestamp> {
+    pub(crate) fn next_rotation(&self, config: &ValidatedConfig) -> Option<Timestamp> {
         let every = config.jwt.rotate_every?;
         if self.origin != KeyOrigin::Generated {
             return None;
@@ -84,110 +123,193 @@ pub enum Error {
     /// The blocking task died.
     #[error("key generation task failed")]
     Join(#[source] tokio::task::JoinError),
-    /// The stored keys Secret could not be read.
+    /// A stored keys Secret could not be read.
     #[error("failed to read the stored keys Secret")]
     Read(#[source] kube::Error),
 }
 
-/// Decides the key pair for `config`, given the stored keys Secret as the cache shows it and the
-/// CR's rotate annotation. A cache can lag behind this operator's own last write, and acting on a
-/// stale view would rotate twice; so before generating, the Secret is read fresh (`read_fresh`)
-/// and the decision is made again. Generation is rare, so the extra read costs nothing in steady
-/// state.
-pub(super) async fn ensure<F>(
-    config: &ValidatedConfig,
-    cached: Option<&Secret>,
-    read_fresh: F,
-    rotate_request: Option<&str>,
+/// What the decision looks at.
+pub(crate) struct KeyInputs<'a> {
+    pub(crate) config: &'a ValidatedConfig,
+    /// The keys Secret under the current output name (cache or fresh read).
+    pub(crate) stored: Option<&'a Secret>,
+    /// The keys Secret under the name the status records (name, Secret), when the output name
+    /// changed and nothing is stored under the new one.
+    pub(crate) previous_secret: Option<(&'a str, &'a Secret)>,
+    /// The key the status says is in use.
+    pub(crate) in_use: Option<&'a KeyStatus>,
+    pub(crate) rotate_request: Option<&'a str>,
+    pub(crate) now: Timestamp,
+}
+
+/// Reads a keys Secret by name, fresh from the API.
+pub(crate) trait ReadSecret {
+    /// The Secret `name`, if it exists.
+    async fn read(&self, name: &str) -> Result<Option<Secret>, kube::Error>;
+}
+
+impl ReadSecret for kube::Api<Secret> {
+    async fn read(&self, name: &str) -> Result<Option<Secret>, kube::Error> {
+        self.get_opt(name).await
+    }
+}
+
+/// Decides the key pair for `config`. The cache can lag behind this operator's own last write,
+/// and acting on a stale view would rotate twice; so before generating, the Secret is read fresh
+/// (and, when the output name changed, the Secret under the previous name) and the decision is
+/// made again. Generation is rare, so the extra reads cost nothing in steady state.
+pub(crate) async fn ensure(
+    inputs: KeyInputs<'_>,
+    previous_name: Option<&str>,
+    api: &impl ReadSecret,
     keygen: &Arc<Semaphore>,
-    now: Timestamp,
-) -> Result<KeyState, Error>
-where
-    F: std::future::Future<Output = Result<Option<Secret>, kube::Error>>,
-{
-    let reason = match decide(config, cached, rotate_request, now)? {
+) -> Result<KeyState, Error> {
+    let change = match decide(&inputs)? {
         Decision::Keep(state) => return Ok(*state),
         Decision::Generate(_) => {
-            let fresh = read_fresh.await.map_err(Error::Read)?;
-            match decide(config, fresh.as_ref(), rotate_request, now)? {
+            let name = &inputs.config.output.jwt_keys;
+            let fresh = api.read(name).await.map_err(Error::Read)?;
+            let moved = match previous_name.filter(|p| *p != name && fresh.is_none()) {
+                Some(p) => api.read(p).await.map_err(Error::Read)?,
+                None => None,
+            };
+            let again = KeyInputs {
+                stored: fresh.as_ref(),
+                previous_secret: previous_name.zip(moved.as_ref()),
+                ..inputs
+            };
+            match decide(&again)? {
                 Decision::Keep(state) => return Ok(*state),
-                Decision::Generate(reason) => reason,
+                Decision::Generate(change) => change,
             }
         }
     };
-    let keys = generate(config.jwt.key_id.clone(), keygen).await?;
+    let keys = generate(inputs.config.jwt.key_id.clone(), keygen).await?;
     Ok(KeyState {
         keys,
         origin: KeyOrigin::Generated,
-        created_at: now,
-        rotation_request: rotate_request.filter(|r| !r.is_empty()).map(str::to_string),
-        changed: Some(reason),
+        created_at: inputs.now,
+        rotation_request: inputs
+            .rotate_request
+            .filter(|r| !r.is_empty())
+            .map(str::to_string),
+        replaced_lost_at: (!change.requested).then_some(inputs.now),
+        changed: Some(change),
+        moved_from: None,
     })
 }
 
-/// Keep (or take the provided) key pair, or generate one for the given reason.
-pub(super) enum Decision {
+/// Keep (or take the provided, or relabel) the key pair, or generate one.
+#[derive(Debug)]
+pub(crate) enum Decision {
     Keep(Box<KeyState>),
-    Generate(&'static str),
+    Generate(KeyChange),
 }
 
 /// The pure decision behind [`ensure`].
-pub(super) fn decide(
-    config: &ValidatedConfig,
-    stored: Option<&Secret>,
-    rotate_request: Option<&str>,
-    now: Timestamp,
-) -> Result<Decision, Error> {
-    let stored = stored.and_then(StoredKeys::read);
+pub(crate) fn decide(inputs: &KeyInputs<'_>) -> Result<Decision, Error> {
+    let config = inputs.config;
+    let current = inputs.stored.map(StoredKeys::read);
     if let Some(bytes) = &config.jwt.own_private_key {
-        let keys = KeyMaterial::from_private_key(bytes.expose(), config.jwt.key_id.clone())
-            .map_err(Error::ProvidedKey)?;
-        let same = stored
-            .as_ref()
-            .filter(|s| s.source == Some(KeyOrigin::Provided) && s.keys == keys);
-        return Ok(Decision::Keep(Box::new(KeyState {
-            created_at: same.and_then(|s| s.created_at).unwrap_or(now),
-            changed: match (&same, &stored) {
-                (Some(_), _) => None,
-                (None, None) => Some("no stored key pair"),
-                (None, Some(s)) if s.source == Some(KeyOrigin::Generated) => {
-                    Some("switching from a generated key to a provided one")
-                }
-                (None, Some(_)) => Some("provided key changed"),
-            },
-            keys,
-            origin: KeyOrigin::Provided,
-            rotation_request: None,
-        })));
+        return provided(
+            config,
+            bytes.expose(),
+            current.and_then(Result::ok),
+            inputs.now,
+        );
     }
-    let rotate_request = rotate_request.filter(|r| !r.is_empty()).map(str::to_string);
-    let Some(s) = stored else {
-        return Ok(Decision::Generate("no stored key pair"));
+    let rotate_request = inputs
+        .rotate_request
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
+    let previous = inputs
+        .previous_secret
+        .map(|(name, secret)| (name, StoredKeys::read(secret)));
+    let (stored, moved_from) = match (current, previous) {
+        (Some(Ok(s)), _) => (s, None),
+        (None, Some((name, Ok(s)))) => (s, Some(name.to_string())),
+        (Some(Err(())), _) => {
+            return Ok(Decision::Generate(KeyChange::lost(
+                "the stored key pair is unreadable (its Secret was edited)",
+            )));
+        }
+        (None, _) if inputs.in_use.and_then(|k| k.fingerprint.as_ref()).is_some() => {
+            return Ok(Decision::Generate(KeyChange::lost(
+                "the stored key pair is gone (its Secret was deleted)",
+            )));
+        }
+        (None, _) => {
+            return Ok(Decision::Generate(KeyChange::requested(
+                "no stored key pair",
+            )));
+        }
     };
-    let reason = if s.source != Some(KeyOrigin::Generated) {
+    let change = if stored.source != Some(KeyOrigin::Generated) {
         Some("switching from a provided key to a generated one")
-    } else if !key_id_matches(&s.keys, config.jwt.key_id.as_deref()) {
-        Some("spec.jwt.keyId changed")
-    } else if rotate_request.is_some() && rotate_request != s.rotation_request {
+    } else if rotate_request.is_some() && rotate_request != stored.rotation_request {
         Some("rotation requested by annotation")
     } else {
-        match (config.jwt.rotate_every, s.created_at) {
-            (Some(every), Some(created)) if due(created, every, now) => {
+        match (config.jwt.rotate_every, stored.created_at) {
+            (Some(every), Some(created)) if due(created, every, inputs.now) => {
                 Some("rotation period elapsed")
             }
             _ => None,
         }
     };
-    Ok(match reason {
-        Some(reason) => Decision::Generate(reason),
-        None => Decision::Keep(Box::new(KeyState {
-            keys: s.keys,
-            origin: KeyOrigin::Generated,
-            created_at: s.created_at.unwrap_or(now),
-            rotation_request: s.rotation_request,
-            changed: None,
-        })),
-    })
+    if let Some(why) = change {
+        return Ok(Decision::Generate(KeyChange::requested(why)));
+    }
+    let mut changed = moved_from
+        .as_ref()
+        .map(|_| KeyChange::requested("carried over from the Secret of the previous output name"));
+    let mut keys = stored.keys;
+    if !key_id_matches(&keys, config.jwt.key_id.as_deref()) {
+        keys = KeyMaterial::from_private_key(keys.private_pkcs8_der(), config.jwt.key_id.clone())
+            .map_err(Error::Generate)?;
+        changed = Some(KeyChange::requested(
+            "spec.jwt.keyId changed: same key pair, new key id",
+        ));
+    }
+    Ok(Decision::Keep(Box::new(KeyState {
+        keys,
+        origin: KeyOrigin::Generated,
+        created_at: stored.created_at.unwrap_or(inputs.now),
+        rotation_request: stored.rotation_request,
+        replaced_lost_at: stored.replaced_lost_at,
+        changed,
+        moved_from,
+    })))
+}
+
+/// The key from `spec.jwt.keySecretRef`, taken in or kept.
+fn provided(
+    config: &ValidatedConfig,
+    bytes: &[u8],
+    stored: Option<StoredKeys>,
+    now: Timestamp,
+) -> Result<Decision, Error> {
+    let keys = KeyMaterial::from_private_key(bytes, config.jwt.key_id.clone())
+        .map_err(Error::ProvidedKey)?;
+    let same = stored
+        .as_ref()
+        .filter(|s| s.source == Some(KeyOrigin::Provided) && s.keys == keys);
+    let changed = match (&same, &stored) {
+        (Some(_), _) => None,
+        (None, None) => Some("no stored key pair"),
+        (None, Some(s)) if s.source == Some(KeyOrigin::Generated) => {
+            Some("switching from a generated key to a provided one")
+        }
+        (None, Some(_)) => Some("provided key changed"),
+    };
+    Ok(Decision::Keep(Box::new(KeyState {
+        created_at: same.and_then(|s| s.created_at).unwrap_or(now),
+        changed: changed.map(KeyChange::requested),
+        keys,
+        origin: KeyOrigin::Provided,
+        rotation_request: None,
+        replaced_lost_at: None,
+        moved_from: None,
+    })))
 }
 
 async fn generate(key_id: Option<String>, keygen: &Arc<Semaphore>) -> Result<KeyMaterial, Error> {
@@ -213,137 +335,42 @@ fn due(created: Timestamp, every: std::time::Duration, now: Timestamp) -> bool {
         .is_some_and(|at| at <= now)
 }
 
-/// What the owned keys Secret holds, when it parses.
+/// What a keys Secret holds, when it parses.
 struct StoredKeys {
     keys: KeyMaterial,
     source: Option<KeyOrigin>,
     created_at: Option<Timestamp>,
     rotation_request: Option<String>,
+    replaced_lost_at: Option<Timestamp>,
 }
 
 impl StoredKeys {
-    fn read(secret: &Secret) -> Option<Self> {
+    /// `Err` for a Secret whose key pair does not parse: it cannot be what pods use, and it is
+    /// replaced, never patched up.
+    fn read(secret: &Secret) -> Result<Self, ()> {
         let data: BTreeMap<String, Vec<u8>> = secret
             .data
-            .clone()?
+            .clone()
+            .unwrap_or_default()
             .into_iter()
             .map(|(k, v)| (k, v.0))
             .collect();
-        // An unreadable stored pair is replaced, never patched up: it cannot be what pods use.
-        let keys = KeyMaterial::from_secret_data(&data).ok()?;
+        let keys = KeyMaterial::from_secret_data(&data).map_err(|_| ())?;
         let annotations = secret.metadata.annotations.clone().unwrap_or_default();
-        Some(Self {
+        let time = |key: &str| annotations.get(key).and_then(|t| t.parse().ok());
+        Ok(Self {
             keys,
             source: match annotations.get(KEY_SOURCE).map(String::as_str) {
                 Some("Generated") => Some(KeyOrigin::Generated),
                 Some("Provided") => Some(KeyOrigin::Provided),
                 _ => None,
             },
-            created_at: annotations.get(KEY_CREATED_AT).and_then(|t| t.parse().ok()),
+            created_at: time(KEY_CREATED_AT),
             rotation_request: annotations.get(ROTATION_REQUEST).cloned(),
+            replaced_lost_at: time(KEY_REPLACED_LOST),
         })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::controller::cache_form::to_cache_form;
-    use crate::names::labels::ROLE_JWT_KEYS;
-    use crate::objects::owned_secret;
-    use crate::render::SecretPayload;
-    use crate::validate::tests::{confidential, creds, resource};
-    use crate::validate::validate;
-
-    fn config(own_key: Option<&KeyMaterial>) -> ValidatedConfig {
-        let mut spec = confidential();
-        let mut inputs = creds("id", "secret");
-        if let Some(k) = own_key {
-            spec["jwt"] = json!({"keySecretRef": {"name": "own"}});
-            inputs.own_keys = Some(
-                [(
-                    "private_key.pem".to_string(),
-                    k.private_pem().as_bytes().to_vec(),
-                )]
-                .into(),
-            );
-        }
-        validate(&resource(spec), &inputs).expect("valid spec")
-    }
-
-    fn state(origin: KeyOrigin) -> KeyState {
-        KeyState {
-            keys: KeyMaterial::generate(None).expect("key pair"),
-            origin,
-            created_at: Timestamp::now(),
-            rotation_request: None,
-            changed: None,
-        }
-    }
-
-    /// The keys Secret as the operator writes it, in the form the cache keeps it.
-    fn cached(state: &KeyState) -> Secret {
-        let payload = SecretPayload {
-            name: "om-jwt-keys".into(),
-            data: state.keys.to_secret_data(),
-            sensitive: Default::default(),
-        };
-        let mut secret = owned_secret(&payload, ROLE_JWT_KEYS, "om", "data", None);
-        secret.metadata.annotations = Some(state.annotations());
-        to_cache_form(&mut secret);
-        secret
-    }
-
-    fn kept(decision: Result<Decision, Error>) -> KeyState {
-        match decision.expect("a decision") {
-            Decision::Keep(state) => *state,
-            Decision::Generate(why) => {
-                panic!("expected the stored pair kept, got: generate ({why})")
-            }
-        }
-    }
-
-    #[test]
-    fn a_generated_pair_is_kept_as_the_cache_holds_it() {
-        let stored = state(KeyOrigin::Generated);
-        let now = Timestamp::now();
-        let decision = kept(decide(&config(None), Some(&cached(&stored)), None, now));
-        assert!(decision.keys == stored.keys);
-        assert_eq!(decision.changed, None);
-        assert_eq!(decision.created_at, stored.created_at);
-    }
-
-    #[test]
-    fn without_a_stored_pair_one_is_generated() {
-        let decision = decide(&config(None), None, None, Timestamp::now()).expect("a decision");
-        assert!(matches!(decision, Decision::Generate("no stored key pair")));
-    }
-
-    #[test]
-    fn a_provided_key_is_imported_once_and_says_why() {
-        let own = state(KeyOrigin::Provided);
-        let spec = config(Some(&own.keys));
-        let now = Timestamp::now();
-
-        let first = kept(decide(&spec, None, None, now));
-        assert_eq!(first.origin, KeyOrigin::Provided);
-        assert!(first.keys == own.keys);
-        assert_eq!(first.changed, Some("no stored key pair"));
-
-        let again = kept(decide(&spec, Some(&cached(&first)), None, now));
-        assert_eq!(again.changed, None);
-
-        let from_generated = cached(&state(KeyOrigin::Generated));
-        assert_eq!(
-            kept(decide(&spec, Some(&from_generated), None, now)).changed,
-            Some("switching from a generated key to a provided one")
-        );
-        let other_provided = cached(&state(KeyOrigin::Provided));
-        assert_eq!(
-            kept(decide(&spec, Some(&other_provided), None, now)).changed,
-            Some("provided key changed")
-        );
-    }
-}
+mod tests;

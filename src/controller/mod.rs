@@ -17,6 +17,7 @@ mod fetch;
 mod jwt_keys;
 #[cfg(test)]
 mod mock_tests;
+mod ownership;
 mod problem;
 mod reconcile;
 mod rollout;
@@ -33,8 +34,10 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::Store;
+use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::Semaphore;
+
+use crate::crd::OidcSsoConfig;
 
 pub use reconcile::Error;
 pub use runner::{RunError, run};
@@ -80,12 +83,16 @@ pub struct Context {
     pub settings: Settings,
     /// Owned Secrets (label-selected cache).
     pub owned_secrets: Store<Secret>,
+    /// Every `OidcSsoConfig` (the controller's own store), to decide who owns a shared target.
+    pub resources: Store<OidcSsoConfig>,
     /// Bounds concurrent key generation to the cores.
     pub keygen: Arc<Semaphore>,
     /// Prometheus metrics.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Shared, cached provider checks: one fetch per provider per TTL.
     pub checker: crate::oidc::ProviderChecker,
+    /// Consecutive failed reconciles per resource, for the retry backoff.
+    failures: std::sync::Mutex<std::collections::HashMap<ObjectRef<OidcSsoConfig>, u32>>,
 }
 
 impl Context {
@@ -94,6 +101,7 @@ impl Context {
         client: Client,
         settings: Settings,
         owned_secrets: Store<Secret>,
+        resources: Store<OidcSsoConfig>,
         metrics: Arc<crate::metrics::Metrics>,
     ) -> Self {
         let recorder = Recorder::new(
@@ -110,7 +118,50 @@ impl Context {
             recorder,
             settings,
             owned_secrets,
+            resources,
             metrics,
+            failures: std::sync::Mutex::default(),
         }
+    }
+
+    /// Records a failed reconcile of `resource`; returns how long to wait before the next try:
+    /// 5 s, doubling with each consecutive failure, at most 5 minutes.
+    pub fn failed(&self, resource: ObjectRef<OidcSsoConfig>) -> Duration {
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = failures.entry(resource).or_default();
+        *count = count.saturating_add(1);
+        retry_delay(*count)
+    }
+
+    /// Records a reconcile of `resource` that got through.
+    pub fn succeeded(&self, resource: &ObjectRef<OidcSsoConfig>) {
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(resource);
+    }
+}
+
+/// The delay before retry number `failures`.
+fn retry_delay(failures: u32) -> Duration {
+    const FIRST: Duration = Duration::from_secs(5);
+    const MAX: Duration = Duration::from_secs(300);
+    FIRST
+        .saturating_mul(2u32.saturating_pow(failures.saturating_sub(1)))
+        .min(MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_five_minutes() {
+        let delays: Vec<u64> = (1..=9).map(|n| retry_delay(n).as_secs()).collect();
+        assert_eq!(delays, [5, 10, 20, 40, 80, 160, 300, 300, 300]);
+        assert_eq!(retry_delay(u32::MAX), Duration::from_secs(300));
     }
 }

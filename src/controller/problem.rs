@@ -24,6 +24,8 @@ pub(super) enum ProblemReason {
     InvalidKey,
     /// An output name is taken by a Secret this resource does not own.
     SecretNameConflict,
+    /// A target is rolled by an older resource.
+    TargetConflict,
 }
 
 impl ProblemReason {
@@ -38,6 +40,7 @@ impl ProblemReason {
             ProblemReason::InvalidReference => "InvalidReference",
             ProblemReason::InvalidKey => "InvalidKey",
             ProblemReason::SecretNameConflict => "SecretNameConflict",
+            ProblemReason::TargetConflict => "TargetConflict",
         }
     }
 

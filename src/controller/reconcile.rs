@@ -15,14 +15,14 @@ use kube::{Api, ResourceExt};
 use tracing::{info, warn};
 
 use super::apply::{self, apply_all, cached, differs_from_cache};
-use super::jwt_keys::{self, KeyOrigin, KeyState};
+use super::jwt_keys::{self, KeyInputs, KeyOrigin, KeyState};
 use super::problem::{Problem, ProblemReason};
 use super::status::build::{self, Outcome, short};
 use super::status::conditions::{ConditionType, Truth, is};
 use super::status::events::{Announcement, publish, transitions};
 use super::verify::{self, Verification};
 use super::workloads::Target;
-use super::{Context, fetch, rollout, status};
+use super::{Context, fetch, ownership, rollout, status};
 use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus};
 use crate::names::annotations;
 use crate::references::References;
@@ -53,6 +53,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// The condition reason that reports it: CamelCase, bounded.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::MissingNamespace => "InvalidObject",
+            Error::Fetch(_) => "ReadFailed",
+            Error::Keys(_) => "KeysFailed",
+            Error::Apply(_) => "ApplyFailed",
+            Error::Rollout(_) => "RolloutFailed",
+            Error::Status(_) => "StatusWriteFailed",
+        }
+    }
+
     /// Bounded label for metrics and logs.
     pub fn metric_label(&self) -> &'static str {
         match self {
@@ -118,7 +130,10 @@ pub(super) async fn reconcile(
     match run.steps().await {
         Ok(action) => Ok(action),
         Err(Halt::Problem(problem)) => run.problem(problem).await,
-        Err(Halt::Failed(error)) => Err(error),
+        Err(Halt::Failed(error)) => {
+            run.failed(&error).await;
+            Err(error)
+        }
     }
 }
 
@@ -145,6 +160,18 @@ impl Run<'_> {
         )
         .map_err(Error::Fetch)?;
         let config = validate::validate(self.resource, &inputs).map_err(Problem::from)?;
+        let others = self.ctx.resources.state();
+        let conflicts = ownership::conflicts(
+            self.resource,
+            &config.targets,
+            others.iter().map(AsRef::as_ref),
+        );
+        if !conflicts.is_empty() {
+            return Err(Halt::Problem(Problem::new(
+                ProblemReason::TargetConflict,
+                ownership::message(&conflicts),
+            )));
+        }
         let verification = self.verify(&config).await;
         let stored_keys = cached(self.ctx, &self.namespace, &config.output.jwt_keys);
         let keys = self.keys(&config, stored_keys.as_deref()).await?;
@@ -216,27 +243,33 @@ impl Run<'_> {
         config: &ValidatedConfig,
         stored: Option<&Secret>,
     ) -> Result<KeyState, Halt> {
-        let rotate_request = self
-            .resource
-            .annotations()
-            .get(annotations::ROTATE_JWT_KEYS)
-            .map(String::as_str);
-        jwt_keys::ensure(
+        let inputs = KeyInputs {
             config,
             stored,
-            self.secrets.get_opt(&config.output.jwt_keys),
-            rotate_request,
-            &self.ctx.keygen,
-            self.now,
-        )
-        .await
-        .map_err(|e| match e {
-            jwt_keys::Error::ProvidedKey(e) => Halt::Problem(Problem::new(
-                ProblemReason::InvalidKey,
-                format!("spec.jwt.keySecretRef: {e}"),
-            )),
-            e => Halt::Failed(Error::Keys(e)),
-        })
+            previous_secret: None,
+            in_use: self.previous.keys.as_ref(),
+            rotate_request: self
+                .resource
+                .annotations()
+                .get(annotations::ROTATE_JWT_KEYS)
+                .map(String::as_str),
+            now: self.now,
+        };
+        // Where the status says the keys were written, in case the output name changed since.
+        let previous_name = self
+            .previous
+            .secrets
+            .as_ref()
+            .and_then(|s| s.jwt_keys.as_deref());
+        jwt_keys::ensure(inputs, previous_name, &self.secrets, &self.ctx.keygen)
+            .await
+            .map_err(|e| match e {
+                jwt_keys::Error::ProvidedKey(e) => Halt::Problem(Problem::new(
+                    ProblemReason::InvalidKey,
+                    format!("spec.jwt.keySecretRef: {e}"),
+                )),
+                e => Halt::Failed(Error::Keys(e)),
+            })
     }
 
     /// Renders, and decides whether the rendering may be rolled out: a configuration that changes
@@ -263,21 +296,36 @@ impl Run<'_> {
     }
 
     async fn announce_keys(&self, keys: &KeyState, had_stored: bool) {
-        let Some(why) = keys.changed else { return };
-        let (reason, verb) = match (keys.origin, had_stored) {
-            // The user's key from spec.jwt.keySecretRef, taken in or replaced.
-            (KeyOrigin::Provided, _) => ("KeysImported", "imported"),
-            (KeyOrigin::Generated, true) => ("KeysRotated", "rotated"),
-            (KeyOrigin::Generated, false) => ("KeysGenerated", "generated"),
+        let Some(change) = keys.changed else { return };
+        let key_id = keys.keys.key_id();
+        let announcement = if change.requested {
+            let (reason, verb) = match (keys.origin, had_stored) {
+                // The user's key from spec.jwt.keySecretRef, taken in or replaced.
+                (KeyOrigin::Provided, _) => ("KeysImported", "imported"),
+                (KeyOrigin::Generated, true) => ("KeysRotated", "rotated"),
+                (KeyOrigin::Generated, false) => ("KeysGenerated", "generated"),
+            };
+            info!(key_id, why = change.why, "JWT keys {verb}");
+            Announcement::normal(
+                reason,
+                format!("JWT key pair {verb} ({}); key id {key_id}", change.why),
+            )
+        } else {
+            warn!(
+                key_id,
+                why = change.why,
+                "JWT keys replaced without being asked"
+            );
+            Announcement::warning(
+                "KeysRegenerated",
+                format!(
+                    "{}; a new key pair was generated (key id {key_id}): every token the server \
+                     issued before is now rejected, regenerate the bot tokens",
+                    change.why
+                ),
+            )
         };
-        info!(key_id = keys.keys.key_id(), why, "JWT keys {verb}");
-        let note = format!("JWT key pair {verb} ({why}); key id {}", keys.keys.key_id());
-        publish(
-            &self.ctx.recorder,
-            self.resource,
-            &[Announcement::normal(reason, note)],
-        )
-        .await;
+        publish(&self.ctx.recorder, self.resource, &[announcement]).await;
     }
 
     /// Puts the config hash on every target that lacks it, and records that none of their
@@ -349,6 +397,24 @@ impl Run<'_> {
         self.write(&status).await?;
         publish(&self.ctx.recorder, self.resource, &announcements).await;
         Ok(Action::requeue(PROBLEM_RECHECK))
+    }
+
+    /// Best effort: an API call failed (the controller retries with a growing delay); the status
+    /// says which step and why, so a forbidden read or a refused write does not go unseen.
+    async fn failed(&self, error: &Error) {
+        if matches!(error, Error::Status(_)) {
+            return;
+        }
+        let status = build::for_api_error(
+            self.resource,
+            &self.previous,
+            error.reason(),
+            &crate::errors::chain(error),
+            self.now,
+        );
+        if let Err(e) = self.write(&status).await {
+            warn!(error = %crate::errors::chain(&e), "failed to report the failed step in status");
+        }
     }
 
     async fn write(&self, status: &OidcSsoConfigStatus) -> Result<bool, Error> {

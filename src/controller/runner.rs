@@ -8,7 +8,7 @@ use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::runtime::controller::{self, Action, Controller};
-use kube::runtime::reflector::{self, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::{Client, ResourceExt};
 use tracing::{Instrument, error, info, info_span};
 
@@ -52,12 +52,13 @@ pub async fn run(
         client.clone(),
         settings.clone(),
         owned_store.clone(),
+        store.clone(),
         metrics,
     ));
     tokio::spawn(report_ready(store.clone(), owned_store, ready));
 
     Controller::for_stream(resources, store.clone())
-        .owns_stream(owned)
+        .watches_stream(owned, watches::owned_mapper)
         .watches_stream(
             watches::metadata::<Secret>(&client, ns),
             watches::data_mapper(store.clone(), DataKind::Secret),
@@ -65,6 +66,10 @@ pub async fn run(
         .watches_stream(
             watches::metadata::<ConfigMap>(&client, ns),
             watches::data_mapper(store.clone(), DataKind::ConfigMap),
+        )
+        .watches_stream(
+            watches::spec_changes(&client, ns),
+            watches::conflict_mapper(store.clone()),
         )
         .watches_stream(
             watches::targets::<Deployment>(&client, ns),
@@ -92,7 +97,11 @@ async fn reconcile_measured(obj: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Resul
     async move {
         ctx.metrics.reconciles.inc();
         let started = std::time::Instant::now();
+        let object = ObjectRef::from_obj(obj.as_ref());
         let result = reconcile(obj, ctx.clone()).await;
+        if result.is_ok() {
+            ctx.succeeded(&object);
+        }
         ctx.metrics
             .duration
             .observe(started.elapsed().as_secs_f64());
@@ -151,5 +160,5 @@ fn error_policy(obj: Arc<OidcSsoConfig>, error: &Error, ctx: Arc<Context>) -> Ac
         error = %crate::errors::chain(error),
         "reconcile failed; retrying"
     );
-    Action::requeue(Duration::from_secs(15))
+    Action::requeue(ctx.failed(ObjectRef::from_obj(obj.as_ref())))
 }

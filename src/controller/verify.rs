@@ -65,6 +65,7 @@ pub(super) fn request(config: &ValidatedConfig) -> CheckRequest {
         };
         req = req.with_client_credentials(
             ClientCredentials::new(p.credentials.client_id.clone(), secret.expose().clone())
+                .with_label(p.credentials.client_label.clone())
                 .with_auth_method(method),
         );
     }

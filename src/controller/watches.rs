@@ -143,6 +143,52 @@ where
     })
 }
 
+/// Maps an owned Secret to the resource it belongs to, by its `oidcsso.io/config` label rather than
+/// its owner reference: a retained keys Secret has none.
+pub(super) fn owned_mapper(secret: Secret) -> Option<ObjectRef<OidcSsoConfig>> {
+    let namespace = secret.namespace()?;
+    let name = secret.labels().get(labels::CONFIG)?.clone();
+    Some(ObjectRef::new(&name).within(&namespace))
+}
+
+/// Every `OidcSsoConfig` whose spec changed or that was deleted (streamed, not stored): what can
+/// end another resource's target conflict.
+pub(super) fn spec_changes(
+    client: &Client,
+    namespace: Option<&str>,
+) -> impl futures::Stream<Item = Result<OidcSsoConfig, watcher::Error>> + use<> {
+    targets::<OidcSsoConfig>(client, namespace).predicate_filter(
+        |r: &OidcSsoConfig| {
+            let generation = u64::try_from(r.metadata.generation.unwrap_or_default()).ok()?;
+            Some(generation << 1 | u64::from(r.metadata.deletion_timestamp.is_some()))
+        },
+        Default::default(),
+    )
+}
+
+/// Maps a changed or deleted resource to the others in its namespace that report a target
+/// conflict: the owner may have let the target go.
+pub(super) fn conflict_mapper(
+    store: Store<OidcSsoConfig>,
+) -> impl Fn(OidcSsoConfig) -> Vec<ObjectRef<OidcSsoConfig>> + Send + Sync + 'static {
+    move |changed| {
+        let namespace = changed.namespace();
+        store
+            .state()
+            .iter()
+            .filter(|r| r.namespace() == namespace && r.uid() != changed.uid())
+            .filter(|r| {
+                r.status.as_ref().is_some_and(|s| {
+                    s.conditions
+                        .iter()
+                        .any(|c| c.type_ == "Ready" && c.reason == "TargetConflict")
+                })
+            })
+            .map(|r| ObjectRef::from_obj(r.as_ref()))
+            .collect()
+    }
+}
+
 /// Maps a Secret or ConfigMap to the resources in its namespace that read it.
 pub(super) fn data_mapper<K: Resource>(
     store: Store<OidcSsoConfig>,

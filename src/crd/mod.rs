@@ -21,8 +21,16 @@ pub use provider::*;
 pub use settings::*;
 pub use status::*;
 
-/// API group of every resource and annotation the operator defines.
-pub const GROUP: &str = "oidcsso.io";
+/// A Kubernetes object name (RFC 1123 subdomain): what Secret, ConfigMap, Deployment and
+/// StatefulSet names must look like. Checked by the schema so that no name reaches a request path
+/// unchecked (a `/` would address another resource).
+pub const OBJECT_NAME_PATTERN: &str =
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+/// A key of a Secret's or ConfigMap's data.
+pub const DATA_KEY_PATTERN: &str = r"^[-._a-zA-Z0-9]+$";
+/// Longest resource name: it becomes the value of the `oidcsso.io/config` label on the owned
+/// Secrets, and label values have at most 63 characters.
+pub const MAX_NAME_LENGTH: usize = 63;
 
 // clippy sees the repeated `printcolumn(...)` arguments of the derive as duplicated attributes.
 #[allow(clippy::duplicated_attributes)]
@@ -56,7 +64,22 @@ pub const GROUP: &str = "oidcsso.io";
         name = "Age",
         type_ = "date",
         json_path = ".metadata.creationTimestamp"
-    )
+    ),
+    validation = Rule::new("size(self.metadata.name) <= 63")
+        .message("metadata.name: at most 63 characters (it is a label value on the Secrets the operator writes)")
+        .reason(Reason::FieldValueInvalid),
+    validation = Rule::new(concat!(
+        "[has(self.spec.output) && has(self.spec.output.authEnvSecretName) ? self.spec.output.authEnvSecretName : self.metadata.name + '-auth-env', ",
+        "has(self.spec.output) && has(self.spec.output.jwtKeysSecretName) ? self.spec.output.jwtKeysSecretName : self.metadata.name + '-jwt-keys', ",
+        "has(self.spec.output) && has(self.spec.output.ingestionSecretName) ? self.spec.output.ingestionSecretName : self.metadata.name + '-ingestion']",
+        ".all(n, [has(self.spec.output) && has(self.spec.output.authEnvSecretName) ? self.spec.output.authEnvSecretName : self.metadata.name + '-auth-env', ",
+        "has(self.spec.output) && has(self.spec.output.jwtKeysSecretName) ? self.spec.output.jwtKeysSecretName : self.metadata.name + '-jwt-keys', ",
+        "has(self.spec.output) && has(self.spec.output.ingestionSecretName) ? self.spec.output.ingestionSecretName : self.metadata.name + '-ingestion']",
+        ".exists_one(m, m == n))"
+    ))
+        .message("spec.output: the settings, keys and ingestion Secrets need three different names (one Secret cannot hold two of them)")
+        .field_path(".spec.output")
+        .reason(Reason::FieldValueInvalid)
 )]
 #[x_kube(validation = Rule::new(
     "!has(self.ingestion) || !has(self.ingestion.authProvider) || self.ingestion.authProvider != 'custom-oidc' || has(self.provider.credentialsSecretRef)"

@@ -210,22 +210,22 @@ pub enum Prompt {
     .field_path(".jsonKey"))]
 pub struct CredentialsSecretRef {
     /// Name of the Secret, in the resource's namespace.
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = super::OBJECT_NAME_PATTERN))]
     pub name: String,
     /// Key holding the client id. Default: `clientId`. When the key is absent, `spec.provider.clientId`
     /// is used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = super::DATA_KEY_PATTERN))]
     pub client_id_key: Option<String>,
     /// Key holding the client secret. Default: `clientSecret`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = super::DATA_KEY_PATTERN))]
     pub client_secret_key: Option<String>,
     /// Key holding the provider's JSON credentials document instead: flat
     /// `{"client_id": ..., "client_secret": ...}` or nested under `web` or `installed`
     /// (Google style).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = super::DATA_KEY_PATTERN))]
     pub json_key: Option<String>,
 }
 
@@ -248,10 +248,10 @@ pub struct CaBundleRef {
 #[serde(rename_all = "camelCase")]
 pub struct KeyRef {
     /// Name of the object.
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = super::OBJECT_NAME_PATTERN))]
     pub name: String,
     /// Key in its data.
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = super::DATA_KEY_PATTERN))]
     pub key: String,
 }
 

@@ -80,10 +80,26 @@ pub struct JwtSpec {
     /// Bring your own key pair instead of letting the operator generate one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_secret_ref: Option<KeySecretRef>,
+    /// What happens to the keys Secret when this resource is deleted. `Retain` (default) keeps it,
+    /// as cert-manager keeps private keys: the key pair is the only copy, every token the server
+    /// issued depends on it, and a resource re-created under the same name (a GitOps re-sync, a
+    /// reinstalled CRD) takes it up again. `Delete` lets it be garbage-collected with the resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<KeysDeletionPolicy>,
     /// Automatic rotation of generated keys. Annotating the resource with
     /// `oidcsso.io/rotate-jwt-keys=<any new value>` rotates once, on request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<RotationSpec>,
+}
+
+// What happens to the keys Secret when its resource is deleted. (A plain comment: on an optional field the type's doc would replace the field's in the CRD.)
+#[allow(missing_docs)]
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeysDeletionPolicy {
+    /// Keep the keys Secret.
+    Retain,
+    /// Delete it with the resource (through its owner reference).
+    Delete,
 }
 
 /// A Secret with your own RSA key pair (PEM or DER).
@@ -91,12 +107,12 @@ pub struct JwtSpec {
 #[serde(rename_all = "camelCase")]
 pub struct KeySecretRef {
     /// Name of the Secret, in the resource's namespace.
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = super::OBJECT_NAME_PATTERN))]
     pub name: String,
     /// Key holding the private key: PKCS#8 or PKCS#1, PEM or DER. Default: `private_key.der`,
     /// then `private_key.pem`, then `tls.key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = super::DATA_KEY_PATTERN))]
     pub private_key_key: Option<String>,
 }
 
@@ -207,7 +223,7 @@ pub struct TargetRef {
     /// `Deployment` or `StatefulSet`.
     pub kind: TargetKind,
     /// Name of the workload, in the resource's namespace.
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = super::OBJECT_NAME_PATTERN))]
     pub name: String,
 }
 
@@ -229,14 +245,14 @@ pub struct OutputSpec {
     /// The server settings, one key per environment variable (load with `envFrom`).
     /// Default: `<name>-auth-env`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = super::OBJECT_NAME_PATTERN))]
     pub auth_env_secret_name: Option<String>,
     /// The JWT key files (mount at `server.keyMountPath`). Default: `<name>-jwt-keys`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = super::OBJECT_NAME_PATTERN))]
     pub jwt_keys_secret_name: Option<String>,
     /// The ingestion `workflowConfig`. Default: `<name>-ingestion`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 253))]
+    #[schemars(length(min = 1, max = 253), regex(pattern = super::OBJECT_NAME_PATTERN))]
     pub ingestion_secret_name: Option<String>,
 }

@@ -166,15 +166,15 @@ pub enum CheckError {
 
     /// The token endpoint rejected the client's credentials (`invalid_client`).
     #[error(
-        "the token endpoint {url} rejected client {client_id:?} with invalid_client{}: the client id or secret is wrong, \
+        "the token endpoint {url} rejected {client} with invalid_client{}: the client id or secret is wrong, \
          or the client is not registered for {auth_method}",
         describe(description)
     )]
     InvalidClient {
         /// The token endpoint.
         url: String,
-        /// The client id (not a secret).
-        client_id: String,
+        /// How the client is named (never a value read from a Secret).
+        client: String,
         /// How the client authenticated (`client_secret_basic` or `client_secret_post`).
         auth_method: &'static str,
         /// The provider's `error_description`, sanitised.
@@ -183,15 +183,15 @@ pub enum CheckError {
 
     /// The client authenticated but may not use the client-credentials grant.
     #[error(
-        "the token endpoint {url} refused the client_credentials grant for client {client_id:?} ({error}{}); \
+        "the token endpoint {url} refused the client_credentials grant for {client} ({error}{}); \
          the credentials may be right, but the client is not allowed this grant",
         describe(description)
     )]
     UnauthorizedClient {
         /// The token endpoint.
         url: String,
-        /// The client id.
-        client_id: String,
+        /// How the client is named (never a value read from a Secret).
+        client: String,
         /// The OAuth error code (`unauthorized_client` or `unsupported_grant_type`).
         error: String,
         /// The provider's `error_description`, sanitised.

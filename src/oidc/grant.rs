@@ -72,11 +72,11 @@ pub(crate) async fn grant(
         Err(RequestTokenError::ServerResponse(response)) => {
             let description = response
                 .error_description()
-                .map(|d| sanitize_provider_text(d, Some(secret)));
+                .map(|d| sanitize_provider_text(d, &[secret, &creds.client_id]));
             match response.error() {
                 CoreErrorResponseType::InvalidClient => Err(CheckError::InvalidClient {
                     url: token_url,
-                    client_id: creds.client_id.clone(),
+                    client: creds.label.clone(),
                     auth_method: creds.auth_method.as_str(),
                     description,
                 }),
@@ -84,7 +84,7 @@ pub(crate) async fn grant(
                 | CoreErrorResponseType::UnsupportedGrantType => {
                     Err(CheckError::UnauthorizedClient {
                         url: token_url,
-                        client_id: creds.client_id.clone(),
+                        client: creds.label.clone(),
                         error: response.error().as_ref().to_owned(),
                         description,
                     })
@@ -115,7 +115,7 @@ pub(crate) async fn grant(
             url: token_url,
             problem: format!(
                 "{status_text}{}",
-                sanitize_provider_text(&message, Some(secret))
+                sanitize_provider_text(&message, &[secret, &creds.client_id])
             ),
         }),
     }

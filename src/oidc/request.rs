@@ -181,6 +181,10 @@ impl TokenAuthMethod {
 pub struct ClientCredentials {
     /// The client id.
     pub client_id: String,
+    /// How messages name the client (by default `client "<id>"`; the controller names where the
+    /// id is read from instead when it comes from a Secret, so a value read from a Secret never
+    /// reaches a status).
+    pub label: String,
     /// The client secret.
     pub client_secret: Sensitive<String>,
     /// How to send them.
@@ -193,12 +197,20 @@ pub struct ClientCredentials {
 impl ClientCredentials {
     /// Credentials sent with `client_secret_basic`, no scopes.
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        let client_id = client_id.into();
         Self {
-            client_id: client_id.into(),
+            label: format!("client {client_id:?}"),
+            client_id,
             client_secret: Sensitive::new(client_secret.into()),
             auth_method: TokenAuthMethod::default(),
             scopes: Vec::new(),
         }
+    }
+
+    /// Sets how messages name the client.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
     }
 
     /// Sets the authentication method.

@@ -21,6 +21,10 @@ const DEFAULT_SECRET_KEY: &str = "clientSecret";
 pub struct ClientCredentials {
     /// The client id (not secret, but only ever rendered into owned Secrets).
     pub client_id: String,
+    /// How messages name the client: the id itself when the spec gives it, else where it is
+    /// read from. A value read from a Secret is never echoed (a Secret the author cannot read
+    /// could otherwise be read through the status).
+    pub client_label: String,
     /// The client secret.
     pub client_secret: Option<Sensitive<String>>,
 }
@@ -52,6 +56,7 @@ pub(super) fn resolve(
             ));
         }
         return Some(ClientCredentials {
+            client_label: format!("client {client_id:?}"),
             client_id,
             client_secret: None,
         });
@@ -76,6 +81,7 @@ pub(super) fn resolve(
             return None;
         }
     };
+    let from_secret = spec_id.is_none();
     let client_id = match (spec_id, secret_id) {
         (Some(a), Some(b)) if a != b => {
             errors.push(ValidationError::new(
@@ -122,8 +128,21 @@ pub(super) fn resolve(
         ));
         return None;
     }
+    let client_label = if from_secret {
+        let place = match &reference.json_key {
+            Some(k) => format!("key {k:?}"),
+            None => format!(
+                "key {:?}",
+                reference.client_id_key.as_deref().unwrap_or(DEFAULT_ID_KEY)
+            ),
+        };
+        format!("the client whose id is in Secret {name:?} ({place})")
+    } else {
+        format!("client {client_id:?}")
+    };
     Some(ClientCredentials {
         client_id,
+        client_label,
         client_secret: secret,
     })
 }

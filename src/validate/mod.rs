@@ -9,6 +9,7 @@
 mod credentials;
 mod duration;
 mod errors;
+mod names;
 mod provider;
 mod resolve;
 mod urls;
@@ -159,6 +160,9 @@ pub struct ValidatedJwt {
     pub own_private_key: Option<Sensitive<Vec<u8>>>,
     /// `spec.jwt.rotation.every`, parsed.
     pub rotate_every: Option<std::time::Duration>,
+    /// `spec.jwt.deletionPolicy` is `Retain` (the default): the keys Secret has no owner
+    /// reference, so it outlives the resource.
+    pub retain_keys: bool,
 }
 
 /// `spec.server`, resolved.

@@ -28,12 +28,14 @@ pub fn validate(
             "is required",
         ));
     }
+    super::names::resource_name(&name, &mut errors);
     let namespace = resource
         .metadata
         .namespace
         .clone()
         .unwrap_or_else(|| "default".into());
     let spec = &resource.spec;
+    super::names::referenced(spec, &mut errors);
 
     let server = server(spec, &mut errors);
     let provider = provider(spec, inputs, server.as_ref(), &mut errors);
@@ -44,6 +46,7 @@ pub fn validate(
     targets.sort();
     targets.dedup();
     let output = output_names(spec, &name);
+    super::names::outputs(spec, &output, &mut errors);
 
     match (server, provider, authorizer, jwt, ingestion) {
         (Some(server), Some(provider), Some(authorizer), Some(jwt), Some(ingestion))
@@ -219,6 +222,7 @@ fn jwt(
         key_id: j.key_id.clone(),
         own_private_key,
         rotate_every,
+        retain_keys: j.deletion_policy != Some(crate::crd::KeysDeletionPolicy::Delete),
     })
 }
 

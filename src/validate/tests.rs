@@ -777,3 +777,68 @@ fn no_error_message_contains_a_secret_value() {
     );
     assert!(!format!("{errs:?}").contains("TOPSECRET"));
 }
+
+#[test]
+fn the_owned_secrets_need_three_names_of_their_own() {
+    let mut spec = confidential();
+    spec["output"] = json!({"authEnvSecretName": "om-jwt-keys"});
+    let errs = errors(spec, &creds("id", "s"));
+    assert_error(
+        &errs,
+        "spec.output.jwtKeysSecretName",
+        Reason::InvalidSpec,
+        "also spec.output.authEnvSecretName",
+    );
+    let mut spec = confidential();
+    spec["output"] = json!({"ingestionSecretName": "creds"});
+    let errs = errors(spec, &creds("id", "s"));
+    assert_error(
+        &errs,
+        "spec.output.ingestionSecretName",
+        Reason::InvalidSpec,
+        "a Secret this resource reads",
+    );
+}
+
+#[test]
+fn names_that_could_address_another_object_are_refused() {
+    let mut spec = confidential();
+    spec["provider"]["credentialsSecretRef"]["name"] = json!("?");
+    spec["targets"] = json!([{"kind": "Deployment", "name": "om/status"}]);
+    let errs = errors(spec, &Inputs::default());
+    assert_error(
+        &errs,
+        "spec.provider.credentialsSecretRef.name",
+        Reason::InvalidSpec,
+        "not a Kubernetes object name",
+    );
+    assert_error(
+        &errs,
+        "spec.targets[0].name",
+        Reason::InvalidSpec,
+        "not a Kubernetes object name",
+    );
+}
+
+#[test]
+fn a_resource_name_must_fit_in_a_label_value() {
+    let mut r = resource(confidential());
+    r.metadata.name = Some("a".repeat(64));
+    let errs = validate(&r, &creds("id", "s")).expect_err("too long").0;
+    assert_error(&errs, "metadata.name", Reason::InvalidSpec, "at most 63");
+}
+
+#[test]
+fn a_client_id_read_from_a_secret_is_named_by_where_it_is_read_never_by_its_value() {
+    let config = ok(confidential(), &creds("value-from-a-secret", "s"));
+    let label = &config.provider.credentials.client_label;
+    assert!(!label.contains("value-from-a-secret"), "{label}");
+    assert!(
+        label.contains("Secret \"creds\"") && label.contains("clientId"),
+        "{label}"
+    );
+    let mut spec = confidential();
+    spec["provider"]["clientId"] = json!("ui");
+    let config = ok(spec, &creds("ui", "s"));
+    assert_eq!(config.provider.credentials.client_label, "client \"ui\"");
+}

@@ -60,9 +60,13 @@ async fn renders_owned_secrets_rolls_once_and_reports_ready() {
         let owner = s
             .owner_references()
             .iter()
-            .find(|o| o.controller == Some(true))
-            .expect("controller ref");
-        assert_eq!(owner.uid, cr_uid);
+            .find(|o| o.controller == Some(true));
+        if name.ends_with("-jwt-keys") {
+            // Retained by default: the only copy of the key must outlive the resource.
+            assert!(owner.is_none(), "{name} has an owner reference");
+        } else {
+            assert_eq!(owner.expect("controller ref").uid, cr_uid);
+        }
         assert_eq!(
             s.labels()
                 .get("app.kubernetes.io/managed-by")
@@ -334,14 +338,15 @@ async fn rotation_annotation_replaces_the_key_pair_and_rolls_once() {
 }
 
 #[tokio::test]
-async fn deleting_the_resource_collects_owned_secrets_and_leaves_the_rest() {
+async fn deleting_the_resource_keeps_the_keys_and_recreating_it_takes_them_up_again() {
     let env = Scenario::start("ctrl-delete", &[]).await;
     env.put_credentials("s").await;
     env.create_server(1).await;
     env.create_config(confidential_spec())
         .await
         .expect("create");
-    env.wait_ready().await;
+    let first = env.wait_ready().await.status.unwrap();
+    let key_id = first.keys.unwrap().key_id.unwrap();
     let rs = env.replica_sets().await;
 
     env.configs()
@@ -350,12 +355,12 @@ async fn deleting_the_resource_collects_owned_secrets_and_leaves_the_rest() {
         .unwrap();
     let secrets = env.secrets();
     wait_for(
-        "owned Secrets to be garbage-collected",
+        "the settings and ingestion Secrets to be garbage-collected",
         DEFAULT_TIMEOUT,
         || {
             let secrets = secrets.clone();
             async move {
-                for suffix in ["auth-env", "jwt-keys", "ingestion"] {
+                for suffix in ["auth-env", "ingestion"] {
                     ensure!(
                         secrets
                             .get_opt(&format!("{NAME}-{suffix}"))
@@ -369,6 +374,13 @@ async fn deleting_the_resource_collects_owned_secrets_and_leaves_the_rest() {
         },
     )
     .await;
+    let keys = env
+        .secrets()
+        .get_opt(&format!("{NAME}-jwt-keys"))
+        .await
+        .unwrap()
+        .expect("the keys Secret is retained (spec.jwt.deletionPolicy defaults to Retain)");
+    assert!(keys.metadata.owner_references.is_none());
     assert!(
         env.secrets()
             .get_opt("om-oidc-client")
@@ -386,6 +398,49 @@ async fn deleting_the_resource_collects_owned_secrets_and_leaves_the_rest() {
         rs,
         "deleting the resource does not roll the workload"
     );
+
+    // Re-created (a GitOps re-sync, a reinstalled CRD): the same key, so no token is invalidated
+    // and nothing rolls.
+    env.create_config(confidential_spec())
+        .await
+        .expect("re-create");
+    let again = env.wait_ready().await.status.unwrap();
+    assert_eq!(again.keys.unwrap().key_id.unwrap(), key_id);
+    assert_eq!(again.config_hash, first.config_hash);
+    assert_eq!(env.replica_sets().await, rs, "nothing rolls");
+
+    // With deletionPolicy Delete the keys go with the resource.
+    let mut spec = confidential_spec();
+    spec["jwt"] = json!({"deletionPolicy": "Delete"});
+    env.apply_config(spec).await;
+    let secrets = env.secrets();
+    wait_for("the keys Secret to get an owner", DEFAULT_TIMEOUT, || {
+        let secrets = secrets.clone();
+        async move {
+            let keys = secrets.get(&format!("{NAME}-jwt-keys")).await?;
+            ensure!(keys.metadata.owner_references.is_some(), "no owner yet");
+            Ok(())
+        }
+    })
+    .await;
+    env.configs()
+        .delete(NAME, &DeleteParams::foreground())
+        .await
+        .unwrap();
+    wait_for("the keys Secret to be collected", DEFAULT_TIMEOUT, || {
+        let secrets = secrets.clone();
+        async move {
+            ensure!(
+                secrets
+                    .get_opt(&format!("{NAME}-jwt-keys"))
+                    .await?
+                    .is_none(),
+                "still there"
+            );
+            Ok(())
+        }
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -31,6 +31,8 @@ impl Call {
 pub(super) struct Fake {
     objects: Arc<Mutex<BTreeMap<String, Value>>>,
     calls: Arc<Mutex<Vec<Call>>>,
+    /// Paths answered with a refusal (HTTP 403) instead.
+    forbidden: Arc<Mutex<Vec<String>>>,
 }
 
 impl Fake {
@@ -63,6 +65,11 @@ impl Fake {
         self.objects.lock().expect("lock").remove(path);
     }
 
+    /// Answers every request for `path` with 403 Forbidden from now on.
+    pub(super) fn forbid(&self, path: &str) {
+        self.forbidden.lock().expect("lock").push(path.to_string());
+    }
+
     /// The calls made since the last `take_calls`.
     pub(super) fn take_calls(&self) -> Vec<Call> {
         std::mem::take(&mut *self.calls.lock().expect("lock"))
@@ -84,7 +91,9 @@ impl Fake {
             query,
             body: body.clone(),
         });
+        let forbidden = self.forbidden.lock().expect("lock").contains(&path);
         let (status, reply) = match method {
+            _ if forbidden => (StatusCode::FORBIDDEN, refusal(&path)),
             Method::GET => match self.get(&path) {
                 Some(object) => (StatusCode::OK, object),
                 None => (StatusCode::NOT_FOUND, not_found(&path)),
@@ -135,6 +144,14 @@ fn merge(into: &mut Value, from: &Value) {
         }
         (a, b) => *a = b.clone(),
     }
+}
+
+fn refusal(path: &str) -> Value {
+    json!({
+        "kind": "Status", "apiVersion": "v1", "status": "Failure",
+        "message": format!("{path} is forbidden: User \"system:serviceaccount:x:y\" cannot get it"),
+        "reason": "Forbidden", "code": 403,
+    })
 }
 
 fn not_found(path: &str) -> Value {

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::fake::{Call, Fake};
 use crate::controller::cache_form::to_cache_form;
 use crate::controller::reconcile::reconcile;
-use crate::controller::{Context, Settings};
+use crate::controller::{Context, Error, Settings};
 use crate::crd::OidcSsoConfig;
 
 const CREDS: &str = "/api/v1/namespaces/data/secrets/om-oidc-client";
@@ -33,10 +33,12 @@ impl World {
     fn new() -> Self {
         let fake = Fake::default();
         let (store, owned) = reflector::store::<Secret>();
+        let (resources, _) = reflector::store::<OidcSsoConfig>();
         let ctx = Context::new(
             fake.client(),
             Settings::default(),
             store,
+            resources,
             Arc::new(crate::metrics::Metrics::default()),
         );
         Self {
@@ -90,13 +92,17 @@ impl World {
 
     /// Runs one reconcile of the resource as stored, and returns the calls it made.
     async fn reconcile(&self) -> Vec<Call> {
+        let (result, calls) = self.try_reconcile().await;
+        result.expect("reconcile");
+        calls
+    }
+
+    async fn try_reconcile(&self) -> (Result<kube::runtime::controller::Action, Error>, Vec<Call>) {
         self.fake.take_calls();
         let resource: OidcSsoConfig =
             serde_json::from_value(self.fake.get(RESOURCE).expect("resource")).expect("resource");
-        reconcile(Arc::new(resource), self.ctx.clone())
-            .await
-            .expect("reconcile");
-        self.fake.take_calls()
+        let result = reconcile(Arc::new(resource), self.ctx.clone()).await;
+        (result, self.fake.take_calls())
     }
 
     fn status(&self) -> Value {
@@ -303,4 +309,29 @@ async fn a_provider_that_is_down_holds_everything_and_says_so() {
         server["spec"]["template"]["metadata"]["annotations"],
         Value::Null
     );
+}
+
+#[tokio::test]
+async fn a_refused_read_is_reported_in_status_and_retried() {
+    let w = World::new();
+    w.put_credentials("first-secret");
+    w.put_server();
+    w.fake.put(RESOURCE, resource(unverified_provider()));
+    w.fake.forbid(CREDS);
+    let (result, calls) = w.try_reconcile().await;
+    assert!(matches!(result, Err(Error::Fetch(_))), "{result:?}");
+    assert_eq!(
+        writes(&calls),
+        [(Method::PATCH, format!("{RESOURCE}/status").as_str())]
+    );
+    let ready = condition(&w.status(), "Ready").clone();
+    assert_eq!(ready["reason"], "ReadFailed");
+    assert!(
+        ready["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("forbidden"),
+        "{ready}"
+    );
+    assert_eq!(condition(&w.status(), "Reconciling")["status"], "True");
 }

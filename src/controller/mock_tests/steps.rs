@@ -8,7 +8,7 @@ use kube::client::Body;
 use kube::{Api, Client};
 use serde_json::{Value, json};
 
-use crate::controller::apply::apply_secret;
+use crate::controller::apply::{Owner, apply_secret};
 use crate::controller::rollout::roll;
 use crate::controller::workloads::{Target, TargetState};
 use crate::crd::{TargetKind, TargetRef};
@@ -20,6 +20,11 @@ fn mock() -> (Client, Handle) {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     (Client::new(service, "data"), handle)
 }
+
+const OWNER: Owner<'static> = Owner {
+    uid: "uid-1",
+    name: "om",
+};
 
 fn secret(value: &str, owner_uid: &str) -> Secret {
     serde_json::from_value(json!({
@@ -58,7 +63,7 @@ async fn an_up_to_date_secret_is_not_written() {
     let api: Api<Secret> = Api::namespaced(client, "data");
     let desired = secret("dg==", "uid-1");
     let wrote = tokio::spawn(async move {
-        apply_secret(&api, &desired, Some(&secret("dg==", "uid-1")), "uid-1").await
+        apply_secret(&api, &desired, Some(&secret("dg==", "uid-1")), OWNER).await
     });
     // A request would never be answered here, so a write would show up as this timeout.
     let wrote = tokio::time::timeout(std::time::Duration::from_secs(5), wrote)
@@ -78,7 +83,7 @@ async fn a_changed_secret_is_server_side_applied_with_our_field_manager() {
     let api: Api<Secret> = Api::namespaced(client, "data");
     let desired = secret("dw==", "uid-1");
     let task = tokio::spawn(async move {
-        apply_secret(&api, &desired, Some(&secret("dg==", "uid-1")), "uid-1").await
+        apply_secret(&api, &desired, Some(&secret("dg==", "uid-1")), OWNER).await
     });
     let (method, uri, body) = expect(
         &mut handle,
@@ -107,7 +112,7 @@ async fn a_foreign_secret_of_the_same_name_is_never_overwritten() {
     let (client, mut handle) = mock();
     let api: Api<Secret> = Api::namespaced(client, "data");
     let desired = secret("dw==", "uid-1");
-    let task = tokio::spawn(async move { apply_secret(&api, &desired, None, "uid-1").await });
+    let task = tokio::spawn(async move { apply_secret(&api, &desired, None, OWNER).await });
     // Not in the cache: the operator reads it first, finds someone else's Secret, and stops.
     let (method, uri, _) = expect(
         &mut handle,

@@ -134,12 +134,7 @@ pub(crate) fn for_outcome(
     };
     let mut details = vec![secrets_condition(outcome.rendered.is_some())];
     match outcome.keys {
-        Some(keys) => details.push(Cond::new(
-            ConditionType::KeysReady,
-            true,
-            keys.origin.as_str(),
-            format!("key id {}", keys.keys.key_id()),
-        )),
+        Some(keys) => details.push(keys_condition(keys)),
         None => details.extend(
             Cond::from_stored(&previous.conditions)
                 .into_iter()
@@ -190,6 +185,23 @@ pub(crate) fn for_problem(
         Health::Stalled
     };
     let summary = Summary::new(health, problem.reason.as_str(), problem.message.clone());
+    kept(resource, previous, &summary, now)
+}
+
+/// The status after an API call failed: the facts stay, the summary says which step failed and
+/// that the operator retries (in progress, not stalled: it may pass by itself).
+pub(crate) fn for_api_error(
+    resource: &OidcSsoConfig,
+    previous: &OidcSsoConfigStatus,
+    reason: &'static str,
+    message: &str,
+    now: Timestamp,
+) -> OidcSsoConfigStatus {
+    let summary = Summary::new(
+        Health::InProgress,
+        reason,
+        format!("{message}; retrying with a growing delay"),
+    );
     kept(resource, previous, &summary, now)
 }
 
@@ -305,6 +317,29 @@ fn workloads_condition(outcome: &Outcome<'_>, hash: &str) -> Cond {
                 short(hash)
             ),
         )
+    }
+}
+
+/// `KeysReady`: where the pair in use came from; a pair that replaced a lost one says so until the
+/// next requested rotation, since every token issued before it was invalidated.
+fn keys_condition(keys: &KeyState) -> Cond {
+    let key_id = keys.keys.key_id();
+    match keys.replaced_lost_at {
+        Some(at) => Cond::new(
+            ConditionType::KeysReady,
+            true,
+            "RegeneratedAfterLoss",
+            format!(
+                "key id {key_id}, generated at {at} because the stored key pair was lost (deleted or \
+                 unreadable); tokens issued before then are rejected: regenerate the bot tokens"
+            ),
+        ),
+        None => Cond::new(
+            ConditionType::KeysReady,
+            true,
+            keys.origin.as_str(),
+            format!("key id {key_id}"),
+        ),
     }
 }
 
