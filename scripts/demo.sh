@@ -65,7 +65,8 @@ kubectl wait --for=condition=Established crd/oidcssoconfigs.oidcsso.io --timeout
 
 say "Starting the operator (logs: $state/operator.log)"
 stop_pid operator "oidc-sso-operator"
-setsid nohup "$op" run --http-addr 127.0.0.1:18080 >"$state/operator.log" 2>&1 </dev/null &
+# The demo provider listens on loopback, which the operator refuses to contact unless allowed.
+setsid nohup "$op" run --http-addr 127.0.0.1:18080 --provider-allowed-networks 127.0.0.1/32 >"$state/operator.log" 2>&1 </dev/null &
 echo $! >"$state/operator.pid"
 for _ in $(seq 100); do curl -fsS http://127.0.0.1:18080/readyz >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fsS http://127.0.0.1:18080/readyz; echo

@@ -31,6 +31,7 @@ mod workloads;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
 use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
@@ -93,6 +94,9 @@ pub struct Context {
     pub checker: crate::oidc::ProviderChecker,
     /// Consecutive failed reconciles per resource, for the retry backoff.
     failures: std::sync::Mutex<std::collections::HashMap<ObjectRef<OidcSsoConfig>, u32>>,
+    /// Resources whose provider check ended in the background, to reconcile again.
+    rechecks: UnboundedSender<ObjectRef<OidcSsoConfig>>,
+    rechecks_due: std::sync::Mutex<Option<UnboundedReceiver<ObjectRef<OidcSsoConfig>>>>,
 }
 
 impl Context {
@@ -111,8 +115,9 @@ impl Context {
                 instance: settings.instance.clone(),
             },
         );
+        let (rechecks, rechecks_due) = futures::channel::mpsc::unbounded();
         Self {
-            checker: crate::oidc::ProviderChecker::new(settings.provider_check),
+            checker: crate::oidc::ProviderChecker::new(settings.provider_check.clone()),
             keygen: Arc::new(Semaphore::new(settings.keygen_parallelism.max(1))),
             client,
             recorder,
@@ -121,7 +126,28 @@ impl Context {
             resources,
             metrics,
             failures: std::sync::Mutex::default(),
+            rechecks,
+            rechecks_due: std::sync::Mutex::new(Some(rechecks_due)),
         }
+    }
+
+    /// A callback for the provider checker: reconcile `resource` again when its check ends.
+    pub(crate) fn recheck(
+        &self,
+        resource: ObjectRef<OidcSsoConfig>,
+    ) -> impl FnOnce() + Send + 'static {
+        let rechecks = self.rechecks.clone();
+        move || {
+            let _ = rechecks.unbounded_send(resource);
+        }
+    }
+
+    /// The stream of resources to reconcile again (once; the controller takes it).
+    pub(crate) fn take_rechecks(&self) -> Option<UnboundedReceiver<ObjectRef<OidcSsoConfig>>> {
+        self.rechecks_due
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 
     /// Records a failed reconcile of `resource`; returns how long to wait before the next try:

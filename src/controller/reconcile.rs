@@ -11,6 +11,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
 use kube::{Api, ResourceExt};
 use tracing::{info, warn};
 
@@ -226,8 +227,14 @@ impl Run<'_> {
     }
 
     async fn verify(&self, config: &ValidatedConfig) -> Verification {
-        let verification =
-            verify::verify(&self.ctx.checker, config, self.previous.provider.as_ref()).await;
+        let on_done = self.ctx.recheck(ObjectRef::from_obj(self.resource));
+        let verification = verify::verify(
+            &self.ctx.checker,
+            config,
+            self.previous.provider.as_ref(),
+            on_done,
+        )
+        .await;
         for c in &verification.conditions {
             let check = match c.type_ {
                 ConditionType::ProviderVerified => "provider",

@@ -56,8 +56,10 @@ pub async fn run(
         metrics,
     ));
     tokio::spawn(report_ready(store.clone(), owned_store, ready));
+    let rechecks = ctx.take_rechecks();
 
     Controller::for_stream(resources, store.clone())
+        .reconcile_on(futures::stream::iter(rechecks).flatten())
         .watches_stream(owned, watches::owned_mapper)
         .watches_stream(
             watches::metadata::<Secret>(&client, ns),

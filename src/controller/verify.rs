@@ -73,11 +73,15 @@ pub(super) fn request(config: &ValidatedConfig) -> CheckRequest {
 }
 
 /// Runs the checks (or reports them disabled). `previous` provides the last endpoints seen, so
-/// an outage does not change what is rendered.
+/// an outage does not change what is rendered. A check that takes longer than the checker's wait
+/// goes on in the background and `on_done` is called when it ends; meanwhile its last outcome is
+/// used, or, for a check never answered, the verification is pending (a failure that holds
+/// changes without stalling the resource).
 pub(super) async fn verify(
     checker: &ProviderChecker,
     config: &ValidatedConfig,
     previous: Option<&ProviderStatus>,
+    on_done: impl FnOnce() + Send + 'static,
 ) -> Verification {
     let last_known = ProviderEndpoints {
         jwks_uri: previous.and_then(|p| p.jwks_uri.clone()),
@@ -99,7 +103,26 @@ pub(super) async fn verify(
             failure: None,
         };
     }
-    let outcome = checker.check(&request(config)).await;
+    let Some(outcome) = checker.check_within(&request(config), on_done).await else {
+        let message = format!(
+            "checking the provider at {} (it has not answered yet; the result is applied when it does)",
+            crate::urls::redacted(&config.provider.issuer)
+        );
+        return Verification {
+            conditions: vec![Cond::unknown(
+                ConditionType::ProviderVerified,
+                "Checking",
+                message.clone(),
+            )],
+            endpoints: last_known,
+            status: previous.cloned(),
+            failure: Some(Failure {
+                reason: "Checking",
+                message,
+                transient: true,
+            }),
+        };
+    };
     let mut conditions = Vec::new();
     let mut failure = None;
     let (endpoints, status) = match &outcome.provider {
@@ -140,7 +163,7 @@ pub(super) async fn verify(
             (last_known, previous.cloned())
         }
     };
-    match &outcome.credentials {
+    match outcome.credentials {
         CredentialsOutcome::Valid => conditions.push(Cond::new(
             ConditionType::CredentialsValid,
             true,
@@ -154,7 +177,7 @@ pub(super) async fn verify(
                 e.reason(),
                 e.to_string(),
             ));
-            failure = failure.or(Some(failed(e)));
+            failure = failure.or(Some(failed(&e)));
         }
         CredentialsOutcome::Skipped(SkipReason::ProviderUnavailable) => {
             conditions.push(Cond::unknown(

@@ -75,6 +75,33 @@ impl CredentialsKey {
     }
 }
 
+/// A whole check: the provider, the credentials and what the documents are judged against. Two
+/// resources with equal keys get the same outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct RequestKey {
+    provider: ProviderKey,
+    credentials: Option<CredentialsKey>,
+    scopes: Vec<String>,
+    response_type: String,
+    algorithms: Vec<String>,
+}
+
+impl RequestKey {
+    pub(crate) fn of(req: &CheckRequest) -> Self {
+        Self {
+            provider: ProviderKey::of(req),
+            credentials: CredentialsKey::of(req),
+            scopes: req.scopes.clone(),
+            response_type: req.response_type.clone(),
+            algorithms: req
+                .signing_algorithms
+                .iter()
+                .map(|a| format!("{a:?}"))
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 use std::error::Error as StdError;
 
 use super::kinds::TransportKind;
+use super::policy::Refusal;
 use super::transport::HttpError;
 
 /// Classifies a transport failure by walking its source chain, and returns the most specific
@@ -28,8 +29,13 @@ pub(crate) fn classify(err: &(dyn StdError + 'static)) -> (TransportKind, String
                 HttpError::TooLarge { .. } => {
                     return (TransportKind::TooLarge, http.to_string());
                 }
+                HttpError::Refused(r) => return (TransportKind::Refused, r.to_string()),
                 _ => {}
             }
+        }
+        // From the resolver, inside hyper's and reqwest's connect errors.
+        if let Some(refusal) = e.downcast_ref::<Refusal>() {
+            return (TransportKind::Refused, refusal.to_string());
         }
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             return (TransportKind::Tls, tls.to_string());

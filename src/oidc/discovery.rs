@@ -7,6 +7,7 @@
 //! of them would map to a precise condition reason. The document is fetched here and validated
 //! with openidconnect's types instead.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use openidconnect::core::{CoreJsonWebKeySet, CoreProviderMetadata};
@@ -16,6 +17,7 @@ use openidconnect::{AsyncHttpClient, DiscoveryError, HttpResponse, JsonWebKeySet
 use url::Url;
 
 use super::error::{CheckError, Endpoint};
+use super::policy::AddressPolicy;
 use super::request::CheckRequest;
 use super::stats::Counters;
 use super::transport::HttpClient;
@@ -25,21 +27,29 @@ use super::urls::{parse_http_url, well_known_url};
 /// cache) by every request for the same provider.
 #[derive(Debug)]
 pub(crate) struct ProviderDocs {
-    pub discovery_url: Url,
-    pub metadata: CoreProviderMetadata,
-    pub jwks_url: String,
-    pub jwks: CoreJsonWebKeySet,
+    pub(crate) discovery_url: Url,
+    pub(crate) metadata: CoreProviderMetadata,
+    pub(crate) jwks_url: String,
+    pub(crate) jwks: CoreJsonWebKeySet,
+    /// Bytes fetched (both bodies), what the cache weighs the documents by.
+    pub(crate) bytes: usize,
 }
 
 /// Fetches the discovery document and the JWKS.
 pub(crate) async fn fetch_provider(
     req: &CheckRequest,
     counters: &Counters,
+    policy: &Arc<AddressPolicy>,
 ) -> Result<ProviderDocs, CheckError> {
     // Validate the issuer even when the discovery URL is overridden: it is what gets compared.
     well_known_url(&req.issuer)?;
     let discovery_url = req.effective_discovery_url()?;
-    let client = HttpClient::new(&req.trust, &req.timeouts, counters.http_requests.clone())?;
+    let client = HttpClient::new(
+        &req.trust,
+        &req.timeouts,
+        counters.http_requests.clone(),
+        policy.clone(),
+    )?;
 
     let request = openidconnect::http::Request::builder()
         .method(Method::GET)
@@ -77,11 +87,13 @@ pub(crate) async fn fetch_provider(
         .await
         .map_err(|e| jwks_error(&jwks_url, e, req))?;
 
+    let bytes = response.body().len() + serde_json::to_vec(&jwks).map_or(0, |b| b.len());
     Ok(ProviderDocs {
         discovery_url,
         metadata,
         jwks_url,
         jwks,
+        bytes,
     })
 }
 

@@ -198,6 +198,10 @@ pub enum CheckError {
         description: Option<String>,
     },
 
+    /// The check itself ended without an answer (its task failed); it is tried again.
+    #[error("the provider check was interrupted; it is retried")]
+    Interrupted,
+
     /// Any other failure of the token request.
     #[error("the token endpoint {url} did not issue a token: {problem}")]
     TokenEndpointError {
@@ -237,6 +241,7 @@ impl CheckError {
                 TransportKind::Timeout => "Timeout",
                 TransportKind::Redirect => "RedirectNotFollowed",
                 TransportKind::TooLarge => "ResponseTooLarge",
+                TransportKind::Refused => "AddressRefused",
             },
             CheckError::HttpStatus { endpoint, .. } => match endpoint {
                 Endpoint::Discovery => "HttpStatus",
@@ -253,6 +258,7 @@ impl CheckError {
             CheckError::InvalidClient { .. } => "InvalidClient",
             CheckError::UnauthorizedClient { .. } => "UnauthorizedClient",
             CheckError::TokenEndpointError { .. } => "TokenEndpointError",
+            CheckError::Interrupted => "CheckInterrupted",
         }
     }
 
@@ -268,6 +274,7 @@ impl CheckError {
                 )
             }
             CheckError::HttpStatus { status, .. } => *status >= 500 || *status == 429,
+            CheckError::Interrupted => true,
             _ => false,
         }
     }

@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::{Mutex, PoisonError};
 
@@ -23,6 +24,7 @@ use openidconnect::{
 use super::discovery::ProviderDocs;
 use super::error::{CheckError, Endpoint};
 use super::message::sanitize_provider_text;
+use super::policy::AddressPolicy;
 use super::request::{CheckRequest, ClientCredentials, TokenAuthMethod};
 use super::stats::Counters;
 use super::transport::{HttpClient, HttpError};
@@ -33,6 +35,7 @@ pub(crate) async fn grant(
     docs: &ProviderDocs,
     creds: &ClientCredentials,
     counters: &Counters,
+    policy: &Arc<AddressPolicy>,
 ) -> Result<(), CheckError> {
     let no_token_endpoint = || CheckError::NoTokenEndpoint {
         url: docs.discovery_url.to_string(),
@@ -43,7 +46,12 @@ pub(crate) async fn grant(
         .map(std::string::ToString::to_string)
         .ok_or_else(no_token_endpoint)?;
     let http = StatusRecorder {
-        client: HttpClient::new(&req.trust, &req.timeouts, counters.http_requests.clone())?,
+        client: HttpClient::new(
+            &req.trust,
+            &req.timeouts,
+            counters.http_requests.clone(),
+            policy.clone(),
+        )?,
         status: Mutex::new(None),
     };
     let auth_type = match creds.auth_method {

@@ -38,6 +38,8 @@ pub enum TransportKind {
     Redirect,
     /// The response body is larger than the check accepts.
     TooLarge,
+    /// The operator's address policy refuses the address (no connection was made).
+    Refused,
     /// Anything else (a malformed response, a protocol error).
     Other,
 }

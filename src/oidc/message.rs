@@ -38,6 +38,7 @@ pub(super) fn transport_message(
             "the {endpoint} {url} redirected ({detail}), which was not followed: only a few redirects within \
              the same scheme, host and port are; configure the final URL instead"
         ),
+        TransportKind::Refused => format!("not fetching the {endpoint} {url}: {detail}"),
         TransportKind::TooLarge => {
             format!("the response from the {endpoint} {url} is too large: {detail}")
         }

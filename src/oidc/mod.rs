@@ -27,6 +27,7 @@
 // Inputs and outputs (leaves: they depend on nothing else here).
 mod kinds;
 mod outcome;
+mod policy;
 mod request;
 mod urls;
 // Transport and failures: kinds ← message ← error; transport ← classify ← error.
@@ -52,6 +53,7 @@ pub use error::CheckError;
 pub use evaluate::{ProviderReport, ScopeSupport};
 pub use kinds::{Endpoint, TransportKind};
 pub use outcome::{CheckOutcome, CredentialsOutcome, SkipReason};
+pub use policy::{AddressPolicy, Network, Refusal};
 pub use request::{CheckRequest, ClientCredentials, Timeouts, TokenAuthMethod, Trust};
 pub use stats::CheckerStats;
 pub use transport::MAX_RESPONSE_BYTES;

@@ -28,6 +28,17 @@ pub enum CredentialsOutcome {
     Failed(CheckError),
 }
 
+impl CheckOutcome {
+    /// The outcome of a check whose background task ended without one (it panicked).
+    pub(crate) fn interrupted() -> Self {
+        Self {
+            provider: Err(CheckError::Interrupted),
+            credentials: CredentialsOutcome::Skipped(SkipReason::ProviderUnavailable),
+            cached: false,
+        }
+    }
+}
+
 impl CredentialsOutcome {
     /// A condition reason: `Valid`, `NotRequested`, `ProviderUnavailable`, or the error's reason.
     pub fn reason(&self) -> &'static str {

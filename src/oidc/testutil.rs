@@ -43,6 +43,7 @@ pub(crate) fn docs_with_keys(keys: serde_json::Value) -> ProviderDocs {
         metadata: meta,
         jwks_url: "https://idp/jwks".into(),
         jwks: serde_json::from_value(serde_json::json!({ "keys": keys })).unwrap(),
+        bytes: 0,
     }
 }
 

@@ -10,11 +10,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use openidconnect::{AsyncHttpClient, HttpRequest, HttpResponse};
 use reqwest::redirect;
 
+use super::policy::{AddressPolicy, Refusal};
 use super::request::{Timeouts, Trust};
 
-/// Responses larger than this are refused: a discovery document or JWKS is a few kilobytes, and a
-/// misconfigured URL pointing at a large file must not make the operator buffer it.
-pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// Responses larger than this are refused: a discovery document or a JWKS is a few kilobytes (the
+/// largest seen, Entra ID's JWKS with certificate chains, about 20 KiB), and a URL pointing at a
+/// large file, by mistake or on purpose, must not make the operator buffer it.
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
 /// Same-origin redirects are followed at most this many times.
 const MAX_REDIRECTS: usize = 5;
@@ -46,6 +48,9 @@ pub(crate) enum HttpError {
         /// The limit.
         limit: usize,
     },
+    /// The address policy refuses the URL's IP address.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
 }
 
 /// Why the HTTP client could not be built: the trust roots are unusable.
@@ -64,6 +69,7 @@ pub enum TrustError {
 pub(super) struct HttpClient {
     client: reqwest::Client,
     requests: Arc<AtomicU64>,
+    policy: Arc<AddressPolicy>,
 }
 
 impl HttpClient {
@@ -77,12 +83,14 @@ impl HttpClient {
         trust: &Trust,
         timeouts: &Timeouts,
         requests: Arc<AtomicU64>,
+        policy: Arc<AddressPolicy>,
     ) -> Result<Self, TrustError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.request)
             .redirect(same_origin_policy())
-            .user_agent(concat!("oidc-sso-operator/", env!("CARGO_PKG_VERSION")));
+            .dns_resolver(Arc::new(PolicyResolver(policy.clone())))
+            .user_agent(crate::names::USER_AGENT);
         if let Trust::CaBundle {
             pem,
             also_system_roots,
@@ -112,12 +120,25 @@ impl HttpClient {
                 error_chain(&e)
             )),
         })?;
-        Ok(Self { client, requests })
+        Ok(Self {
+            client,
+            requests,
+            policy,
+        })
     }
 
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let request =
             reqwest::Request::try_from(request).map_err(|e| HttpError::Build(e.without_url()))?;
+        // A host written as an address is never resolved, so the resolver cannot check it.
+        let literal = match request.url().host() {
+            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+            _ => None,
+        };
+        if let Some(ip) = literal {
+            self.policy.check(ip)?;
+        }
         self.requests.fetch_add(1, Ordering::Relaxed);
         let mut response = self
             .client
@@ -184,6 +205,36 @@ impl<'c> AsyncHttpClient<'c> for HttpClient {
     }
 }
 
+/// The system resolver, keeping only the addresses the policy allows: a name that resolves to a
+/// refused address alone fails with the refusal, so the message says why.
+struct PolicyResolver(Arc<AddressPolicy>);
+
+impl reqwest::dns::Resolve for PolicyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.0.clone();
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let resolved: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let mut refusal = None;
+            let allowed: Vec<std::net::SocketAddr> = resolved
+                .into_iter()
+                .filter(|a| match policy.check(a.ip()) {
+                    Ok(()) => true,
+                    Err(r) => {
+                        refusal.get_or_insert(r);
+                        false
+                    }
+                })
+                .collect();
+            match (allowed.is_empty(), refusal) {
+                (true, Some(r)) => Err(Box::new(r) as Box<dyn std::error::Error + Send + Sync>),
+                _ => Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs),
+            }
+        })
+    }
+}
+
 fn same_origin_policy() -> redirect::Policy {
     redirect::Policy::custom(|attempt| {
         let same_origin = attempt
@@ -215,7 +266,15 @@ mod tests {
     use crate::oidc::kinds::TransportKind;
 
     fn client(trust: &Trust) -> Result<HttpClient, TrustError> {
-        HttpClient::new(trust, &Timeouts::default(), Arc::default())
+        let loopback = AddressPolicy {
+            allowed: vec!["127.0.0.1".parse().expect("network")],
+        };
+        HttpClient::new(
+            trust,
+            &Timeouts::default(),
+            Arc::default(),
+            Arc::new(loopback),
+        )
     }
 
     #[tokio::test]
@@ -248,5 +307,38 @@ mod tests {
             also_system_roots: false,
         };
         assert!(matches!(client(&bad_der), Err(TrustError::CaBundle(_))));
+    }
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use super::*;
+    use crate::oidc::classify::classify;
+    use crate::oidc::kinds::TransportKind;
+
+    /// No connection is attempted: the refusal comes before any packet is sent.
+    #[tokio::test]
+    async fn refused_addresses_are_never_contacted() {
+        let client = HttpClient::new(
+            &Trust::SystemRoots,
+            &Timeouts::default(),
+            Arc::default(),
+            Arc::new(AddressPolicy::default()),
+        )
+        .expect("client");
+        for url in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[fd00:ec2::254]/",
+            "http://127.0.0.1:1/",
+            "http://localhost:1/",
+        ] {
+            let request = openidconnect::http::Request::get(url)
+                .body(Vec::new())
+                .expect("request");
+            let err = client.call(request).await.expect_err(url);
+            let (kind, detail) = classify(&err);
+            assert_eq!(kind, TransportKind::Refused, "{url}: {detail}");
+            assert!(detail.contains("address policy"), "{url}: {detail}");
+        }
     }
 }

@@ -8,17 +8,26 @@ use std::time::Duration;
 
 use crate::support::oidc::{ProviderOptions, TestClient, TestProvider, random_secret};
 use oidc_sso_operator::oidc::{
-    CheckError, CheckOutcome, CheckRequest, CheckerConfig, ClientCredentials, CredentialsOutcome,
-    ProviderChecker, ScopeSupport, SkipReason, Timeouts, TokenAuthMethod, TransportKind, Trust,
+    AddressPolicy, CheckError, CheckOutcome, CheckRequest, CheckerConfig, ClientCredentials,
+    CredentialsOutcome, ProviderChecker, ScopeSupport, SkipReason, Timeouts, TokenAuthMethod,
+    TransportKind, Trust,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const FAILURE_TTL: Duration = Duration::from_millis(500);
 
+/// The test providers listen on loopback, which the address policy refuses unless listed.
+fn loopback() -> AddressPolicy {
+    AddressPolicy {
+        allowed: vec!["127.0.0.1".parse().unwrap()],
+    }
+}
+
 fn checker() -> ProviderChecker {
     ProviderChecker::new(CheckerConfig {
         ttl: Duration::from_secs(60),
         failure_ttl: FAILURE_TTL,
+        addresses: loopback(),
         ..CheckerConfig::default()
     })
 }
@@ -296,6 +305,7 @@ async fn outage_is_seen_after_the_ttl_and_recovery_after_the_failure_ttl() {
     let checker = ProviderChecker::new(CheckerConfig {
         ttl,
         failure_ttl: FAILURE_TTL,
+        addresses: loopback(),
         ..CheckerConfig::default()
     });
     let req = CheckRequest::new(idp.issuer())

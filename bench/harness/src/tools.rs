@@ -75,7 +75,8 @@ impl Proc {
             Kind::Operator => {
                 let port = free_port()?;
                 let mut cmd = Command::new(&paths.operator);
-                cmd.args(["run", "--namespace", ns, "--http-addr"])
+                cmd.args(["run", "--provider-allowed-networks", "127.0.0.1/32"])
+                    .args(["--namespace", ns, "--http-addr"])
                     .arg(format!("127.0.0.1:{port}"));
                 (cmd, SocketAddr::from(([127, 0, 0, 1], port)))
             }

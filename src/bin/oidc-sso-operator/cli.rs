@@ -44,6 +44,12 @@ pub(crate) struct RunArgs {
     /// How long a failed provider check is reused before trying again.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub(crate) provider_check_failure_ttl: std::time::Duration,
+    /// Networks (CIDR, repeatable or comma-separated) the provider checks may connect to although
+    /// they are not public: for example the cluster's service range for an in-cluster provider.
+    /// Loopback, private, link-local (cloud metadata) and other non-public addresses are refused
+    /// otherwise, whatever a resource's author names.
+    #[arg(long, env = "PROVIDER_ALLOWED_NETWORKS", value_delimiter = ',')]
+    pub(crate) provider_allowed_networks: Vec<oidc_sso_operator::oidc::Network>,
     /// Key pairs generated at once. Default: the number of cores.
     #[arg(long)]
     pub(crate) keygen_parallelism: Option<usize>,

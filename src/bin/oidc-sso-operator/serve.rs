@@ -106,6 +106,9 @@ fn controller_settings(args: &RunArgs, identity: String) -> controller::Settings
         provider_check: oidc::CheckerConfig {
             ttl: args.provider_check_ttl,
             failure_ttl: args.provider_check_failure_ttl,
+            addresses: oidc::AddressPolicy {
+                allowed: args.provider_allowed_networks.clone(),
+            },
             ..Default::default()
         },
         keygen_parallelism: args

@@ -34,9 +34,12 @@ impl World {
         let fake = Fake::default();
         let (store, owned) = reflector::store::<Secret>();
         let (resources, _) = reflector::store::<OidcSsoConfig>();
+        let mut settings = Settings::default();
+        // The provider-down test points at a closed port on loopback.
+        settings.provider_check.addresses.allowed = vec!["127.0.0.1".parse().expect("network")];
         let ctx = Context::new(
             fake.client(),
-            Settings::default(),
+            settings,
             store,
             resources,
             Arc::new(crate::metrics::Metrics::default()),
@@ -334,4 +337,37 @@ async fn a_refused_read_is_reported_in_status_and_retried() {
         "{ready}"
     );
     assert_eq!(condition(&w.status(), "Reconciling")["status"], "True");
+}
+
+#[tokio::test]
+async fn a_provider_at_a_metadata_address_is_never_contacted() {
+    let w = World::new();
+    w.put_credentials("first-secret");
+    w.put_server();
+    // The address policy refuses it before any connection: no packet leaves this machine.
+    w.fake.put(
+        RESOURCE,
+        resource(
+            json!({"issuer": "http://169.254.169.254/latest", "allowInsecureHttp": true,
+                        "clientType": "Confidential", "verify": {"clientCredentials": true},
+                        "credentialsSecretRef": {"name": "om-oidc-client"}}),
+        ),
+    );
+    let calls = w.reconcile().await;
+    assert_eq!(
+        writes(&calls),
+        [(Method::PATCH, format!("{RESOURCE}/status").as_str())]
+    );
+    let status = w.status();
+    let verified = condition(&status, "ProviderVerified");
+    assert_eq!(verified["reason"], "AddressRefused");
+    assert!(
+        verified["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("link-local"),
+        "{verified}"
+    );
+    assert_eq!(condition(&status, "Stalled")["status"], "True");
+    assert_eq!(w.ctx.checker.stats().token_requests, 0);
 }

@@ -52,6 +52,10 @@ impl Operator {
                 &self.namespace,
                 "--http-addr",
                 "127.0.0.1:0",
+                // The test providers listen on loopback, which the address policy refuses
+                // unless listed.
+                "--provider-allowed-networks",
+                "127.0.0.1/32",
             ])
             .args(&self.extra_args)
             .env("KUBECONFIG", &self.kubeconfig)
