@@ -10,8 +10,10 @@ SHELL := /usr/bin/env bash
 test:
 	scripts/test.sh
 
-## Fast tier: unit tests, the renderer against OpenMetadata's template and models, CRD drift.
+## Fast tier: unit tests, the renderer against OpenMetadata's template and models, CRD drift,
+## OpenMetadata's official chart (helm template; helm is built once and cached).
 test-unit:
+	scripts/cluster/build.sh helm >/dev/null
 	cargo test
 
 ## End-to-end suites only, on the local control plane (started if needed, left running).

@@ -24,7 +24,9 @@ scripts/lint-shell.sh
 step "generated files are up to date"
 scripts/generate.sh --check
 
-step "unit, mock-apiserver and offline tests (renderer against OpenMetadata's template and models, CRD drift)"
+step "unit, mock-apiserver and offline tests (renderer against OpenMetadata's template and models, CRD drift, OpenMetadata's chart)"
+# The offline tests render OpenMetadata's official chart with helm (built once, cached).
+scripts/cluster/build.sh helm >/dev/null
 cargo test
 
 step "local control plane"

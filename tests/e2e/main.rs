@@ -14,5 +14,6 @@ mod controller;
 mod gitops;
 mod ha;
 mod oidc_checks;
+mod om_chart;
 mod provider;
 mod smoke;

@@ -1,6 +1,7 @@
 //! Offline tests of the shipped artefacts: the renderer against OpenMetadata's own template and
-//! models and the golden files, the generated CRD against the Rust types, and the Argo CD health
-//! check (Lua) against status shapes. No cluster needed.
+//! models and the golden files, the generated CRD against the Rust types, the Argo CD health
+//! check (Lua) against status shapes, and the values that wire the operator into OpenMetadata's
+//! official chart (`helm template`). No cluster needed; helm is.
 // Helpers are `pub` for the suites of this one test crate.
 #![allow(unreachable_pub)]
 // A failed unwrap in a helper fails its test, which is what it is there for.
@@ -8,7 +9,14 @@
 
 #[path = "../support/argocd.rs"]
 mod argocd;
+// Finds helm exactly as the e2e suites do; the rest of the module is theirs.
+#[path = "../e2e/support/cluster.rs"]
+#[allow(dead_code)]
+mod cluster;
+#[path = "../support/official_chart.rs"]
+mod official_chart;
 
 mod argocd_health;
 mod crd_drift;
+mod openmetadata_chart;
 mod render_openmetadata;
