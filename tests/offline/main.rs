@@ -9,9 +9,8 @@
 
 #[path = "../support/argocd.rs"]
 mod argocd;
-// Finds helm exactly as the e2e suites do; the rest of the module is theirs.
-#[path = "../e2e/support/cluster.rs"]
-#[allow(dead_code)]
+// Finds helm exactly as the e2e suites do.
+#[path = "../support/tools.rs"]
 mod cluster;
 #[path = "../support/official_chart.rs"]
 mod official_chart;

@@ -6,7 +6,7 @@
 //! `docs/openmetadata-chart.md` warns about, each of which it must report, and the doc against
 //! the files it shows.
 //!
-//! helm is found as the e2e suites find it ([`cluster::ClusterEnv`]: `$HELM`, the cluster's env
+//! helm is found as the e2e suites find it ([`cluster::helm`]: `$HELM`, the cluster's env
 //! file, the build cache); a missing helm fails the tests with the command that builds it.
 
 use std::collections::BTreeSet;
@@ -31,7 +31,7 @@ fn root() -> PathBuf {
 fn template(extra: &[&str]) -> Vec<Value> {
     let chart = official_chart::chart_dir();
     let values = official_chart::values_path();
-    let helm = cluster::ClusterEnv::load().helm;
+    let helm = cluster::helm();
     let out = std::process::Command::new(&helm)
         .args(["template", "openmetadata"])
         .arg(&chart)

@@ -47,18 +47,10 @@ pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 // Cluster location and tools
 // ------------------------------------------------------------------------------------------------
 
-/// The repository root (the crate's manifest directory).
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+pub use tools::*;
 
-/// The cluster state folder: `$CLUSTER_DIR` when set, else `<repo>/.cluster` (same rule as up.sh).
-pub fn cluster_dir() -> PathBuf {
-    match std::env::var_os("CLUSTER_DIR") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => repo_root().join(".cluster"),
-    }
-}
+#[path = "../../support/tools.rs"]
+mod tools;
 
 /// The kubeconfig the suites use: `$KUBECONFIG` when set (first entry of a path list), else
 /// `<cluster dir>/kubeconfig`.
@@ -71,43 +63,12 @@ pub fn kubeconfig_path() -> PathBuf {
     cluster_dir().join("kubeconfig")
 }
 
-/// Reads a `KEY=value` / `KEY='value'` file (comments and blank lines ignored).
-fn read_key_values(path: &Path) -> std::io::Result<BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path)?;
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| {
-            let v = v.trim();
-            let v = v
-                .strip_prefix('\'')
-                .and_then(|v| v.strip_suffix('\''))
-                .or_else(|| v.strip_prefix('"').and_then(|v| v.strip_suffix('"')))
-                .unwrap_or(v);
-            (k.trim().to_string(), v.to_string())
-        })
-        .collect())
-}
-
-/// A pinned version from `scripts/cluster/versions.env` (e.g. `K8S_VERSION` -> `v1.37.2`).
-pub fn pinned_version(key: &str) -> String {
-    let path = repo_root().join("scripts/cluster/versions.env");
-    let vars =
-        read_key_values(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    vars.get(key)
-        .cloned()
-        .unwrap_or_else(|| panic!("{key} is not set in {}", path.display()))
-}
-
 /// The Kubernetes version the local cluster runs (`K8S_VERSION` in versions.env).
 pub fn expected_k8s_version() -> String {
     pinned_version("K8S_VERSION")
 }
 
-/// What `scripts/cluster/up.sh` recorded in `<cluster dir>/env`, with fallbacks so the tools can be
-/// found even when only `$KUBECONFIG` points at a cluster.
+/// The tools the suites run against the cluster.
 #[derive(Debug, Clone)]
 pub struct ClusterEnv {
     /// The cached helm binary (`~/.cache/oidc-sso-operator/bin/helm-<version>/helm`).
@@ -117,35 +78,13 @@ pub struct ClusterEnv {
 }
 
 impl ClusterEnv {
-    /// Loads `<cluster dir>/env`; never fails (missing entries fall back to computed defaults).
+    /// Finds them; never fails (missing entries fall back to computed defaults).
     pub fn load() -> Self {
-        let vars = read_key_values(&cluster_dir().join("env")).unwrap_or_default();
-        let get = |k: &str| vars.get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-        let helm = std::env::var_os("HELM")
-            .map(PathBuf::from)
-            .or_else(|| get("HELM"))
-            .unwrap_or_else(default_helm_path);
-        let kubectl = std::env::var_os("KUBECTL")
-            .map(PathBuf::from)
-            .or_else(|| get("KUBECTL"))
-            .unwrap_or_else(|| PathBuf::from("kubectl"));
-        ClusterEnv { helm, kubectl }
+        ClusterEnv {
+            helm: tools::helm(),
+            kubectl: tool("KUBECTL", || PathBuf::from("kubectl")),
+        }
     }
-}
-
-/// Where scripts/cluster/build.sh caches helm (mirrors `CACHE_ROOT` in scripts/cluster/lib.sh).
-fn default_helm_path() -> PathBuf {
-    let cache_root = std::env::var_os("OIDC_SSO_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("oidc-sso-operator"))
-        })
-        .or_else(|| {
-            std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/oidc-sso-operator"))
-        })
-        .unwrap_or_else(|| PathBuf::from(".cache/oidc-sso-operator"));
-    let version = pinned_version("HELM_VERSION");
-    cache_root.join(format!("bin/helm-{version}/helm"))
 }
 
 /// Runs `program args...` with `KUBECONFIG` pointing at the test cluster; returns the raw output.
