@@ -74,7 +74,8 @@ image:
 image-testapp:
 	scripts/image/build-testapp.sh
 
-## Build (once) and cache the real node's binaries: kubelet, containerd, the pause image; runc from Debian.
+## Build (once) and cache the real node's binaries: kubelet, containerd, the CNI plugins, the pause image;
+## runc from Debian.
 node-build:
 	scripts/node/build.sh
 

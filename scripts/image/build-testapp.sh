@@ -2,7 +2,8 @@
 # Builds the end-to-end tests' target image without a Docker engine: the static Go program in
 # scripts/image/testapp (CGO_ENABLED=0, local Go toolchain, standard library only), FROM scratch,
 # user 65532:65532, ENTRYPOINT ["/testapp"]. It serves what its process sees (GET /env, /file?path=,
-# /id, /healthz on 127.0.0.1:$PORT; see testapp/main.go), for pods with hostNetwork: true.
+# /id, /healthz on 127.0.0.1:$PORT; see testapp/main.go). On the real node's pod network, give it
+# TESTAPP_ADDR=0.0.0.0:8080 to answer on its pod IP (the default suits hostNetwork pods).
 #   target/image/testapp-<version>.oci.tar   image reference oidc-sso-testapp:<version>
 # (<version>: Cargo.toml's, like the operator image.) Prints the archive's path and the reference.
 # Environment: IMAGE_OUT_DIR (default target/image), SOURCE_DATE_EPOCH.

@@ -3,6 +3,7 @@
 # version-keyed folders in ~/.cache/oidc-sso-operator like scripts/cluster/build.sh:
 #   kubelet      k8s.io/kubernetes $K8S_VERSION (the control plane's module; own wrapper module)
 #   containerd   containerd, containerd-shim-runc-v2 and ctr $CONTAINERD_VERSION (CGO_ENABLED=0)
+#   cni          the CNI plugins bridge, host-local, loopback $CNI_PLUGINS_VERSION (CGO_ENABLED=0)
 #   pause        scripts/node/pause (static Go), packaged FROM scratch as $PAUSE_IMAGE (OCI archive)
 #   runc         Debian's (apt-get install -y runc when missing); also buildah for the pause image
 # Usage: scripts/node/build.sh [component...]   (default: all). Prints the cached paths.
@@ -81,6 +82,30 @@ build_containerd() {
   nlog "containerd $CONTAINERD_VERSION: built in $(took "$t0")"
 }
 
+build_cni() {
+  local out p missing=0; out=$(cni_bin_dir)
+  for p in "${CNI_PLUGINS[@]}"; do [ -x "$out/$p" ] || missing=1; done
+  [ $missing = 1 ] || return 0
+  command -v go >/dev/null || { nlog "go not found on PATH"; exit 1; }
+  local t0; t0=$(date +%s)
+  nlog "CNI plugins $CNI_PLUGINS_VERSION: building ${CNI_PLUGINS[*]}"
+  local mod=github.com/containernetworking/plugins pkgs=()
+  for p in "${CNI_PLUGINS[@]}"; do
+    case $p in
+      host-local) pkgs+=("$mod/plugins/ipam/$p@$CNI_PLUGINS_VERSION") ;;
+      *) pkgs+=("$mod/plugins/main/$p@$CNI_PLUGINS_VERSION") ;;
+    esac
+  done
+  rm -rf "$out.tmp"
+  mkdir -p "$out.tmp"
+  # As the project's build_linux.sh, with its version stamped like its release builds.
+  GOBIN="$out.tmp" go install -trimpath \
+    -ldflags "-s -w -X $mod/pkg/utils/buildversion.BuildVersion=$CNI_PLUGINS_VERSION" "${pkgs[@]}"
+  rm -rf "$out"
+  mv "$out.tmp" "$out"
+  nlog "CNI plugins $CNI_PLUGINS_VERSION: built in $(took "$t0")"
+}
+
 build_pause() {
   local out; out=$(pause_dir)
   [ -x "$out/pause" ] && [ -f "$out/pause.oci.tar" ] && return 0
@@ -105,14 +130,15 @@ build_runc() {
 }
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(runc pause containerd kubelet)
+[ ${#components[@]} -gt 0 ] || components=(runc pause cni containerd kubelet)
 for c in "${components[@]}"; do
   case $c in
     kubelet) build_kubelet; echo "$(kubelet_bin_dir)/kubelet" ;;
     containerd) build_containerd; containerd_bin_dir ;;
     pause) build_pause; pause_archive ;;
+    cni) build_cni; cni_bin_dir ;;
     runc) build_runc; runc_bin ;;
     -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
-    *) nlog "unknown component: $c (kubelet, containerd, pause, runc)"; exit 2 ;;
+    *) nlog "unknown component: $c (kubelet, containerd, cni, pause, runc)"; exit 2 ;;
   esac
 done

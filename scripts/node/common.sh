@@ -15,6 +15,9 @@
 CONTAINERD_VERSION=${CONTAINERD_VERSION:-v2.4.2}
 # The sandbox image kubelet/containerd expect; built locally from scripts/node/pause (no registry).
 PAUSE_IMAGE=registry.k8s.io/pause:3.10.2
+# CNI plugins (bridge, host-local, loopback) from github.com/containernetworking/plugins.
+CNI_PLUGINS_VERSION=${CNI_PLUGINS_VERSION:-v1.10.0}
+CNI_PLUGINS=(bridge host-local loopback)
 
 # --- Cached binaries (version-keyed, like scripts/cluster/build.sh) --------------------------------
 kubelet_bin_dir() { echo "$CACHE_ROOT/bin/kubelet-$K8S_VERSION"; }
@@ -27,6 +30,7 @@ pause_dir() {
 }
 pause_archive() { echo "$(pause_dir)/pause.oci.tar"; }
 runc_bin() { command -v runc || echo /usr/sbin/runc; }
+cni_bin_dir() { echo "$CACHE_ROOT/bin/cni-plugins-$CNI_PLUGINS_VERSION"; }
 
 # --- Node identity and ports (127.0.0.1 only) --------------------------------------------------------
 NODE_NAME=${NODE_NAME:-real-node-0}

@@ -2,8 +2,11 @@
 # Stops the real node started by scripts/node/up.sh, by recorded PIDs only (each checked to still be
 # the process we started): the kubelet, then every container on the node (through containerd, then
 # runc for any left over), containerd, any shim left behind (from its own pid file), and unmounts what
-# the kubelet and containerd mounted below $CLUSTER_DIR/node. Restores the host sysctls the kubelet
-# changed. Pods stay in the API (a later up.sh runs them again). Idempotent.
+# the kubelet and containerd mounted below $CLUSTER_DIR/node (pods' network namespaces among them).
+# Removes the pod network (scripts/node/network.sh: the bridge and any veth left on it, our iptables
+# chains and their jumps, host-local's leases, libcni's cached results of our network) and restores
+# the host sysctls the kubelet changed. Pods stay in the API (a later up.sh runs them again).
+# Idempotent.
 #   --purge   also delete the Node object, its ClusterRoleBinding and $CLUSTER_DIR/node
 # Run it before scripts/cluster/down.sh (make cluster-down) stops the control plane.
 set -euo pipefail
@@ -11,6 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 # shellcheck source=common.sh
 . "$here/common.sh"
+# shellcheck source=network.sh
+. "$here/network.sh"
 
 purge=0 locked=0
 for arg in "$@"; do
@@ -94,7 +99,11 @@ unmount_all() {
 }
 unmount_all
 
-# 7. Host settings, files and (empty) cgroups the node left: containers without a cgroup parent get
+# 7. The pod network, as up.sh recorded it (the pods' namespaces, and with them their veths, are gone).
+net_rc=0
+net_down || net_rc=$?
+
+# 8. Host settings, files and (empty) cgroups the node left: containers without a cgroup parent get
 # one below /k8s.io (containerd's namespace) in every hierarchy; rmdir only removes empty ones.
 for cg in /sys/fs/cgroup/*/k8s.io; do
   if [ -d "$cg" ]; then rmdir "$cg" 2>/dev/null || true; fi
@@ -116,6 +125,7 @@ if [ -S "$dp_sock" ] && ! ss -xlH 2>/dev/null | grep -qF " $dp_sock "; then rm -
 rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet /var/log/containers /run/containerd/s /run/containerd 2>/dev/null || true
 
 nlog "stopped (logs kept in $LOG_DIR)"
+[ $net_rc = 0 ] || exit 1
 
 if [ $purge = 1 ]; then
   if [ -f "$ADMIN_KUBECONFIG" ] && command -v kubectl >/dev/null; then

@@ -3,26 +3,37 @@
 # (CRI, runc from Debian, native snapshotter) and a kubelet registered as $NODE_NAME (real-node-0), then
 # imports the pause image and the OCI archives given as arguments, and waits until the node is Ready.
 #   scripts/node/up.sh [ARCHIVE.oci.tar...]      e.g. target/image/oidc-sso-operator-0.1.0.oci.tar
-# Pods run there with imagePullPolicy: Never (no registry is reachable) and hostNetwork: true (no CNI),
-# and must opt in: the node is tainted and labelled, so the kwok suites never land on it:
+# Pods run there with imagePullPolicy: Never (no registry is reachable) and must opt in: the node is
+# tainted and labelled, so the kwok suites never land on it:
 #   nodeSelector: {oidcsso.io/real-node: "true"}
 #   tolerations: [{key: oidcsso.io/real-node, operator: Exists, effect: NoSchedule}]
-# In-cluster clients reach the apiserver with KUBERNETES_SERVICE_HOST=127.0.0.1 and
-# KUBERNETES_SERVICE_PORT=<apiserver port> (no kube-proxy); $CLUSTER_DIR/node/env lists the values.
+# Pod network (scripts/node/network.sh): each pod gets its own IP on the bridge $POD_BRIDGE (oidcsso0)
+# from $POD_CIDR (10.199.0.0/24, the Node's podCIDR; CNI plugins bridge + host-local + loopback) and
+# reaches the other pods; nothing is routed off this host. In-cluster clients use the `kubernetes`
+# Service as usual (KUBERNETES_SERVICE_HOST=10.96.0.1, port 443, injected by the kubelet): a DNAT rule
+# sends it to the apiserver on 127.0.0.1 (no kube-proxy). A process on the host's loopback is reached
+# from pods at <gateway>:PORT once scripts/node/expose-host-port.sh PORT exposes it. hostNetwork pods
+# work too. $CLUSTER_DIR/node/env lists the values (POD_CIDR, POD_GATEWAY, ...).
 # Everything listens on 127.0.0.1 or on unix sockets below $CLUSTER_DIR/node; logs go to
 # $CLUSTER_DIR/logs/{containerd,kubelet}.log, pid files to $CLUSTER_DIR/pids. Idempotent: a Ready node
 # is left running (the archives are still imported). Stop it with scripts/node/down.sh.
 # Needs root (containerd, mounts, cgroups). Environment: NODE_NAME, KUBELET_PORT (20250),
 # KUBELET_HEALTHZ_PORT (20248), CONTAINERD_VERSION, WAIT_TIMEOUT (seconds per step, 240),
-# NODE_LOCAL_STORAGE_ISOLATION (kubelet localStorageCapacityIsolation, default true).
+# NODE_LOCAL_STORAGE_ISOLATION (kubelet localStorageCapacityIsolation, default true), POD_BRIDGE,
+# POD_CIDR.
 #
 # Host settings the kubelet changes (restored by down.sh): vm.overcommit_memory=1, kernel.panic=10,
 # kernel.panic_on_oops=1 (kubelet's defaults unless protectKernelDefaults, which would refuse to start).
+# Host settings the pod network adds (removed by down.sh): the bridge (with route_localnet=1 on it),
+# iptables chains OIDCSSO0-{DNAT,INPUT,FORWARD} and one jump into each from PREROUTING, OUTPUT, INPUT,
+# FORWARD. net.ipv4.ip_forward is left alone (pods need no forwarding: see network.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 # shellcheck source=common.sh
 . "$here/common.sh"
+# shellcheck source=network.sh
+. "$here/network.sh"
 
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-240}
 started_at=$(date +%s.%N)
@@ -36,7 +47,7 @@ for arg in "$@"; do
 done
 
 [ "$(id -u)" = 0 ] || { nlog "must run as root (containerd, runc, mounts)"; exit 1; }
-for tool in openssl curl flock setsid python3; do
+for tool in openssl curl flock setsid python3 ip iptables; do
   command -v "$tool" >/dev/null || { nlog "missing required tool: $tool"; exit 1; }
 done
 
@@ -145,14 +156,23 @@ write_env() {
     echo "CONTAINERD_ADDRESS='$CTRD_SOCK'"
     echo "CTR='$(containerd_bin_dir)/ctr'"
     echo "IMAGE_IMPORT='$repo/scripts/image/import.sh'"
+    # The apiserver from the host's network (hostNetwork pods may use these instead of the Service).
     echo "KUBERNETES_SERVICE_HOST='127.0.0.1'"
     echo "KUBERNETES_SERVICE_PORT='$APISERVER_PORT'"
+    # The pod network: pods get an IP in POD_CIDR; POD_GATEWAY (the bridge's address) is where they
+    # reach host ports exposed with EXPOSE_HOST_PORT PORT (then http://POD_GATEWAY:PORT).
+    echo "POD_BRIDGE='$POD_BRIDGE'"
+    echo "POD_CIDR='$POD_CIDR'"
+    echo "POD_GATEWAY='$POD_GATEWAY'"
+    echo "KUBERNETES_SERVICE_IP='$KUBERNETES_SERVICE_IP'"
+    echo "EXPOSE_HOST_PORT='$repo/scripts/node/expose-host-port.sh'"
   } >"$tmp"
   mv -f "$tmp" "$NODE_DIR/env"
 }
 
 # --- 1. Already running? ----------------------------------------------------------------------------
-if live_pid containerd >/dev/null && live_pid kubelet >/dev/null && containerd_healthy && kubelet_healthy && node_ready; then
+if live_pid containerd >/dev/null && live_pid kubelet >/dev/null && containerd_healthy && kubelet_healthy && node_ready &&
+  net_load_state && net_bridge_is_ours && [ "$NET_APISERVER_PORT" = "$APISERVER_PORT" ]; then
   import_archives
   write_env
   nlog "already running and Ready ($NODE_NAME); nothing else to do"
@@ -205,7 +225,7 @@ subjectAltName=IP:127.0.0.1,DNS:$NODE_NAME,DNS:localhost"
 }
 gen_node_pki
 
-mkdir -p "$KUBELET_DIR" "$CTRD_DIR" "$POD_LOGS_DIR" "$NODE_DIR/cni/net.d" "$NODE_DIR/cni/bin"
+mkdir -p "$KUBELET_DIR" "$CTRD_DIR" "$POD_LOGS_DIR"
 tmp=$(mktemp "$KUBELET_KUBECONFIG.XXXXXX")
 cat >"$tmp" <<EOF
 apiVersion: v1
@@ -241,13 +261,11 @@ subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:node:$NODE_NAME"}
 EOF
 
-# --- 3. containerd ------------------------------------------------------------------------------------
-# No CNI plugin: pods use hostNetwork. The CRI plugin reports the network ready only once a network
-# config is loaded, so one stands in; a pod without hostNetwork fails clearly ("failed to find plugin
-# hostnetwork-only-no-pod-network") instead of the node staying NotReady.
-cat >"$NODE_DIR/cni/net.d/10-hostnetwork-only.conflist" <<'EOF'
-{"cniVersion": "1.0.0", "name": "hostnetwork-only", "plugins": [{"type": "hostnetwork-only-no-pod-network"}]}
-EOF
+# --- 3. Pod network (scripts/node/network.sh): bridge, rules, CNI config -----------------------------
+net_up "$APISERVER_PORT" || fail containerd "could not set up the pod network"
+nlog "pod network: bridge $POD_BRIDGE, $POD_CIDR (gateway $POD_GATEWAY), $KUBERNETES_SERVICE_IP:443 -> 127.0.0.1:$APISERVER_PORT"
+
+# --- 4. containerd ------------------------------------------------------------------------------------
 cat >"$CTRD_CONFIG" <<EOF
 # Written by scripts/node/up.sh. containerd $CONTAINERD_VERSION for the local real node.
 version = 3
@@ -301,6 +319,8 @@ disabled_plugins = [
     # This host lacks CAP_SYS_RESOURCE: without it, runc fails to set a container's oom_score_adj
     # below containerd's ("can't get final child's PID from pipe").
     restrict_oom_score_adj = true
+    # Pods' network namespaces are bind-mounted below our state, not in the host's /var/run/netns.
+    netns_mounts_under_state_dir = true
     [plugins.'io.containerd.cri.v1.runtime'.containerd]
       default_runtime_name = 'runc'
       [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
@@ -312,17 +332,17 @@ disabled_plugins = [
           Root = '$CTRD_DIR/runc'
           SystemdCgroup = false
     [plugins.'io.containerd.cri.v1.runtime'.cni]
-      bin_dirs = ['$NODE_DIR/cni/bin']
-      conf_dir = '$NODE_DIR/cni/net.d'
+      bin_dirs = ['$(cni_bin_dir)']
+      conf_dir = '$CNI_CONF_DIR'
       max_conf_num = 1
 EOF
 start containerd --config "$CTRD_CONFIG" --log-level info
 wait_until containerd "containerd answers on $CTRD_SOCK" containerd_healthy
 
-# --- 4. Images: the sandbox image and the archives given ------------------------------------------------
+# --- 5. Images: the sandbox image and the archives given ------------------------------------------------
 import_archives || fail containerd "image import failed"
 
-# --- 5. kubelet ------------------------------------------------------------------------------------------
+# --- 6. kubelet ------------------------------------------------------------------------------------------
 # Remember the host values the kubelet is about to change (once: a restart must not record its own).
 if [ ! -f "$SYSCTL_SAVE" ]; then
   for k in vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes; do
@@ -370,8 +390,12 @@ podLogsDir: $POD_LOGS_DIR
 registerNode: true
 registerWithTaints:
 - {key: $NODE_LABEL_KEY, value: "true", effect: NoSchedule}
+# No cluster DNS: pods with dnsPolicy ClusterFirst fall back to Default (the host's resolv.conf; a
+# MissingClusterDNS event, the pod starts). Tests use IPs and KUBERNETES_SERVICE_HOST/PORT.
 clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
+# The pod network's rules are scripts/node/network.sh's (removed by down.sh); the kubelet adds none.
+makeIPTablesUtilChains: false
 maxPods: 110
 serializeImagePulls: false
 kubeAPIQPS: 50
@@ -401,10 +425,16 @@ kc taint node "$NODE_NAME" node.cloudprovider.kubernetes.io/uninitialized:NoSche
 # A node registered earlier keeps its old taints and labels: make sure ours are there.
 kc label node "$NODE_NAME" --overwrite "$NODE_LABEL_KEY=true" >/dev/null
 kc taint node "$NODE_NAME" --overwrite "$NODE_TAINT" >/dev/null
+# The pod range is the Node's podCIDR (set once; net_up checked that an existing one matches).
+if [ -z "$(kc get node "$NODE_NAME" -o jsonpath='{.spec.podCIDR}')" ]; then
+  kc patch node "$NODE_NAME" --type=merge -p "{\"spec\":{\"podCIDR\":\"$POD_CIDR\",\"podCIDRs\":[\"$POD_CIDR\"]}}" >/dev/null ||
+    fail kubelet "could not set the node's podCIDR"
+fi
 
 wait_until kubelet "Node $NODE_NAME Ready" node_ready
 write_env
 cleanup_on_exit=0
 
 nlog "up: $NODE_NAME Ready (kubelet $K8S_VERSION, containerd $CONTAINERD_VERSION, runc $("$RUNC" --version | awk 'NR==1{print $3}')) in $(awk -v a="$started_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s"
-nlog "pods opt in: nodeSelector {$NODE_LABEL_KEY: \"true\"}, toleration $NODE_TAINT, hostNetwork: true, imagePullPolicy: Never"
+nlog "pods opt in: nodeSelector {$NODE_LABEL_KEY: \"true\"}, toleration $NODE_TAINT, imagePullPolicy: Never"
+nlog "pod network $POD_CIDR on $POD_BRIDGE; host ports for pods: scripts/node/expose-host-port.sh PORT, then $POD_GATEWAY:PORT"
