@@ -13,6 +13,7 @@ mod chart;
 mod controller;
 mod gitops;
 mod ha;
+mod hostile;
 mod oidc_checks;
 mod om_chart;
 mod provider;

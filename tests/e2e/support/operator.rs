@@ -131,6 +131,21 @@ impl Operator {
         panic!("operator did not reconcile again; logs:\n{}", self.logs());
     }
 
+    /// The process's peak resident memory so far (VmHWM), in MiB.
+    pub fn peak_rss_mib(&self) -> Option<f64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kib / 1024.0)
+    }
+
     /// Stops the process (SIGTERM, then SIGKILL after 10 s) and starts it again.
     pub async fn restart(&mut self) {
         self.stop();
