@@ -41,6 +41,7 @@ lint:
 	cargo clippy --all-targets --features e2e -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 	scripts/lint-shell.sh
+	scripts/deny.sh
 	scripts/generate.sh --check
 	scripts/cluster/build.sh helm
 	eval "$$(scripts/cluster/env.sh 2>/dev/null)" && helm lint --strict charts/oidc-sso-operator

@@ -21,6 +21,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 step "shell scripts (shellcheck)"
 scripts/lint-shell.sh
 
+step "supply chain (cargo deny: licenses, bans, sources; advisories where the database is reachable)"
+scripts/deny.sh
+
 step "generated files are up to date"
 scripts/generate.sh --check
 
