@@ -960,7 +960,9 @@ export function createFront(name, env) {
   // The configuration's own overrides, as for the default profile.
   const announcedIssuer = config.issuer ? config.issuer.replaceAll('{listen}', listenUrl) : profile.issuer;
   const finishDiscovery = (doc) => {
-    const out = { ...doc, issuer: announcedIssuer };
+    // An `issuer` option replaces every document's issuer (entra-common's tenant document keeps
+    // the tenant issuer otherwise).
+    const out = config.issuer ? { ...doc, issuer: announcedIssuer } : { ...doc };
     if (config.scopes) out.scopes_supported = config.scopes;
     if (config.responseTypes) out.response_types_supported = config.responseTypes;
     return out;
