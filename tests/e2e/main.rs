@@ -15,4 +15,5 @@ mod gitops;
 mod ha;
 mod oidc_checks;
 mod provider;
+mod provider_profiles;
 mod smoke;
