@@ -17,4 +17,5 @@ mod hostile;
 mod oidc_checks;
 mod om_chart;
 mod provider;
+mod provider_profiles;
 mod smoke;

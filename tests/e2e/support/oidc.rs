@@ -11,6 +11,15 @@
 //! let ca = idp.ca_pem();               // Some(PEM of the test CA)
 //! idp.stop()?;                         // outage
 //! idp.start()?;                        // back, same port and issuer
+//!
+//! // A profile that answers like a real provider (see tests/oidc-provider/provider.mjs):
+//! let client = TestClient::new("om", &random_secret())
+//!     .with_redirect_uris(["https://om.example/callback"])
+//!     .with_audiences(["https://om.example/api"]);
+//! let idp = TestProvider::start_with(ProviderOptions::https().with_profile(Profile::Auth0).with_clients([client]))?;
+//! idp.issuer();                        // https://127.0.0.1:<port>/ (with the slash)
+//! idp.discovery_url();                 // https://127.0.0.1:<port>/.well-known/openid-configuration
+//! idp.authorization_endpoint();        // https://127.0.0.1:<port>/authorize
 //! ```
 //!
 //! The child is killed by its PID on drop, and also exits by itself when the test process dies
@@ -36,10 +45,21 @@ pub struct TestClient {
     pub id: String,
     /// `client_secret`.
     pub secret: String,
-    /// `token_endpoint_auth_method` (oidc-provider default here: `client_secret_basic`).
+    /// `token_endpoint_auth_method` (oidc-provider default here: `client_secret_basic`; profiles
+    /// accept `client_secret_basic` and `client_secret_post` from every client).
     pub auth_method: Option<String>,
-    /// `grant_types` (default: `client_credentials`).
+    /// `grant_types` (default: `client_credentials`; with a profile and redirect URIs:
+    /// `authorization_code` and `client_credentials`).
     pub grant_types: Option<Vec<String>>,
+    /// Registered callbacks (the authorization endpoint compares them exactly).
+    pub redirect_uris: Vec<String>,
+    /// With a profile, the non-standard scopes the client may ask for: Keycloak client scopes,
+    /// Entra `<resource>/.default` values, Okta custom scopes, Cognito resource-server scopes.
+    pub scopes: Vec<String>,
+    /// Auth0: the APIs (`audience` values) the client has a client-grant for.
+    pub audiences: Vec<String>,
+    /// The authorization endpoint refuses a request without `code_challenge`.
+    pub require_pkce: bool,
 }
 
 impl TestClient {
@@ -50,8 +70,182 @@ impl TestClient {
             secret: secret.into(),
             auth_method: None,
             grant_types: None,
+            redirect_uris: Vec::new(),
+            scopes: Vec::new(),
+            audiences: Vec::new(),
+            require_pkce: false,
         }
     }
+
+    /// Registers these callbacks.
+    pub fn with_redirect_uris<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        uris: I,
+    ) -> Self {
+        self.redirect_uris = uris.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Allows exactly these grants.
+    pub fn with_grants<I: IntoIterator<Item = S>, S: Into<String>>(mut self, grants: I) -> Self {
+        self.grant_types = Some(grants.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The profile-specific scopes the client may ask for (see [`TestClient::scopes`]).
+    pub fn with_scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Auth0 audiences the client has a client-grant for.
+    pub fn with_audiences<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        audiences: I,
+    ) -> Self {
+        self.audiences = audiences.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// A provider the test provider can behave like (`profile` in tests/oidc-provider/provider.mjs,
+/// which documents what each one answers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Profile {
+    /// Keycloak 26: `/realms/<realm>`.
+    Keycloak,
+    /// Entra ID v2, single tenant: `/<tenant>/v2.0`.
+    Entra,
+    /// Entra ID v2, multi-tenant `common` discovery announcing `/{tenantid}/v2.0`.
+    EntraCommon,
+    /// Okta custom authorization server `/oauth2/default`.
+    Okta,
+    /// Auth0: issuer with a trailing slash.
+    Auth0,
+    /// Google: issuer without a path.
+    Google,
+    /// Cognito user pool: `/<region>_<pool>`.
+    Cognito,
+    /// Dex v2.45.1: `/dex`.
+    Dex,
+}
+
+/// Keycloak profile: the realm.
+pub const KEYCLOAK_REALM: &str = "test";
+/// Entra profiles: the tenant id.
+pub const ENTRA_TENANT: &str = "8eaef023-2b34-4da1-9baa-8bc8c9d6a490";
+/// Okta profile: the custom authorization server id.
+pub const OKTA_AUTH_SERVER: &str = "default";
+/// Cognito profile: the user pool id.
+pub const COGNITO_USER_POOL: &str = "eu-west-1_LocalPool";
+
+impl Profile {
+    /// Every profile.
+    pub const ALL: [Profile; 8] = [
+        Profile::Keycloak,
+        Profile::Entra,
+        Profile::EntraCommon,
+        Profile::Okta,
+        Profile::Auth0,
+        Profile::Google,
+        Profile::Cognito,
+        Profile::Dex,
+    ];
+
+    /// The name provider.mjs knows it by.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Keycloak => "keycloak",
+            Profile::Entra => "entra",
+            Profile::EntraCommon => "entra-common",
+            Profile::Okta => "okta",
+            Profile::Auth0 => "auth0",
+            Profile::Google => "google",
+            Profile::Cognito => "cognito",
+            Profile::Dex => "dex",
+        }
+    }
+
+    /// The issuer its discovery document announces, given the listen URL.
+    pub fn issuer(self, base: &str) -> String {
+        match self {
+            Profile::Keycloak => format!("{base}/realms/{KEYCLOAK_REALM}"),
+            Profile::Entra => format!("{base}/{ENTRA_TENANT}/v2.0"),
+            Profile::EntraCommon => format!("{base}/{{tenantid}}/v2.0"),
+            Profile::Okta => format!("{base}/oauth2/{OKTA_AUTH_SERVER}"),
+            Profile::Auth0 => format!("{base}/"),
+            Profile::Google => base.to_owned(),
+            Profile::Cognito => format!("{base}/{COGNITO_USER_POOL}"),
+            Profile::Dex => format!("{base}/dex"),
+        }
+    }
+
+    /// What a user configures as the issuer/authority: where `/.well-known/openid-configuration`
+    /// is appended. Equal to [`Profile::issuer`] except for `common`, whose announced issuer is a
+    /// template.
+    pub fn authority(self, base: &str) -> String {
+        match self {
+            Profile::EntraCommon => format!("{base}/common/v2.0"),
+            _ => self.issuer(base),
+        }
+    }
+
+    /// Path of an endpoint named in the profile's discovery document (relative to the listen
+    /// URL), or `None` where the document names none.
+    fn endpoint_path(self, endpoint: Endpoint) -> Option<String> {
+        use Endpoint::*;
+        let kc = format!("/realms/{KEYCLOAK_REALM}/protocol/openid-connect");
+        let okta = format!("/oauth2/{OKTA_AUTH_SERVER}/v1");
+        let entra = |segment: &str, p: &str| format!("/{segment}{p}");
+        let seg = if self == Profile::EntraCommon {
+            "common"
+        } else {
+            ENTRA_TENANT
+        };
+        Some(match (self, endpoint) {
+            (Profile::Keycloak, Authorization) => format!("{kc}/auth"),
+            (Profile::Keycloak, Token) => format!("{kc}/token"),
+            (Profile::Keycloak, Jwks) => format!("{kc}/certs"),
+            (Profile::Keycloak, Introspection) => format!("{kc}/token/introspect"),
+            (Profile::Keycloak, Revocation) => format!("{kc}/revoke"),
+            (Profile::Entra | Profile::EntraCommon, Authorization) => {
+                entra(seg, "/oauth2/v2.0/authorize")
+            }
+            (Profile::Entra | Profile::EntraCommon, Token) => entra(seg, "/oauth2/v2.0/token"),
+            (Profile::Entra | Profile::EntraCommon, Jwks) => entra(seg, "/discovery/v2.0/keys"),
+            (Profile::Okta, Authorization) => format!("{okta}/authorize"),
+            (Profile::Okta, Token) => format!("{okta}/token"),
+            (Profile::Okta, Jwks) => format!("{okta}/keys"),
+            (Profile::Okta, Introspection) => format!("{okta}/introspect"),
+            (Profile::Okta, Revocation) => format!("{okta}/revoke"),
+            (Profile::Auth0, Authorization) => "/authorize".into(),
+            (Profile::Auth0, Token) => "/oauth/token".into(),
+            (Profile::Auth0, Jwks) => "/.well-known/jwks.json".into(),
+            (Profile::Auth0, Revocation) => "/oauth/revoke".into(),
+            (Profile::Google, Authorization) => "/o/oauth2/v2/auth".into(),
+            (Profile::Google, Token) => "/token".into(),
+            (Profile::Google, Jwks) => "/oauth2/v3/certs".into(),
+            (Profile::Google, Revocation) => "/revoke".into(),
+            (Profile::Cognito, Authorization) => "/oauth2/authorize".into(),
+            (Profile::Cognito, Token) => "/oauth2/token".into(),
+            (Profile::Cognito, Jwks) => format!("/{COGNITO_USER_POOL}/.well-known/jwks.json"),
+            (Profile::Cognito, Revocation) => "/oauth2/revoke".into(),
+            (Profile::Dex, Authorization) => "/dex/auth".into(),
+            (Profile::Dex, Token) => "/dex/token".into(),
+            (Profile::Dex, Jwks) => "/dex/keys".into(),
+            (Profile::Dex, Introspection) => "/dex/token/introspect".into(),
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Endpoint {
+    Authorization,
+    Token,
+    Jwks,
+    Introspection,
+    Revocation,
 }
 
 /// How to run the provider.
@@ -68,8 +262,12 @@ pub struct ProviderOptions {
     pub scopes: Option<Vec<String>>,
     /// `response_types_supported` (default: oidc-provider's).
     pub response_types: Option<Vec<String>>,
-    /// Served verbatim at `/jwks` instead of the real keys (for broken-JWKS tests).
+    /// Served verbatim as the key set instead of the real keys (for broken-JWKS tests).
     pub jwks_override: Option<serde_json::Value>,
+    /// Behave like a real provider (default: oidc-provider's own behaviour).
+    pub profile: Option<Profile>,
+    /// Discovery names `http://` endpoints although the issuer is `https://` (a downgrade).
+    pub http_endpoints: bool,
 }
 
 impl ProviderOptions {
@@ -82,7 +280,21 @@ impl ProviderOptions {
             scopes: None,
             response_types: None,
             jwks_override: None,
+            profile: None,
+            http_endpoints: false,
         }
+    }
+
+    /// The same options with `profile`.
+    pub fn with_profile(mut self, profile: Profile) -> Self {
+        self.profile = Some(profile);
+        self
+    }
+
+    /// The same options with exactly these clients.
+    pub fn with_clients<I: IntoIterator<Item = TestClient>>(mut self, clients: I) -> Self {
+        self.clients = clients.into_iter().collect();
+        self
     }
 
     /// HTTPS with a throwaway CA.
@@ -104,6 +316,18 @@ impl ProviderOptions {
                 }
                 if let Some(g) = &c.grant_types {
                     v["grant_types"] = g.clone().into();
+                }
+                if !c.redirect_uris.is_empty() {
+                    v["redirect_uris"] = c.redirect_uris.clone().into();
+                }
+                if !c.scopes.is_empty() {
+                    v["scopes"] = c.scopes.clone().into();
+                }
+                if !c.audiences.is_empty() {
+                    v["audiences"] = c.audiences.clone().into();
+                }
+                if c.require_pkce {
+                    v["require_pkce"] = true.into();
                 }
                 v
             })
@@ -127,6 +351,12 @@ impl ProviderOptions {
         }
         if let Some(jwks) = &self.jwks_override {
             config["jwksOverride"] = jwks.clone();
+        }
+        if let Some(profile) = self.profile {
+            config["profile"] = profile.name().into();
+        }
+        if self.http_endpoints {
+            config["httpEndpoints"] = true.into();
         }
         config
     }
@@ -287,16 +517,43 @@ impl TestProvider {
         Ok(())
     }
 
-    /// The issuer the provider announces in its discovery document.
+    /// The issuer the provider announces in its discovery document (for
+    /// [`Profile::EntraCommon`] the literal `{tenantid}` template).
     pub fn issuer(&self) -> String {
-        match &self.options.issuer {
-            Some(issuer) => issuer.replace("{listen}", &self.listen_url),
-            None => self.listen_url.clone(),
+        match (&self.options.issuer, self.options.profile) {
+            (Some(issuer), _) => issuer.replace("{listen}", &self.listen_url),
+            (None, Some(profile)) => profile.issuer(&self.listen_url),
+            (None, None) => self.listen_url.clone(),
+        }
+    }
+
+    /// The profile, if any.
+    pub fn profile(&self) -> Option<Profile> {
+        self.options.profile
+    }
+
+    /// What a user configures as the issuer (the URL discovery is found under): the announced
+    /// issuer, except for [`Profile::EntraCommon`] (`<listen>/common/v2.0`).
+    pub fn authority(&self) -> String {
+        match self.options.profile {
+            Some(profile) => profile.authority(&self.listen_url),
+            None => self.issuer(),
+        }
+    }
+
+    /// The issuer of one tenant for the Entra profiles (what tokens carry, also after `common`
+    /// discovery), otherwise [`TestProvider::issuer`].
+    pub fn tenant_issuer(&self) -> String {
+        match self.options.profile {
+            Some(Profile::Entra | Profile::EntraCommon) => {
+                format!("{}/{ENTRA_TENANT}/v2.0", self.listen_url)
+            }
+            _ => self.issuer(),
         }
     }
 
     /// Where it listens (`http(s)://127.0.0.1:<port>`); equal to `issuer()` unless an issuer
-    /// was configured.
+    /// was configured or a profile announces another one.
     pub fn base_url(&self) -> &str {
         &self.listen_url
     }
@@ -306,9 +563,56 @@ impl TestProvider {
         self.port
     }
 
-    /// The discovery URL at the listen address.
+    /// The discovery URL: `<authority>/.well-known/openid-configuration` with a profile (one
+    /// slash between them, also for Auth0), the listen address's without one.
     pub fn discovery_url(&self) -> String {
-        format!("{}/.well-known/openid-configuration", self.listen_url)
+        match self.options.profile {
+            Some(profile) => format!(
+                "{}/.well-known/openid-configuration",
+                profile.authority(&self.listen_url).trim_end_matches('/')
+            ),
+            None => format!("{}/.well-known/openid-configuration", self.listen_url),
+        }
+    }
+
+    fn endpoint(&self, endpoint: Endpoint) -> Option<String> {
+        let path = match self.options.profile {
+            Some(profile) => profile.endpoint_path(endpoint)?,
+            // oidc-provider's default routes.
+            None => match endpoint {
+                Endpoint::Authorization => "/auth".into(),
+                Endpoint::Token => "/token".into(),
+                Endpoint::Jwks => "/jwks".into(),
+                Endpoint::Introspection | Endpoint::Revocation => return None,
+            },
+        };
+        Some(format!("{}{path}", self.listen_url))
+    }
+
+    /// The `authorization_endpoint` discovery names (always on the listen URL, also with
+    /// `http_endpoints`).
+    pub fn authorization_endpoint(&self) -> String {
+        self.endpoint(Endpoint::Authorization).unwrap_or_default()
+    }
+
+    /// The `token_endpoint` discovery names.
+    pub fn token_endpoint(&self) -> String {
+        self.endpoint(Endpoint::Token).unwrap_or_default()
+    }
+
+    /// The `jwks_uri` discovery names.
+    pub fn jwks_uri(&self) -> String {
+        self.endpoint(Endpoint::Jwks).unwrap_or_default()
+    }
+
+    /// The `introspection_endpoint` discovery names, if any.
+    pub fn introspection_endpoint(&self) -> Option<String> {
+        self.endpoint(Endpoint::Introspection)
+    }
+
+    /// The `revocation_endpoint` discovery names, if any.
+    pub fn revocation_endpoint(&self) -> Option<String> {
+        self.endpoint(Endpoint::Revocation)
     }
 
     /// PEM of the test CA that signed the server certificate (HTTPS only).
