@@ -26,6 +26,7 @@ mod status;
 mod triggers;
 mod verify;
 mod watches;
+mod wiring;
 mod workloads;
 
 use std::sync::Arc;

@@ -23,7 +23,7 @@ use super::status::conditions::{ConditionType, Truth, is};
 use super::status::events::{Announcement, publish, transitions};
 use super::verify::{self, Verification};
 use super::workloads::Target;
-use super::{Context, fetch, ownership, rollout, status};
+use super::{Context, fetch, ownership, rollout, status, wiring};
 use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus};
 use crate::names::annotations;
 use crate::references::References;
@@ -205,6 +205,15 @@ impl Run<'_> {
             .as_ref()
             .map(|r| r.config_hash.clone())
             .or_else(|| self.previous.config_hash.clone());
+        let wiring = rendered.as_ref().map(|r| {
+            let expected = wiring::Expected {
+                settings_secret: &config.output.auth_env,
+                variables: r.auth_env.data.keys().map(String::as_str).collect(),
+                keys_secret: &config.output.jwt_keys,
+                key_mount_path: &config.server.key_mount_path,
+            };
+            wiring::check(&targets, &expected)
+        });
         let outcome = Outcome {
             config: &config,
             rendered: rendered.as_ref(),
@@ -212,6 +221,7 @@ impl Run<'_> {
             verification: &verification,
             held,
             targets: rollout::progress(&targets, hash.as_deref().unwrap_or_default(), held),
+            wiring,
         };
         let status = build::for_outcome(self.resource, &self.previous, &outcome, self.now);
         let announcements = transitions(&self.previous, &status, None, held);

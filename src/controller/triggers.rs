@@ -102,6 +102,7 @@ mod tests {
             ready_replicas: 1,
             available_replicas: 1,
             rolled_out,
+            wiring: Vec::new(),
         }
     }
 

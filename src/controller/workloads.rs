@@ -38,6 +38,8 @@ pub(super) struct TargetState {
     pub available_replicas: i32,
     /// All replicas run the current template (Deployments: also no old replicas left).
     pub rolled_out: bool,
+    /// How its pod template's containers get their configuration.
+    pub(crate) wiring: Vec<super::wiring::ContainerWiring>,
 }
 
 impl TargetState {
@@ -98,6 +100,7 @@ pub(super) fn deployment_state(d: &Deployment) -> Option<TargetState> {
         ready_replicas: status.ready_replicas.unwrap_or(0),
         available_replicas: available,
         rolled_out,
+        wiring: super::wiring::pod_wiring(&spec.template),
     })
 }
 
@@ -133,6 +136,7 @@ pub(super) fn stateful_set_state(s: &StatefulSet) -> Option<TargetState> {
         ready_replicas: ready,
         available_replicas: status.available_replicas.unwrap_or(0),
         rolled_out,
+        wiring: super::wiring::pod_wiring(&spec.template),
     })
 }
 

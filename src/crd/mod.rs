@@ -86,6 +86,11 @@ pub const MAX_NAME_LENGTH: usize = 63;
 )
 .message("spec.ingestion.authProvider custom-oidc needs spec.provider.credentialsSecretRef (the legacy form carries the client secret)")
 .reason(Reason::FieldValueRequired))]
+#[x_kube(validation = Rule::new(
+    "!has(self.server.trustProviderCa) || !self.server.trustProviderCa || has(self.provider.caBundle)"
+)
+.message("spec.server.trustProviderCa needs spec.provider.caBundle (the CA the server should trust)")
+.reason(Reason::FieldValueRequired))]
 #[serde(rename_all = "camelCase")]
 pub struct OidcSsoConfigSpec {
     /// The OIDC provider (Keycloak, Okta, Dex, ...) and the client the server logs users in with.

@@ -32,11 +32,21 @@ pub struct ProviderSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 64))]
     pub display_name: Option<String>,
-    /// Provider type label for OpenMetadata's confidential client (`OIDC_TYPE`), for example
-    /// `Keycloak`. Default: `custom-oidc`.
+    /// Which client the server's confidential flow builds (`OIDC_TYPE`; not a label):
+    /// `azure` builds pac4j's Azure AD client, which takes its discovery document from
+    /// `https://login.microsoftonline.com/<tenant>/v2.0` (set `tenant`; `OIDC_DISCOVERY_URI` is then
+    /// not used by the server); `google` builds the Google client, which adds
+    /// `access_type=offline` to the login; anything else (default `custom-oidc`) the generic
+    /// OpenID Connect client. `azure` and `google` are recognised in any case, as the server does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 64))]
+    #[schemars(length(min = 1, max = 64), regex(pattern = r"^\S(.*\S)?$"))]
     pub oidc_type: Option<String>,
+    /// The Entra ID tenant for `oidcType: azure` (`OIDC_TENANT`): a tenant id, a domain, or
+    /// `organizations`/`common` for multi-tenant apps. Required with `azure`; the server reads it
+    /// only then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256), regex(pattern = r"^[A-Za-z0-9.-]+$"))]
+    pub tenant: Option<String>,
     /// The provider's issuer URL, exactly as its discovery document states it (for example
     /// `https://idp.example.com/realms/data`). Renders `AUTHENTICATION_AUTHORITY`.
     #[schemars(url, length(max = 2048))]
@@ -101,10 +111,13 @@ pub struct ProviderSpec {
     /// Send and check a nonce (`OIDC_USE_NONCE`). Default: true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_nonce: Option<bool>,
-    /// Extra authorization request parameters (`OIDC_CUSTOM_PARAMS`), for example
-    /// `{kc_idp_hint: corp}`.
+    /// Extra parameters of the login (authorization) request, for example `{kc_idp_hint: corp}`;
+    /// at most five, the most the server reads. Rendered into `OIDC_CUSTOM_PARAMS` as the server
+    /// expects them (`customParamKey1`/`customParamValue1`, ... in name order). They cannot replace
+    /// `client_id`, `redirect_uri`, `state`, `nonce` or the PKCE parameters, which the server sets
+    /// after them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("maxProperties" = 32))]
+    #[schemars(extend("maxProperties" = 5))]
     pub custom_params: Option<BTreeMap<String, String>>,
     /// Tolerated clock skew in seconds for the Confidential flow (`OIDC_MAX_CLOCK_SKEW`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

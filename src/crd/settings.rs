@@ -150,6 +150,15 @@ pub struct ServerSpec {
     /// (`SECURITY_CONFIG_SOURCE_CONFIRM_PROVIDER_CHANGE`). Default: false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirm_provider_change: Option<bool>,
+    /// Make the server's JVM trust `spec.provider.caBundle` too: the server fetches the provider's
+    /// discovery document and JWKS itself, and without this fails with a PKIX error on a private
+    /// CA while the operator's own checks pass. The keys Secret then also holds `truststore.jks`
+    /// (the bundle plus the public roots, so other outbound TLS keeps working), and the settings
+    /// set `JDK_JAVA_OPTIONS` to use it (the `java` launcher reads it for the server, its database
+    /// migrations and its jobs; your `JAVA_TOOL_OPTIONS` and `OPENMETADATA_OPTS` stay yours).
+    /// Default: false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_provider_ca: Option<bool>,
     /// Directory where the pods mount the JWT keys Secret; `RSA_*_FILE_PATH` point into it.
     /// Default: `/etc/openmetadata/jwtkeys`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

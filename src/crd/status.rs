@@ -18,7 +18,7 @@ pub struct OidcSsoConfigStatus {
     pub observed_generation: Option<i64>,
     /// `Ready`, `Reconciling` and `Stalled` (read by kstatus, Flux and Argo CD) and the detail
     /// conditions `ProviderVerified`, `CredentialsValid`, `SecretsRendered`, `KeysReady`,
-    /// `WorkloadsUpdated`.
+    /// `WorkloadsUpdated`, `SettingsLoaded`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     /// What the provider's discovery document says.

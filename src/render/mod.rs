@@ -7,6 +7,7 @@
 mod hash;
 pub mod settings;
 pub mod syntax;
+pub mod truststore;
 pub mod workflow;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -70,6 +71,9 @@ pub enum RenderError {
         "spec.provider.jwksUrl is not set and the provider's discovery document was not fetched; set it or enable discovery"
     )]
     MissingJwksUrl,
+    /// The CA bundle cannot be made into the server's truststore.
+    #[error("spec.provider.caBundle: {0}")]
+    Truststore(#[from] truststore::TruststoreError),
     /// The legacy ingestion form asks for the token endpoint, and discovery did not provide one.
     #[error(
         "spec.ingestion.legacyTokenEndpoint needs the provider's token_endpoint, which discovery has not provided"
@@ -89,7 +93,20 @@ pub fn render(
         .as_deref()
         .or(endpoints.jwks_uri.as_deref())
         .ok_or(RenderError::MissingJwksUrl)?;
-    let settings = server_settings(config, jwks_url, keys.key_id());
+    let mut settings = server_settings(config, jwks_url, keys.key_id());
+    let mut key_files = keys.to_secret_data();
+    if config.server.trust_provider_ca
+        && let Some(bundle) = &config.provider.ca_bundle
+    {
+        key_files.insert(
+            truststore::TRUSTSTORE_FILE.to_string(),
+            truststore::truststore(bundle)?,
+        );
+        settings.variables.insert(
+            JAVA_OPTIONS_VARIABLE.to_string(),
+            java_trust_options(&config.server.key_mount_path),
+        );
+    }
     let auth_env = SecretPayload {
         name: config.output.auth_env.clone(),
         data: settings
@@ -101,7 +118,7 @@ pub fn render(
     };
     let jwt_keys = SecretPayload {
         name: config.output.jwt_keys.clone(),
-        data: keys.to_secret_data(),
+        data: key_files,
         sensitive: [crate::keys::PRIVATE_KEY_DER, crate::keys::PRIVATE_KEY_PEM]
             .iter()
             .map(std::string::ToString::to_string)
@@ -135,6 +152,21 @@ pub fn render(
         ingestion,
         config_hash,
     })
+}
+
+/// The variable the `java` launcher (JDK 9+) adds to its command line: read for the server, its
+/// migrations and its jobs alike (`openmetadata-ops.sh` reads no `*_OPTS` variable), and not one
+/// users usually set themselves (`JAVA_TOOL_OPTIONS`, `OPENMETADATA_OPTS`).
+pub const JAVA_OPTIONS_VARIABLE: &str = "JDK_JAVA_OPTIONS";
+
+/// The JVM options that make the server trust the truststore in the key mount. Not YAML: the
+/// launcher reads this variable directly and splits it at spaces (the mount path has none).
+fn java_trust_options(key_mount_path: &str) -> String {
+    format!(
+        "-Djavax.net.ssl.trustStore={key_mount_path}/{} -Djavax.net.ssl.trustStoreType=JKS -Djavax.net.ssl.trustStorePassword={}",
+        truststore::TRUSTSTORE_FILE,
+        truststore::TRUSTSTORE_PASSWORD
+    )
 }
 
 fn carries_secret(ingestion: &crate::validate::ValidatedIngestion) -> bool {

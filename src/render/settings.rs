@@ -113,6 +113,9 @@ pub fn server_settings(
             .map_or("", |s| s.expose().as_str());
         set("OIDC_CLIENT_SECRET", quoted(secret));
         set("OIDC_TYPE", quoted(&p.oidc_type));
+        if let Some(tenant) = &p.tenant {
+            set("OIDC_TENANT", quoted(tenant));
+        }
         set("OIDC_SCOPE", quoted(&p.scopes.join(" ")));
         set("OIDC_DISCOVERY_URI", quoted(&p.discovery_url));
         set("OIDC_USE_NONCE", boolean(p.use_nonce));
@@ -131,7 +134,10 @@ pub fn server_settings(
             "OIDC_CLIENT_AUTH_METHOD",
             quoted(auth_method(p.client_authentication_method)),
         );
-        set("OIDC_CUSTOM_PARAMS", map(&p.custom_params));
+        set(
+            "OIDC_CUSTOM_PARAMS",
+            map(custom_param_pairs(&p.custom_params)),
+        );
         set(
             "OIDC_OM_REFRESH_TOKEN_VALIDITY",
             quoted(&p.token_validity_seconds.to_string()),
@@ -250,4 +256,21 @@ fn prompt(p: Prompt) -> &'static str {
         Prompt::Consent => "consent",
         Prompt::SelectAccount => "select_account",
     }
+}
+
+/// The custom login parameters as the server reads them: `customParamKey<N>` holds the name and
+/// `customParamValue<N>` the value, N from 1, in name order (a stable rendering). Any other key
+/// of the map is ignored by the server (`AuthenticationCodeFlowHandler.buildOidcClient`).
+fn custom_param_pairs(params: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    params
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (name, value))| {
+            let n = i + 1;
+            [
+                (format!("customParamKey{n}"), name.clone()),
+                (format!("customParamValue{n}"), value.clone()),
+            ]
+        })
+        .collect()
 }

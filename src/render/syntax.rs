@@ -5,20 +5,23 @@
 //! §2.7). So every value must be a YAML flow scalar, list or map on one line, and a string must
 //! be quoted so that no character can change the document's structure.
 //!
-//! Strings are YAML double-quoted scalars. Besides `"` and `\`, these characters are escaped:
-//! - control characters, line and paragraph separators, NEL and BOM: the parser would fold or
-//!   reject them, and a raw newline would end the line;
+//! Strings are YAML double-quoted scalars in printable ASCII. Besides `"` and `\`, these
+//! characters are escaped:
 //! - `$`, written `\x24`: the substitution runs again on substituted text (commons-text
 //!   `StringSubstitutor` is recursive), and the ingestion client runs `os.path.expandvars` on its
 //!   config file, so a literal `${X}` or `$HOME` inside a secret would be replaced. The YAML
-//!   parser turns `\x24` back into `$` after substitution has run.
-//!
-//! Everything else, including non-ASCII text, is written as is (YAML files are UTF-8).
+//!   parser turns `\x24` back into `$` after substitution has run;
+//! - control characters (`\n`, `\t`, `\r`, `\xNN`): a raw newline would end the line;
+//! - every character outside ASCII, written `\uXXXX` (`\UXXXXXXXX` beyond the Basic Multilingual
+//!   Plane), line and paragraph separators, NEL and BOM among them: the server's JVM decodes its
+//!   environment with the container's locale, and under a non-UTF-8 one (`LANG=C` on a glibc
+//!   image; on JDK 21 whatever `-Dfile.encoding` says) every non-ASCII byte becomes U+FFFD before
+//!   substitution. Escaped, the value is ASCII in the environment and the YAML parser restores the
+//!   text, whatever the locale.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// A YAML double-quoted scalar holding exactly `value`.
+/// A YAML double-quoted scalar holding exactly `value`, in printable ASCII.
 pub fn quoted(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
@@ -30,19 +33,16 @@ pub fn quoted(value: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+            ' '..='~' => out.push(c),
+            c if (c as u32) < 0x80 => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            // C1 controls (NEL among them), line/paragraph separators, BOM, and non-characters.
-            c if ('\u{80}'..='\u{9f}').contains(&c)
-                || matches!(
-                    c,
-                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-                ) =>
-            {
+            c if (c as u32) <= 0xffff => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
-            c => out.push(c),
+            c => {
+                let _ = write!(out, "\\U{:08x}", c as u32);
+            }
         }
     }
     out.push('"');
@@ -55,13 +55,14 @@ pub fn list<S: AsRef<str>>(items: &[S]) -> String {
     format!("[{}]", inner.join(","))
 }
 
-/// A YAML flow mapping of quoted strings: `{"k": "v"}`; `{}` when empty (an empty value would
-/// parse as null, which breaks `OIDC_CUSTOM_PARAMS`, chart issues #229/#245). The space after
-/// `:` is required by YAML 1.1 parsers (SnakeYAML 1.x), which do not accept JSON's `"k":"v"`.
-pub fn map(entries: &BTreeMap<String, String>) -> String {
+/// A YAML flow mapping of quoted strings, in the given order: `{"k": "v"}`; `{}` when empty (an
+/// empty value would parse as null, which breaks `OIDC_CUSTOM_PARAMS`, chart issues #229/#245).
+/// The space after `:` is required by YAML 1.1 parsers (SnakeYAML 1.x), which do not accept
+/// JSON's `"k":"v"`.
+pub fn map<K: AsRef<str>, V: AsRef<str>>(entries: impl IntoIterator<Item = (K, V)>) -> String {
     let inner: Vec<String> = entries
-        .iter()
-        .map(|(k, v)| format!("{}: {}", quoted(k), quoted(v)))
+        .into_iter()
+        .map(|(k, v)| format!("{}: {}", quoted(k.as_ref()), quoted(v.as_ref())))
         .collect();
     format!("{{{}}}", inner.join(","))
 }
@@ -98,18 +99,19 @@ mod tests {
     }
 
     #[test]
-    fn unicode_text_is_kept() {
-        assert_eq!(quoted("Grüße 🔑"), "\"Grüße 🔑\"");
+    fn non_ascii_text_is_escaped_so_any_locale_reads_it() {
+        assert_eq!(quoted("Grüße 🔑"), r#""Gr\u00fc\u00dfe \U0001f511""#);
+        assert!(quoted("日本語 é \u{85}").is_ascii());
     }
 
     #[test]
     fn lists_and_maps_use_flow_syntax() {
         assert_eq!(list(&["a", "b"]), r#"["a","b"]"#);
         assert_eq!(list::<&str>(&[]), "[]");
-        let mut m = BTreeMap::new();
-        assert_eq!(map(&m), "{}");
-        m.insert("kc_idp_hint".to_string(), "corp".to_string());
-        m.insert("a".to_string(), "b: c".to_string());
-        assert_eq!(map(&m), r#"{"a": "b: c","kc_idp_hint": "corp"}"#);
+        assert_eq!(map::<&str, &str>([]), "{}");
+        assert_eq!(
+            map([("kc_idp_hint", "corp"), ("a", "b: c")]),
+            r#"{"kc_idp_hint": "corp","a": "b: c"}"#
+        );
     }
 }

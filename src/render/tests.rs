@@ -178,7 +178,7 @@ fn oidc_settings_for_a_confidential_client() {
     assert_eq!(e["OIDC_CLIENT_AUTH_METHOD"], r#""client_secret_basic""#);
     assert_eq!(
         e["OIDC_CUSTOM_PARAMS"],
-        r#"{"a": "b","kc_idp_hint": "corp"}"#
+        r#"{"customParamKey1": "a","customParamValue1": "b","customParamKey2": "kc_idp_hint","customParamValue2": "corp"}"#
     );
     assert_eq!(e["OIDC_MAX_CLOCK_SKEW"], r#""30""#);
     assert_eq!(e["OIDC_OM_REFRESH_TOKEN_VALIDITY"], r#""7200""#);
@@ -418,4 +418,28 @@ fn a_disabled_ingestion_renders_no_ingestion_secret() {
     spec["ingestion"] = json!({"enabled": false});
     let r = render(&config(spec, "s"), keys(), &ProviderEndpoints::default()).unwrap();
     assert!(r.ingestion.is_none());
+}
+
+#[test]
+fn an_azure_client_renders_its_tenant_and_the_type_in_the_servers_spelling() {
+    let mut spec = confidential();
+    spec["provider"]["oidcType"] = json!("AZURE");
+    spec["provider"]["tenant"] = json!("organizations");
+    let e = env(spec);
+    assert_eq!(e["OIDC_TYPE"], r#""azure""#);
+    assert_eq!(e["OIDC_TENANT"], r#""organizations""#);
+    assert!(!env(confidential()).contains_key("OIDC_TENANT"));
+}
+
+#[test]
+fn every_rendered_value_is_printable_ascii_whatever_the_input() {
+    let mut spec = confidential();
+    spec["provider"]["displayName"] = json!("Анмеldung 🔑 über \u{2028}");
+    spec["provider"]["customParams"] = json!({"ui_locales": "日本語"});
+    for (name, value) in env(spec) {
+        assert!(
+            value.bytes().all(|b| (0x20..0x7f).contains(&b)),
+            "{name}={value}"
+        );
+    }
 }

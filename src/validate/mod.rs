@@ -76,8 +76,10 @@ pub struct ValidatedConfig {
 pub struct ValidatedProvider {
     /// `spec.provider.displayName`, with its default applied.
     pub display_name: Option<String>,
-    /// `spec.provider.oidcType`, with its default applied.
+    /// `spec.provider.oidcType`, with its default applied (`azure` and `google` in lower case).
     pub oidc_type: String,
+    /// `spec.provider.tenant`.
+    pub tenant: Option<String>,
     /// `spec.provider.issuer`, with its default applied.
     pub issuer: String,
     /// `spec.provider.discoveryUrl`, with its default applied.
@@ -178,6 +180,8 @@ pub struct ValidatedServer {
     pub confirm_provider_change: bool,
     /// `spec.server.keyMountPath`, with its default applied.
     pub key_mount_path: String,
+    /// `spec.server.trustProviderCa`: render a truststore with the provider's CA for the JVM.
+    pub trust_provider_ca: bool,
 }
 
 /// `spec.ingestion`, resolved.

@@ -1,5 +1,7 @@
 //! `spec.provider`: URLs, scopes, response type, client credentials and CA bundle.
 
+use std::collections::BTreeMap;
+
 use super::credentials::{self, SecretNeed};
 use super::urls::{join, provider_url, referenced_key, url, well_known};
 use super::*;
@@ -82,15 +84,8 @@ pub(super) fn provider(
             "must include openid (OpenMetadata signs users in with OpenID Connect)",
         ));
     }
-    if let Some(params) = &p.custom_params
-        && params.keys().any(std::string::String::is_empty)
-    {
-        errors.push(ValidationError::new(
-            "spec.provider.customParams",
-            Reason::InvalidSpec,
-            "has an empty parameter name",
-        ));
-    }
+    custom_params(p.custom_params.as_ref(), errors);
+    let oidc_type = oidc_type(p, errors);
     let response_type = p.response_type.unwrap_or(match p.client_type {
         ClientType::Public => crate::crd::ResponseType::IdToken,
         ClientType::Confidential => crate::crd::ResponseType::Code,
@@ -144,7 +139,8 @@ pub(super) fn provider(
     }
     Some(ValidatedProvider {
         display_name: p.display_name.clone(),
-        oidc_type: p.oidc_type.clone().unwrap_or_else(|| "custom-oidc".into()),
+        oidc_type: oidc_type?,
+        tenant: p.tenant.clone(),
         issuer: issuer?,
         discovery_url: discovery_url?,
         jwks_url,
@@ -172,4 +168,76 @@ pub(super) fn provider(
         verify_discovery,
         verify_client_credentials,
     })
+}
+
+/// The login parameters the server sets itself after the custom ones (a custom one of that name
+/// would be overwritten) or that the provider must get from the server alone.
+const RESERVED_PARAMS: [&str; 6] = [
+    "client_id",
+    "redirect_uri",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+];
+
+/// The server reads at most five custom parameters (`customParamKey1`..`customParamKey5`).
+const MAX_CUSTOM_PARAMS: usize = 5;
+
+fn custom_params(params: Option<&BTreeMap<String, String>>, errors: &mut Vec<ValidationError>) {
+    let Some(params) = params else { return };
+    let field = "spec.provider.customParams";
+    if params.len() > MAX_CUSTOM_PARAMS {
+        errors.push(ValidationError::new(
+            field,
+            Reason::InvalidSpec,
+            format!(
+                "has {} parameters; the server reads at most {MAX_CUSTOM_PARAMS} (customParamKey1..customParamKey5) and would drop the rest",
+                params.len()
+            ),
+        ));
+    }
+    for name in params.keys() {
+        if name.trim().is_empty() {
+            errors.push(ValidationError::new(
+                field,
+                Reason::InvalidSpec,
+                "has an empty parameter name",
+            ));
+        } else if RESERVED_PARAMS.contains(&name.as_str()) {
+            errors.push(ValidationError::new(
+                format!("{field}.{name}"),
+                Reason::InvalidSpec,
+                "is set by the server itself after the custom parameters; it cannot be changed here",
+            ));
+        }
+    }
+}
+
+/// `OIDC_TYPE`: `azure` and `google` (any case, as the server compares them) in lower case,
+/// anything else as written; `azure` needs a tenant.
+fn oidc_type(p: &ProviderSpec, errors: &mut Vec<ValidationError>) -> Option<String> {
+    let given = p.oidc_type.as_deref().unwrap_or("custom-oidc");
+    if given.trim() != given || given.is_empty() {
+        // The server does not trim: " azure" would silently build the generic client.
+        errors.push(ValidationError::new(
+            "spec.provider.oidcType",
+            Reason::InvalidSpec,
+            "must not be empty or start or end with a space",
+        ));
+        return None;
+    }
+    let normal = match given.to_ascii_lowercase().as_str() {
+        "azure" => "azure".to_string(),
+        "google" => "google".to_string(),
+        _ => given.to_string(),
+    };
+    if normal == "azure" && p.tenant.is_none() {
+        errors.push(ValidationError::new(
+            "spec.provider.tenant",
+            Reason::InvalidSpec,
+            "is required with oidcType azure: the server builds the Entra ID discovery URL from it (without it, a multi-tenant authority fails with a {tenantid} parse error)",
+        ));
+    }
+    Some(normal)
 }

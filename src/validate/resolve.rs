@@ -42,6 +42,13 @@ pub fn validate(
     let authorizer = authorizer(spec, &mut errors);
     let jwt = jwt(spec, inputs, server.as_ref(), &mut errors);
     let ingestion = ingestion(spec, inputs, server.as_ref(), &mut errors);
+    if server.as_ref().is_some_and(|s| s.trust_provider_ca) && spec.provider.ca_bundle.is_none() {
+        errors.push(ValidationError::new(
+            "spec.server.trustProviderCa",
+            Reason::InvalidSpec,
+            "needs spec.provider.caBundle: the CA to trust",
+        ));
+    }
     let mut targets = spec.targets.clone();
     targets.sort();
     targets.dedup();
@@ -238,14 +245,17 @@ fn server(spec: &OidcSsoConfigSpec, errors: &mut Vec<ValidationError>) -> Option
         .key_mount_path
         .clone()
         .unwrap_or_else(|| DEFAULT_KEY_MOUNT_PATH.into());
+    // No whitespace either: the truststore's path goes into JDK_JAVA_OPTIONS, which the `java`
+    // launcher splits at spaces.
     if !key_mount_path.starts_with('/')
-        || key_mount_path.contains(['\0', '\n'])
+        || key_mount_path.contains(char::is_whitespace)
+        || key_mount_path.contains('\0')
         || key_mount_path.split('/').any(|p| p == "..")
     {
         errors.push(ValidationError::new(
             "spec.server.keyMountPath",
             Reason::InvalidSpec,
-            "must be an absolute path without .. (the server resolves relative paths against its working directory)",
+            "must be an absolute path without .. or spaces (the server resolves relative paths against its working directory)",
         ));
         return None;
     }
@@ -255,6 +265,7 @@ fn server(spec: &OidcSsoConfigSpec, errors: &mut Vec<ValidationError>) -> Option
         config_source: s.config_source.unwrap_or(crate::crd::ConfigSource::Env),
         confirm_provider_change: s.confirm_provider_change.unwrap_or(false),
         key_mount_path: key_mount_path.trim_end_matches('/').to_string(),
+        trust_provider_ca: s.trust_provider_ca.unwrap_or(false),
     })
 }
 

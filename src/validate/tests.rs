@@ -842,3 +842,53 @@ fn a_client_id_read_from_a_secret_is_named_by_where_it_is_read_never_by_its_valu
     let config = ok(spec, &creds("ui", "s"));
     assert_eq!(config.provider.credentials.client_label, "client \"ui\"");
 }
+
+#[test]
+fn custom_params_are_at_most_five_and_never_what_the_server_sets_itself() {
+    let mut spec = confidential();
+    spec["provider"]["customParams"] =
+        json!({"a": "1", "b": "2", "c": "3", "d": "4", "e": "5", "f": "6"});
+    assert_error(
+        &errors(spec, &creds("id", "s")),
+        "spec.provider.customParams",
+        Reason::InvalidSpec,
+        "at most 5",
+    );
+    let mut spec = confidential();
+    spec["provider"]["customParams"] = json!({"redirect_uri": "https://evil.example.com"});
+    assert_error(
+        &errors(spec, &creds("id", "s")),
+        "spec.provider.customParams.redirect_uri",
+        Reason::InvalidSpec,
+        "set by the server itself",
+    );
+}
+
+#[test]
+fn the_provider_type_is_matched_as_the_server_matches_it_and_azure_needs_a_tenant() {
+    let mut spec = confidential();
+    spec["provider"]["oidcType"] = json!("Azure");
+    assert_error(
+        &errors(spec.clone(), &creds("id", "s")),
+        "spec.provider.tenant",
+        Reason::InvalidSpec,
+        "required with oidcType azure",
+    );
+    spec["provider"]["tenant"] = json!("contoso.onmicrosoft.com");
+    let config = ok(spec, &creds("id", "s"));
+    assert_eq!(config.provider.oidc_type, "azure");
+    let mut spec = confidential();
+    spec["provider"]["oidcType"] = json!("GOOGLE");
+    assert_eq!(ok(spec, &creds("id", "s")).provider.oidc_type, "google");
+    let mut spec = confidential();
+    spec["provider"]["oidcType"] = json!("Keycloak");
+    assert_eq!(ok(spec, &creds("id", "s")).provider.oidc_type, "Keycloak");
+    let mut spec = confidential();
+    spec["provider"]["oidcType"] = json!(" azure");
+    assert_error(
+        &errors(spec, &creds("id", "s")),
+        "spec.provider.oidcType",
+        Reason::InvalidSpec,
+        "start or end with a space",
+    );
+}

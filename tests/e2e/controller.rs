@@ -669,3 +669,48 @@ async fn a_canary_secret_never_reaches_logs_events_status_or_annotations() {
         "the logs were captured"
     );
 }
+
+#[tokio::test]
+async fn a_setting_the_pods_would_never_see_is_reported_by_name_and_never_by_value() {
+    use k8s_openapi::api::core::v1::EnvVar;
+    let env = Scenario::start("ctrl-shadow", &[]).await;
+    env.put_credentials("s").await;
+    let mut d = cluster::openmetadata_like_deployment(NAME, NAME, 1);
+    d.spec.template.spec.as_mut().unwrap().containers[0].env = Some(vec![EnvVar {
+        name: "OIDC_CLIENT_ID".into(),
+        value: Some("value-never-in-status".into()),
+        ..Default::default()
+    }]);
+    env.deployments()
+        .create(&PostParams::default(), &d)
+        .await
+        .expect("create");
+    env.create_config(confidential_spec())
+        .await
+        .expect("create");
+    let cr = env
+        .wait_condition("SettingsLoaded", "False", Some("SettingsShadowed"))
+        .await;
+    let message = cr
+        .status
+        .unwrap()
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "SettingsLoaded")
+        .unwrap()
+        .message;
+    assert!(
+        message.contains("OIDC_CLIENT_ID") && message.contains("container app"),
+        "{message}"
+    );
+    assert!(!message.contains("value-never-in-status"), "{message}");
+    let events = env.events().await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("SettingsShadowed")
+                && e.type_.as_deref() == Some("Warning"))
+    );
+    // Reported, not blocking: the rollout still happens.
+    env.wait_ready().await;
+}

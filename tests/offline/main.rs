@@ -17,5 +17,6 @@ mod official_chart;
 
 mod argocd_health;
 mod crd_drift;
+mod jvm;
 mod openmetadata_chart;
 mod render_openmetadata;

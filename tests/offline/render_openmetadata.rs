@@ -177,9 +177,10 @@ fn confidential_settings_load_in_openmetadata() {
                 "authenticationConfiguration.oidcConfiguration.discoveryUri",
                 "https://idp.example.com/realms/data/.well-known/openid-configuration",
             ),
+            // The server reads only customParamKeyN/customParamValueN; the spec's {kc_idp_hint: corp}.
             expect(
                 "authenticationConfiguration.oidcConfiguration.customParams",
-                r#"{"kc_idp_hint": "corp"}"#,
+                r#"{"customParamKey1": "kc_idp_hint", "customParamValue1": "corp"}"#,
             ),
             expect(
                 "authenticationConfiguration.oidcConfiguration.disablePkce",
@@ -276,6 +277,9 @@ const HOSTILE: &[&str] = &[
     "null",
     "0x1F",
     "  leading and trailing spaces  ",
+    // Everything at once: substitution syntax, quotes, a newline, a comment sign, a mapping
+    // indicator, an emoji, NEL, a line separator and a byte-order mark.
+    "${OIDC_CLIENT_ID:-x} \"q\" 'q'\n# not a comment: 🔑 \u{85}\u{2028}\u{feff}end",
 ];
 
 #[test]
@@ -318,7 +322,11 @@ fn hostile_secret_values_survive_the_server_template() {
                 expect("authenticationConfiguration.providerName", value),
                 expect("authorizerConfiguration.principalDomain", value),
                 expect(
-                    "authenticationConfiguration.oidcConfiguration.customParams.hint",
+                    "authenticationConfiguration.oidcConfiguration.customParams.customParamKey1",
+                    "hint",
+                ),
+                expect(
+                    "authenticationConfiguration.oidcConfiguration.customParams.customParamValue1",
                     value,
                 ),
             ],

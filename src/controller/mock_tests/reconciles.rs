@@ -67,7 +67,13 @@ impl World {
                    "metadata": {"name": "openmetadata", "namespace": "data", "uid": "dep-uid",
                                 "generation": 1},
                    "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "om"}},
-                            "template": {"metadata": {"labels": {"app": "om"}}}},
+                            "template": {"metadata": {"labels": {"app": "om"}}, "spec": {
+                                "containers": [{"name": "server", "image": "om",
+                                    "envFrom": [{"secretRef": {"name": "om-auth-env"}}],
+                                    "volumeMounts": [{"name": "jwt",
+                                        "mountPath": "/etc/openmetadata/jwtkeys"}]}],
+                                "volumes": [{"name": "jwt",
+                                    "secret": {"secretName": "om-jwt-keys"}}]}}},
                    "status": rolled_out(1)}),
         );
     }

@@ -144,6 +144,7 @@ fn target(hash: Option<&str>) -> Target {
             ready_replicas: 1,
             available_replicas: 1,
             rolled_out: true,
+            wiring: Vec::new(),
         }),
     }
 }

@@ -92,6 +92,9 @@ pub(crate) struct Outcome<'a> {
     pub held: bool,
     /// Rollout progress of each target.
     pub targets: Vec<TargetStatus>,
+    /// What keeps a target's pods from seeing the rendered settings (`None`: not checked, nothing
+    /// was rendered).
+    pub wiring: Option<Vec<crate::controller::wiring::Finding>>,
 }
 
 /// The status after a reconcile that got through every step.
@@ -142,6 +145,9 @@ pub(crate) fn for_outcome(
         ),
     }
     details.push(workloads);
+    if let Some(findings) = &outcome.wiring {
+        details.push(settings_loaded(findings));
+    }
     details.extend(outcome.verification.conditions.iter().cloned());
     let total = outcome.targets.len();
     let rolled = outcome
@@ -317,6 +323,29 @@ fn workloads_condition(outcome: &Outcome<'_>, hash: &str) -> Cond {
                 short(hash)
             ),
         )
+    }
+}
+
+/// `SettingsLoaded`: whether the targets' pods see what is rendered. Reported, not blocking: the
+/// operator cannot change the workloads (and an override can be deliberate).
+fn settings_loaded(findings: &[crate::controller::wiring::Finding]) -> Cond {
+    match findings.first() {
+        None => Cond::new(
+            ConditionType::SettingsLoaded,
+            true,
+            "Loaded",
+            "every target loads the settings Secret last and mounts the keys",
+        ),
+        Some(first) => Cond::new(
+            ConditionType::SettingsLoaded,
+            false,
+            first.reason(),
+            findings
+                .iter()
+                .map(crate::controller::wiring::Finding::describe)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
     }
 }
 

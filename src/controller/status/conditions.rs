@@ -24,6 +24,9 @@ pub(crate) enum ConditionType {
     KeysReady,
     /// Every target runs the current configuration.
     WorkloadsUpdated,
+    /// Every target's pods load the settings (no `env` entry or later source overrides them) and
+    /// mount the keys where the settings point.
+    SettingsLoaded,
     /// Discovery document and JWKS fetched and as configured.
     ProviderVerified,
     /// The client credentials were accepted by the provider.
@@ -52,6 +55,7 @@ impl ConditionType {
             ConditionType::SecretsRendered => "SecretsRendered",
             ConditionType::KeysReady => "KeysReady",
             ConditionType::WorkloadsUpdated => "WorkloadsUpdated",
+            ConditionType::SettingsLoaded => "SettingsLoaded",
             ConditionType::ProviderVerified => "ProviderVerified",
             ConditionType::CredentialsValid => "CredentialsValid",
         }

@@ -14,9 +14,10 @@ use crate::controller::problem::Problem;
 use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus};
 
 /// Detail conditions whose changes are announced (the others follow from the steps' own Events).
-const ANNOUNCED: [ConditionType; 2] = [
+const ANNOUNCED: [ConditionType; 3] = [
     ConditionType::ProviderVerified,
     ConditionType::CredentialsValid,
+    ConditionType::SettingsLoaded,
 ];
 
 /// One Event to publish.

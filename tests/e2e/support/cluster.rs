@@ -339,7 +339,8 @@ pub fn openmetadata_like_deployment(name: &str, config: &str, replicas: i32) -> 
         name: "jwt-keys".into(),
         secret: Some(SecretVolumeSource {
             secret_name: Some(format!("{config}-jwt-keys")),
-            optional: Some(true),
+            // Fail closed, as the docs say: a pod never starts on the template's defaults.
+            optional: Some(false),
             ..Default::default()
         }),
         ..Default::default()
@@ -348,7 +349,7 @@ pub fn openmetadata_like_deployment(name: &str, config: &str, replicas: i32) -> 
     c.env_from = Some(vec![EnvFromSource {
         secret_ref: Some(SecretEnvSource {
             name: format!("{config}-auth-env"),
-            optional: Some(true),
+            optional: Some(false),
         }),
         ..Default::default()
     }]);
