@@ -50,7 +50,8 @@ op="$root/target/debug/oidc-sso-operator"
 say "Local OIDC provider (oidc-provider 8.8.1) on http://127.0.0.1:$idp_port"
 stop_pid idp "provider.mjs"
 scripts/oidc/install-provider.sh
-config=$(printf '{"port": %d, "clients": [{"client_id": "openmetadata", "client_secret": "demo-secret-1", "token_endpoint_auth_method": "client_secret_post"}]}' "$idp_port")
+# The client as examples/openmetadata.yaml's server logs in with it: its callback URL registered.
+config=$(printf '{"port": %d, "clients": [{"client_id": "openmetadata", "client_secret": "demo-secret-1", "token_endpoint_auth_method": "client_secret_post", "redirect_uris": ["https://openmetadata.example.com/callback"]}]}' "$idp_port")
 # setsid + nohup: the provider outlives this script; its PID is recorded to stop it later.
 setsid nohup node tests/oidc-provider/provider.mjs "$config" >"$state/idp.log" 2>&1 </dev/null &
 echo $! >"$state/idp.pid"

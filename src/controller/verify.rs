@@ -3,10 +3,15 @@
 //! the outcome into conditions, discovered endpoints, and whether a changed configuration may be
 //! rolled out.
 
-use crate::crd::{ClientAuthMethod, ClientType, ProviderStatus, ResponseType};
+use openidconnect::core::CoreJwsSigningAlgorithm;
+
+use crate::crd::{
+    ClientAuthMethod, ClientType, CredentialsMethod, Prompt, ProviderStatus, ResponseType,
+    TokenAlgorithm,
+};
 use crate::oidc::{
-    CheckError, CheckRequest, ClientCredentials, CredentialsOutcome, ProviderChecker, SkipReason,
-    TokenAuthMethod, Trust,
+    CheckError, CheckOutcome, CheckRequest, ClientCredentials, CredentialsOutcome, GrantParams,
+    LoginOutcome, LoginRequest, ProviderChecker, ScopeSupport, SkipReason, TokenAuthMethod, Trust,
 };
 use crate::render::ProviderEndpoints;
 use crate::validate::ValidatedConfig;
@@ -46,30 +51,98 @@ pub(super) fn request(config: &ValidatedConfig) -> CheckRequest {
             ResponseType::Code => "code",
             ResponseType::IdToken => "id_token",
         })
-        .with_discovery_url(p.discovery_url.clone());
+        .with_discovery_url(p.discovery_url.clone())
+        .with_insecure_http(p.allow_insecure_http);
+    // The keys must verify what the server accepts, not always RS256.
+    req.signing_algorithms = vec![match p.token_validation_algorithm {
+        TokenAlgorithm::RS256 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        TokenAlgorithm::RS384 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+        TokenAlgorithm::RS512 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+    }];
     req.jwks_url = p.jwks_url.clone();
+    req.tenant = p.tenant.clone();
     if let Some(pem) = &p.ca_bundle {
         req = req.with_trust(Trust::CaBundle {
             pem: pem.clone(),
             also_system_roots: true,
         });
     }
-    if p.verify_client_credentials
-        && let Some(secret) = &p.credentials.client_secret
-    {
-        let method = match p.client_authentication_method {
-            ClientAuthMethod::ClientSecretBasic => TokenAuthMethod::ClientSecretBasic,
-            // The JWT methods cannot be exercised by the checker; post is what the server's
-            // default (client_secret_post) uses and tells a wrong secret apart just as well.
-            _ => TokenAuthMethod::ClientSecretPost,
-        };
-        req = req.with_client_credentials(
-            ClientCredentials::new(p.credentials.client_id.clone(), secret.expose().clone())
-                .with_label(p.credentials.client_label.clone())
-                .with_auth_method(method),
-        );
+    if let Some(creds) = credentials(config) {
+        req = req.with_client_credentials(creds);
+    }
+    if p.verify_login {
+        req = req.with_login(login(config));
     }
     req
+}
+
+/// The secret check `config` asks for, if the checker can make it.
+fn credentials(config: &ValidatedConfig) -> Option<ClientCredentials> {
+    let p = &config.provider;
+    let check = p.verify_credentials.as_ref()?;
+    let secret = p.credentials.client_secret.as_ref()?;
+    let auth_method = match p.client_authentication_method {
+        ClientAuthMethod::ClientSecretBasic => TokenAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost => TokenAuthMethod::ClientSecretPost,
+        ClientAuthMethod::ClientSecretJwt => TokenAuthMethod::ClientSecretJwt,
+        // Signing needs the client's private key, which the operator does not hold.
+        ClientAuthMethod::PrivateKeyJwt => return None,
+    };
+    let method = match check.method {
+        CredentialsMethod::Auto | CredentialsMethod::Disabled => {
+            crate::oidc::CredentialsMethod::Auto
+        }
+        CredentialsMethod::Introspection => crate::oidc::CredentialsMethod::Introspection,
+        CredentialsMethod::Revocation => crate::oidc::CredentialsMethod::Revocation,
+        CredentialsMethod::AuthorizationCode => crate::oidc::CredentialsMethod::AuthorizationCode,
+        CredentialsMethod::ClientCredentials => crate::oidc::CredentialsMethod::ClientCredentials,
+    };
+    Some(
+        ClientCredentials::new(p.credentials.client_id.clone(), secret.expose().clone())
+            .with_label(p.credentials.client_label.clone())
+            .with_auth_method(auth_method)
+            .with_method(method)
+            .with_grant(GrantParams {
+                scopes: check.scopes.clone(),
+                audience: check.audience.clone(),
+                resource: check.resource.clone(),
+            })
+            .with_redirect_uri(p.callback_url.clone()),
+    )
+}
+
+/// The login the server starts, as far as the provider sees it.
+fn login(config: &ValidatedConfig) -> LoginRequest {
+    let p = &config.provider;
+    let mut extra: Vec<(String, String)> = p
+        .custom_params
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some(prompt) = p.prompt {
+        let value = match prompt {
+            Prompt::None => "none",
+            Prompt::Login => "login",
+            Prompt::Consent => "consent",
+            Prompt::SelectAccount => "select_account",
+        };
+        extra.push(("prompt".into(), value.into()));
+    }
+    if let Some(max_age) = p.max_age_seconds {
+        extra.push(("max_age".into(), max_age.to_string()));
+    }
+    // The server's Google client adds it (pac4j GoogleOidcClient).
+    if p.oidc_type == "google" {
+        extra.push(("access_type".into(), "offline".into()));
+    }
+    LoginRequest {
+        client_id: p.credentials.client_id.clone(),
+        label: p.credentials.client_label.clone(),
+        redirect_uri: p.callback_url.clone(),
+        pkce: p.use_pkce && p.client_type == ClientType::Confidential,
+        nonce: p.use_nonce,
+        extra,
+    }
 }
 
 /// Runs the checks (or reports them disabled). `previous` provides the last endpoints seen, so
@@ -127,15 +200,7 @@ pub(super) async fn verify(
     let mut failure = None;
     let (endpoints, status) = match &outcome.provider {
         Ok(report) => {
-            conditions.push(Cond::new(
-                ConditionType::ProviderVerified,
-                true,
-                "Verified",
-                format!(
-                    "discovery document and JWKS ({} usable signing key(s)) fetched from {}",
-                    report.usable_signing_keys, config.provider.issuer
-                ),
-            ));
+            conditions.push(provider_verified(config, report));
             let jwks = report.jwks_uri.clone();
             let token = report.token_endpoint.clone();
             (
@@ -163,45 +228,129 @@ pub(super) async fn verify(
             (last_known, previous.cloned())
         }
     };
-    match outcome.credentials {
-        CredentialsOutcome::Valid => conditions.push(Cond::new(
-            ConditionType::CredentialsValid,
-            true,
-            "Valid",
-            "the provider granted a token to the client credentials",
-        )),
-        CredentialsOutcome::Failed(e) => {
-            conditions.push(Cond::new(
-                ConditionType::CredentialsValid,
-                false,
-                e.reason(),
-                e.to_string(),
-            ));
-            failure = failure.or(Some(failed(&e)));
-        }
-        CredentialsOutcome::Skipped(SkipReason::ProviderUnavailable) => {
-            conditions.push(Cond::unknown(
-                ConditionType::CredentialsValid,
-                "ProviderUnavailable",
-                "not checked: the provider could not be verified",
-            ));
-        }
-        CredentialsOutcome::Skipped(SkipReason::NotRequested) => {
-            if config.provider.client_type == ClientType::Confidential {
-                conditions.push(Cond::unknown(
-                    ConditionType::CredentialsValid,
-                    "CheckDisabled",
-                    "set spec.provider.verify.clientCredentials to check the client secret at the provider",
-                ));
-            }
-        }
-    }
+    let (credentials, credentials_failure) = credentials_valid(config, &outcome);
+    let (login, login_failure) = login_accepted(config, &outcome);
+    conditions.extend(credentials);
+    conditions.extend(login);
     Verification {
         conditions,
         endpoints,
         status,
-        failure,
+        failure: failure.or(credentials_failure).or(login_failure),
     }
+}
+
+/// `ProviderVerified=True`, noting scopes the provider does not list.
+fn provider_verified(config: &ValidatedConfig, report: &crate::oidc::ProviderReport) -> Cond {
+    let found = format!(
+        "discovery document and JWKS ({} usable signing key(s)) fetched from {}",
+        report.usable_signing_keys, config.provider.issuer
+    );
+    match &report.scopes {
+        ScopeSupport::SomeNotAdvertised(missing) => Cond::new(
+            ConditionType::ProviderVerified,
+            true,
+            "ScopesNotAdvertised",
+            format!(
+                "{found}; scope(s) {missing:?} of spec.provider.scopes are not in its scopes_supported, \
+                 which may be partial (custom scopes often are not listed): if logins fail with \
+                 invalid_scope, these are why"
+            ),
+        ),
+        _ => Cond::new(ConditionType::ProviderVerified, true, "Verified", found),
+    }
+}
+
+/// `CredentialsValid`, and the failure that holds a rollout.
+fn credentials_valid(
+    config: &ValidatedConfig,
+    outcome: &CheckOutcome,
+) -> (Option<Cond>, Option<Failure>) {
+    let p = &config.provider;
+    let t = ConditionType::CredentialsValid;
+    let cond = match &outcome.credentials {
+        CredentialsOutcome::Valid { proof } => Cond::new(t, true, "Valid", proof.clone()),
+        CredentialsOutcome::Failed(e) => {
+            return (
+                Some(Cond::new(t, false, e.reason(), e.to_string())),
+                Some(failed(e)),
+            );
+        }
+        CredentialsOutcome::Inconclusive { message } => {
+            Cond::unknown(t, "Inconclusive", message.clone())
+        }
+        CredentialsOutcome::Skipped(SkipReason::ProviderUnavailable) => Cond::unknown(
+            t,
+            "ProviderUnavailable",
+            "not checked: the provider could not be verified",
+        ),
+        CredentialsOutcome::Skipped(SkipReason::NotRequested) => {
+            if p.client_type != ClientType::Confidential {
+                return (None, None);
+            }
+            if p.verify_credentials.is_none() {
+                Cond::unknown(
+                    t,
+                    "CheckDisabled",
+                    "spec.provider.verify.credentials.method is Disabled",
+                )
+            } else {
+                Cond::unknown(
+                    t,
+                    "NotCheckable",
+                    "private_key_jwt: the operator does not hold the client's private key, so it cannot authenticate as the client",
+                )
+            }
+        }
+    };
+    (Some(cond), None)
+}
+
+/// `LoginAccepted`, and the failure that holds a rollout.
+fn login_accepted(
+    config: &ValidatedConfig,
+    outcome: &CheckOutcome,
+) -> (Option<Cond>, Option<Failure>) {
+    let p = &config.provider;
+    let t = ConditionType::LoginAccepted;
+    let cond = match &outcome.login {
+        LoginOutcome::Accepted { how } => Cond::new(
+            t,
+            true,
+            "Accepted",
+            format!(
+                "a login with redirect_uri {} is accepted: {how}",
+                p.callback_url
+            ),
+        ),
+        LoginOutcome::Refused(e) => {
+            return (
+                Some(Cond::new(t, false, e.reason(), e.to_string())),
+                Some(failed(e)),
+            );
+        }
+        LoginOutcome::Inconclusive(e) => Cond::unknown(
+            t,
+            e.reason(),
+            format!("the login could not be checked, so the rollout is not held for it: {e}"),
+        ),
+        LoginOutcome::Skipped(SkipReason::ProviderUnavailable) => Cond::unknown(
+            t,
+            "ProviderUnavailable",
+            "not checked: the provider could not be verified",
+        ),
+        LoginOutcome::Skipped(SkipReason::NotRequested) => {
+            if p.client_type != ClientType::Confidential {
+                return (None, None);
+            }
+            Cond::unknown(
+                t,
+                "CheckDisabled",
+                "spec.provider.verify.loginRedirect is false",
+            )
+        }
+    };
+    (Some(cond), None)
 }
 
 fn failed(e: &CheckError) -> Failure {

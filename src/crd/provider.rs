@@ -21,6 +21,10 @@ use serde::{Deserialize, Serialize};
         .message("set spec.provider.clientId or spec.provider.credentialsSecretRef")
         .field_path(".clientId")
         .reason(Reason::FieldValueRequired),
+    validation = Rule::new("!has(self.scopes) || 'openid' in self.scopes")
+        .message("spec.provider.scopes must include openid (OpenMetadata signs users in with OpenID Connect)")
+        .field_path(".scopes")
+        .reason(Reason::FieldValueInvalid),
     validation = Rule::new("self.issuer.startsWith('https://') || (has(self.allowInsecureHttp) && self.allowInsecureHttp)")
         .message("spec.provider.issuer must be an https:// URL (set allowInsecureHttp: true for a test provider)")
         .field_path(".issuer")
@@ -269,15 +273,79 @@ pub struct KeyRef {
 }
 
 /// Checks made at the provider before a configuration is rolled out.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.clientCredentials) || !has(self.credentials)")
+    .message("clientCredentials is the older spelling of credentials.method: set only credentials")
+    .field_path(".clientCredentials"))]
 pub struct VerifySpec {
-    /// Fetch the discovery document and JWKS and check issuer, scopes and response type.
-    /// Default: true.
+    /// Fetch the discovery document and JWKS and check issuer, endpoints, keys, scopes and
+    /// response type. Default: true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovery: Option<bool>,
-    /// Also run a client-credentials grant with the real secret, to catch a wrong secret before
-    /// users do. Needs a client allowed that grant. Default: false.
+    /// How the client secret is proved at the provider. Default for a Confidential client:
+    /// `{method: Auto}`; a Public client's is not checked unless a method is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<CredentialsCheckSpec>,
+    /// Deprecated: `true` is `credentials: {method: ClientCredentials}`, `false` is
+    /// `credentials: {method: Disabled}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_credentials: Option<bool>,
+    /// Request the provider's authorization endpoint as the server's login will (client id,
+    /// callback URL, response type, scopes, PKCE, custom parameters), without following it to a
+    /// user, and hold a rollout the provider would refuse (an unregistered callback URL, most
+    /// often). Default: true for a Confidential client, false for a Public one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_redirect: Option<bool>,
+}
+
+/// How the client secret is proved (`spec.provider.verify.credentials`).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialsCheckSpec {
+    /// `Auto` (default) tries, in order, the endpoints discovery names that authenticate the
+    /// client without any grant (`introspection_endpoint`, then `revocation_endpoint`), then the
+    /// token endpoint: a client-credentials grant when `scopes`, `audience` or `resource` is set,
+    /// otherwise an authorization-code request with a code the provider never issued (a login
+    /// client may always use that grant; the provider answers `invalid_grant` to the right secret
+    /// and rejects a wrong one). Every answer is compared with the answer to a deliberately wrong
+    /// secret, so an endpoint that does not authenticate the client proves nothing. `Disabled` skips
+    /// the check; the other values use that one method only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<CredentialsMethod>,
+    /// `scope` of the client-credentials grant: Entra ID `api://<app>/.default`, an Okta custom
+    /// scope, a Cognito resource-server scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(merge_strategy = ListMerge::Atomic)]
+    #[schemars(
+        length(min = 1, max = 16),
+        inner(length(min = 1, max = 256), regex(pattern = r"^[!#-\[\]-~]+$"))
+    )]
+    pub scopes: Option<Vec<String>>,
+    /// `audience` of the client-credentials grant (Auth0: the API identifier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 512), regex(pattern = r"^[!-~]+$"))]
+    pub audience: Option<String>,
+    /// `resource` of the client-credentials grant (RFC 8707 resource indicator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 2048), regex(pattern = r"^[!-~]+$"))]
+    pub resource: Option<String>,
+}
+
+// How the client secret is proved. (A plain comment: on an optional field the type's doc would replace the field's in the CRD.)
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum CredentialsMethod {
+    /// Introspection and revocation endpoints, then the token endpoint.
+    Auto,
+    /// RFC 7662 introspection of a made-up token.
+    Introspection,
+    /// RFC 7009 revocation of a made-up token.
+    Revocation,
+    /// An authorization-code request with a made-up code.
+    AuthorizationCode,
+    /// A client-credentials grant (with `scopes`, `audience`, `resource`).
+    ClientCredentials,
+    /// No check. (Not `Off`: YAML 1.1 reads a bare `Off` as `false`.)
+    Disabled,
 }

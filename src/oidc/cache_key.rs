@@ -4,7 +4,9 @@
 
 use sha2::{Digest, Sha256};
 
-use super::request::{CheckRequest, TokenAuthMethod, Trust};
+use super::request::{
+    CheckRequest, CredentialsMethod, GrantParams, LoginRequest, TokenAuthMethod, Trust,
+};
 
 /// What decides which provider documents are fetched, and how.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -12,6 +14,10 @@ pub(crate) struct ProviderKey {
     pub(crate) issuer: String,
     discovery_url: Option<String>,
     jwks_url: Option<String>,
+    /// Decides whether a templated multi-tenant issuer is accepted, at fetch time.
+    tenant: Option<String>,
+    /// Decides whether plain-http endpoints are refused, at fetch time.
+    allow_insecure_http: bool,
     trust: TrustKey,
 }
 
@@ -30,6 +36,8 @@ impl ProviderKey {
             issuer: req.issuer.clone(),
             discovery_url: req.discovery_url.clone(),
             jwks_url: req.jwks_url.clone(),
+            tenant: req.tenant.clone(),
+            allow_insecure_http: req.allow_insecure_http,
             trust: match &req.trust {
                 Trust::SystemRoots => TrustKey::System,
                 Trust::CaBundle {
@@ -51,7 +59,9 @@ pub(crate) struct CredentialsKey {
     client_id: String,
     secret_sha256: [u8; 32],
     auth_method: TokenAuthMethod,
-    scopes: Vec<String>,
+    method: CredentialsMethod,
+    grant: GrantParams,
+    redirect_uri: Option<String>,
 }
 
 impl CredentialsKey {
@@ -62,15 +72,17 @@ impl CredentialsKey {
         // `Sensitive::digest` might print elsewhere.
         hasher.update(b"oidc-sso-operator/credentials-cache-key\0");
         hasher.update(creds.client_secret.expose().as_bytes());
-        let mut scopes = creds.scopes.clone();
-        scopes.sort();
-        scopes.dedup();
+        let mut grant = creds.grant.clone();
+        grant.scopes.sort();
+        grant.scopes.dedup();
         Some(Self {
             provider: ProviderKey::of(req),
             client_id: creds.client_id.clone(),
             secret_sha256: hasher.finalize().into(),
             auth_method: creds.auth_method,
-            scopes,
+            method: creds.method,
+            grant,
+            redirect_uri: creds.redirect_uri.clone(),
         })
     }
 }
@@ -84,6 +96,7 @@ pub(crate) struct RequestKey {
     scopes: Vec<String>,
     response_type: String,
     algorithms: Vec<String>,
+    login: Option<LoginRequest>,
 }
 
 impl RequestKey {
@@ -98,6 +111,7 @@ impl RequestKey {
                 .iter()
                 .map(|a| format!("{a:?}"))
                 .collect(),
+            login: req.login.clone(),
         }
     }
 }

@@ -29,12 +29,12 @@ use tokio::time::Instant;
 use super::cache_key::{CredentialsKey, ProviderKey, RequestKey};
 use super::discovery::{self, ProviderDocs};
 use super::error::CheckError;
-use super::outcome::{CheckOutcome, CredentialsOutcome, SkipReason};
+use super::outcome::{CheckOutcome, CredentialsOutcome, LoginOutcome, SkipReason};
 use super::policy::AddressPolicy;
 use super::request::CheckRequest;
 use super::singleflight::SingleFlight;
 use super::stats::{CheckerStats, Counters};
-use super::{evaluate, grant};
+use super::{credentials, evaluate, login};
 
 /// Cache and network settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,7 +88,7 @@ impl std::fmt::Debug for ProviderChecker {
 struct Inner {
     config: CheckerConfig,
     providers: SingleFlight<ProviderKey, Result<Arc<ProviderDocs>, CheckError>>,
-    credentials: SingleFlight<CredentialsKey, Result<(), CheckError>>,
+    credentials: SingleFlight<CredentialsKey, CredentialsOutcome>,
     background: Mutex<HashMap<RequestKey, Background>>,
     counters: Counters,
     policy: Arc<AddressPolicy>,
@@ -208,7 +208,8 @@ impl ProviderChecker {
     fn finish(&self, key: &RequestKey, outcome: &CheckOutcome) {
         let config = &self.inner.config;
         let ok = outcome.provider.is_ok()
-            && !matches!(outcome.credentials, CredentialsOutcome::Failed(_));
+            && !matches!(outcome.credentials, CredentialsOutcome::Failed(_))
+            && !matches!(outcome.login, LoginOutcome::Refused(_));
         let expires = Instant::now() + if ok { config.ttl } else { config.failure_ttl };
         let waiters = {
             let mut background = lock(&self.inner.background);
@@ -243,33 +244,46 @@ impl ProviderChecker {
             inner.counters.cache_hit();
         }
 
-        let (provider, credentials) = match docs {
+        let (provider, credentials, login) = match docs {
             Err(e) => {
-                let skipped = match req.client_credentials {
-                    Some(_) => SkipReason::ProviderUnavailable,
-                    None => SkipReason::NotRequested,
+                let skipped = |asked: bool| {
+                    if asked {
+                        SkipReason::ProviderUnavailable
+                    } else {
+                        SkipReason::NotRequested
+                    }
                 };
-                (Err(e), CredentialsOutcome::Skipped(skipped))
+                (
+                    Err(e),
+                    CredentialsOutcome::Skipped(skipped(req.client_credentials.is_some())),
+                    LoginOutcome::Skipped(skipped(req.login.is_some())),
+                )
             }
             Ok(docs) => {
                 let provider = evaluate::evaluate(req, &docs);
-                let credentials = match (&req.client_credentials, CredentialsKey::of(req)) {
-                    (Some(creds), Some(cred_key)) => {
-                        let (result, _) = inner
-                            .credentials
-                            .get(&cred_key, |v| ttl_of(v.is_ok()), async {
-                                grant::grant(req, &docs, creds, &inner.counters, &inner.policy)
-                                    .await
-                            })
-                            .await;
-                        match result {
-                            Ok(()) => CredentialsOutcome::Valid,
-                            Err(e) => CredentialsOutcome::Failed(e),
+                if let Err(e) = provider {
+                    // Documents that fail the evaluation (a plain-http endpoint, no usable key)
+                    // are not sent secrets or logins.
+                    let skipped = SkipReason::ProviderUnavailable;
+                    let credentials = match req.client_credentials {
+                        Some(_) => CredentialsOutcome::Skipped(skipped),
+                        None => CredentialsOutcome::Skipped(SkipReason::NotRequested),
+                    };
+                    let login = match req.login {
+                        Some(_) => LoginOutcome::Skipped(skipped),
+                        None => LoginOutcome::Skipped(SkipReason::NotRequested),
+                    };
+                    (Err(e), credentials, login)
+                } else {
+                    let credentials = self.credentials(req, &docs).await;
+                    let login = match &req.login {
+                        Some(l) => {
+                            login::check(req, &docs, l, &inner.counters, &inner.policy).await
                         }
-                    }
-                    _ => CredentialsOutcome::Skipped(SkipReason::NotRequested),
-                };
-                (provider, credentials)
+                        None => LoginOutcome::Skipped(SkipReason::NotRequested),
+                    };
+                    (provider, credentials, login)
+                }
             }
         };
 
@@ -282,8 +296,33 @@ impl ProviderChecker {
         CheckOutcome {
             provider,
             credentials,
+            login,
             cached,
         }
+    }
+
+    /// The credentials check, shared by every request with the same provider, client, secret
+    /// and method.
+    async fn credentials(
+        &self,
+        req: &CheckRequest,
+        docs: &Arc<ProviderDocs>,
+    ) -> CredentialsOutcome {
+        let inner = &self.inner;
+        let (Some(creds), Some(key)) = (&req.client_credentials, CredentialsKey::of(req)) else {
+            return CredentialsOutcome::Skipped(SkipReason::NotRequested);
+        };
+        let ttl = |v: &CredentialsOutcome| match v {
+            CredentialsOutcome::Failed(_) => inner.config.failure_ttl,
+            _ => inner.config.ttl,
+        };
+        let (outcome, _) = inner
+            .credentials
+            .get(&key, ttl, async {
+                credentials::check(req, docs, creds, &inner.counters, &inner.policy).await
+            })
+            .await;
+        outcome
     }
 }
 

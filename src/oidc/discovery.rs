@@ -31,9 +31,25 @@ pub(crate) struct ProviderDocs {
     pub(crate) metadata: CoreProviderMetadata,
     pub(crate) jwks_url: String,
     pub(crate) jwks: CoreJsonWebKeySet,
+    /// Fields openidconnect's metadata type does not keep.
+    pub(crate) extra: DiscoveryExtras,
     /// Bytes fetched (both bodies), what the cache weighs the documents by.
     pub(crate) bytes: usize,
 }
+
+/// Discovery fields the checks use that `CoreProviderMetadata` does not hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DiscoveryExtras {
+    /// `introspection_endpoint` (RFC 8414 / RFC 7662).
+    pub(crate) introspection_endpoint: Option<String>,
+    /// `revocation_endpoint` (RFC 8414 / RFC 7009).
+    pub(crate) revocation_endpoint: Option<String>,
+    /// `code_challenge_methods_supported`, when listed.
+    pub(crate) code_challenge_methods: Option<Vec<String>>,
+}
+
+/// What multi-tenant Entra ID documents (`/common`, `/organizations`) put in place of the tenant.
+pub(crate) const TENANT_PLACEHOLDER: &str = "{tenantid}";
 
 /// Fetches the discovery document and the JWKS.
 pub(crate) async fn fetch_provider(
@@ -70,7 +86,16 @@ pub(crate) async fn fetch_provider(
             req.timeouts.request,
         )
     })?;
-    let metadata = parse_discovery(&discovery_url, &req.issuer, &response)?;
+    let (metadata, extra) = parse_discovery(
+        &discovery_url,
+        &req.issuer,
+        req.tenant.as_deref(),
+        &response,
+    )?;
+    // Before the key set is fetched from it: the document itself may be the downgrade.
+    if !req.allow_insecure_http {
+        super::evaluate::refuse_plain_http(&discovery_url, &metadata, &extra)?;
+    }
 
     let jwks_url = match &req.jwks_url {
         Some(url) => parse_http_url("JWKS URL", url)?.to_string(),
@@ -93,6 +118,7 @@ pub(crate) async fn fetch_provider(
         metadata,
         jwks_url,
         jwks,
+        extra,
         bytes,
     })
 }
@@ -100,11 +126,17 @@ pub(crate) async fn fetch_provider(
 /// Checks status, JSON, issuer and shape of a discovery response, in that order: an issuer
 /// mismatch is reported even if the document also lacks fields, because it usually means the
 /// URL points at another provider (or realm) and that is the thing to fix first.
+///
+/// A multi-tenant Entra ID document names the templated issuer
+/// `https://login.microsoftonline.com/{tenantid}/v2.0`, which no configured issuer equals; with
+/// `tenant` set, the template with `{tenantid}` replaced by it must equal the configured issuer
+/// (`.../organizations/v2.0` with tenant `organizations`), which is how such an issuer is accepted.
 pub(crate) fn parse_discovery(
     url: &Url,
     expected_issuer: &str,
+    tenant: Option<&str>,
     response: &HttpResponse,
-) -> Result<CoreProviderMetadata, CheckError> {
+) -> Result<(CoreProviderMetadata, DiscoveryExtras), CheckError> {
     let url_text = url.to_string();
     if response.status() != StatusCode::OK {
         return Err(CheckError::HttpStatus {
@@ -131,7 +163,9 @@ pub(crate) fn parse_discovery(
         return Err(invalid("the body is JSON but not an object".into()));
     };
     match object.get("issuer") {
-        Some(serde_json::Value::String(found)) if found != expected_issuer => {
+        Some(serde_json::Value::String(found))
+            if !issuer_matches(found, expected_issuer, tenant) =>
+        {
             return Err(CheckError::IssuerMismatch {
                 url: url_text,
                 expected: expected_issuer.to_owned(),
@@ -142,8 +176,40 @@ pub(crate) fn parse_discovery(
         Some(_) => return Err(invalid("`issuer` is not a string".into())),
         None => return Err(invalid("missing field `issuer`".into())),
     }
-    serde_path_to_error::deserialize::<_, CoreProviderMetadata>(value)
-        .map_err(|e| invalid(at_path(&e)))
+    let text = |name: &str| object.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+    let extra = DiscoveryExtras {
+        introspection_endpoint: text("introspection_endpoint"),
+        revocation_endpoint: text("revocation_endpoint"),
+        code_challenge_methods: object
+            .get("code_challenge_methods_supported")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m.as_str().map(str::to_owned))
+                    .collect()
+            }),
+    };
+    let mut value = value;
+    // openidconnect parses the issuer as a URL, which the braces of a template are not.
+    if let Some(issuer) = value.get_mut("issuer")
+        && issuer
+            .as_str()
+            .is_some_and(|i| i.contains(TENANT_PLACEHOLDER))
+    {
+        *issuer = serde_json::Value::String(expected_issuer.to_owned());
+    }
+    let metadata = serde_path_to_error::deserialize::<_, CoreProviderMetadata>(value)
+        .map_err(|e| invalid(at_path(&e)))?;
+    Ok((metadata, extra))
+}
+
+/// The document's issuer is the configured one, exactly, or a multi-tenant template that becomes
+/// it with the configured tenant.
+fn issuer_matches(found: &str, expected: &str, tenant: Option<&str>) -> bool {
+    found == expected
+        || tenant.is_some_and(|t| {
+            found.contains(TENANT_PLACEHOLDER) && found.replace(TENANT_PLACEHOLDER, t) == expected
+        })
 }
 
 /// A serde error with the path of the offending field, when it is not the document root.
@@ -195,13 +261,15 @@ mod tests {
 
     #[test]
     fn matching_document_parses() {
-        let meta = parse_discovery(
+        let (meta, extra) = parse_discovery(
             &url(),
             "https://idp",
+            None,
             &response(200, &doc("https://idp").to_string()),
         )
         .unwrap();
         assert_eq!(meta.issuer().as_str(), "https://idp");
+        assert_eq!(extra, DiscoveryExtras::default());
     }
 
     #[test]
@@ -209,6 +277,7 @@ mod tests {
         let err = parse_discovery(
             &url(),
             "https://idp",
+            None,
             &response(200, &doc("https://idp/").to_string()),
         )
         .unwrap_err();
@@ -216,9 +285,32 @@ mod tests {
     }
 
     #[test]
+    fn a_templated_multi_tenant_issuer_is_accepted_only_with_its_tenant() {
+        let entra = "https://login.microsoftonline.com";
+        let mut d = doc(&format!("{entra}/{{tenantid}}/v2.0"));
+        d["introspection_endpoint"] = "https://idp/introspect".into();
+        d["code_challenge_methods_supported"] = serde_json::json!(["S256"]);
+        let body = response(200, &d.to_string());
+        let configured = format!("{entra}/organizations/v2.0");
+        let (meta, extra) =
+            parse_discovery(&url(), &configured, Some("organizations"), &body).unwrap();
+        assert_eq!(meta.issuer().as_str(), configured);
+        assert_eq!(
+            extra.introspection_endpoint.as_deref(),
+            Some("https://idp/introspect")
+        );
+        assert_eq!(extra.code_challenge_methods, Some(vec!["S256".to_string()]));
+        for tenant in [None, Some("common")] {
+            let err = parse_discovery(&url(), &configured, tenant, &body).unwrap_err();
+            assert_eq!(err.reason(), "IssuerMismatch");
+            assert!(err.to_string().contains("spec.provider.tenant"), "{err}");
+        }
+    }
+
+    #[test]
     fn issuer_mismatch_wins_over_missing_fields() {
         let body = serde_json::json!({"issuer": "https://elsewhere"}).to_string();
-        let err = parse_discovery(&url(), "https://idp", &response(200, &body)).unwrap_err();
+        let err = parse_discovery(&url(), "https://idp", None, &response(200, &body)).unwrap_err();
         assert_eq!(err.reason(), "IssuerMismatch");
     }
 
@@ -226,8 +318,8 @@ mod tests {
     fn missing_field_is_named() {
         let mut d = doc("https://idp");
         d.as_object_mut().unwrap().remove("jwks_uri");
-        let err =
-            parse_discovery(&url(), "https://idp", &response(200, &d.to_string())).unwrap_err();
+        let err = parse_discovery(&url(), "https://idp", None, &response(200, &d.to_string()))
+            .unwrap_err();
         assert_eq!(err.reason(), "InvalidDiscoveryDocument");
         assert!(err.to_string().contains("jwks_uri"), "{err}");
     }
@@ -239,14 +331,14 @@ mod tests {
             .header(CONTENT_TYPE, "text/html")
             .body(b"<html>login</html>".to_vec())
             .unwrap();
-        let err = parse_discovery(&url(), "https://idp", &resp).unwrap_err();
+        let err = parse_discovery(&url(), "https://idp", None, &resp).unwrap_err();
         assert_eq!(err.reason(), "InvalidDiscoveryDocument");
         assert!(err.to_string().contains("text/html"), "{err}");
     }
 
     #[test]
     fn non_200_is_http_status() {
-        let err = parse_discovery(&url(), "https://idp", &response(404, "{}")).unwrap_err();
+        let err = parse_discovery(&url(), "https://idp", None, &response(404, "{}")).unwrap_err();
         assert_eq!(err.reason(), "HttpStatus");
         assert!(err.to_string().contains("404"));
     }

@@ -133,17 +133,6 @@ pub enum CheckError {
         key_types: String,
     },
 
-    /// The provider advertises `scopes_supported` and some configured scopes are not in it.
-    #[error(
-        "the provider does not offer scope(s) {missing:?} (its scopes_supported: {supported:?})"
-    )]
-    UnsupportedScopes {
-        /// Configured scopes the provider does not list.
-        missing: Vec<String>,
-        /// The provider's `scopes_supported`.
-        supported: Vec<String>,
-    },
-
     /// The configured response type is not in `response_types_supported`.
     #[error(
         "the provider does not offer response type {requested:?} (its response_types_supported: {supported:?})"
@@ -155,57 +144,88 @@ pub enum CheckError {
         supported: Vec<String>,
     },
 
-    /// The discovery document has no token endpoint, so credentials cannot be checked.
+    /// The provider rejected the client's credentials: a client-authentication failure, where
+    /// a deliberately wrong secret is rejected the same way.
     #[error(
-        "the discovery document at {url} has no token_endpoint, so the client credentials cannot be checked"
-    )]
-    NoTokenEndpoint {
-        /// The discovery URL.
-        url: String,
-    },
-
-    /// The token endpoint rejected the client's credentials (`invalid_client`).
-    #[error(
-        "the token endpoint {url} rejected {client} with invalid_client{}: the client id or secret is wrong, \
-         or the client is not registered for {auth_method}",
-        describe(description)
+        "the {endpoint} {url} rejected {client} ({answer}): the client id or secret is wrong, \
+         or the client is not registered for {auth_method}"
     )]
     InvalidClient {
-        /// The token endpoint.
+        /// Which endpoint answered.
+        endpoint: Endpoint,
+        /// Its URL.
         url: String,
         /// How the client is named (never a value read from a Secret).
         client: String,
-        /// How the client authenticated (`client_secret_basic` or `client_secret_post`).
+        /// How the client authenticated (`client_secret_basic`, ...).
         auth_method: &'static str,
-        /// The provider's `error_description`, sanitised.
-        description: Option<String>,
+        /// The answer: status, error code and the provider's description, sanitised.
+        answer: String,
     },
 
-    /// The client authenticated but may not use the client-credentials grant.
+    /// The discovery document names a plain-http endpoint while `allowInsecureHttp` is off.
     #[error(
-        "the token endpoint {url} refused the client_credentials grant for {client} ({error}{}); \
-         the credentials may be right, but the client is not allowed this grant",
+        "the discovery document at {discovery_url} names {field} {url}, which is not https: tokens, \
+         secrets or keys would cross the network in clear text (set spec.provider.allowInsecureHttp \
+         only for a test provider)"
+    )]
+    InsecureEndpoint {
+        /// The discovery URL.
+        discovery_url: String,
+        /// The document's field (`jwks_uri`, `token_endpoint`, ...).
+        field: &'static str,
+        /// Its value.
+        url: String,
+    },
+
+    /// The authorization endpoint showed an error page for the login request: the client id or
+    /// the callback URL is not registered.
+    #[error(
+        "the authorization endpoint {url} answered HTTP {status} (an error page) to a login \
+         request for {client} with redirect_uri {callback}{hint}: register {callback} as a \
+         redirect URI of the client at the provider, or correct the client id or \
+         spec.provider.callbackUrl"
+    )]
+    LoginNotRegistered {
+        /// The authorization endpoint (or the provider page it sent the request to), without query.
+        url: String,
+        /// The HTTP status of the error page.
+        status: u16,
+        /// How the client is named.
+        client: String,
+        /// The callback URL sent.
+        callback: String,
+        /// What the page points at, if recognisable ("; the page mentions the redirect URI").
+        hint: String,
+    },
+
+    /// The provider accepted the client and callback but sent the login back with `error=`.
+    #[error(
+        "the provider sent the login request for {client} back to the callback with error={error}{}: {what}",
         describe(description)
     )]
-    UnauthorizedClient {
-        /// The token endpoint.
-        url: String,
-        /// How the client is named (never a value read from a Secret).
+    LoginRefused {
+        /// How the client is named.
         client: String,
-        /// The OAuth error code (`unauthorized_client` or `unsupported_grant_type`).
+        /// The OAuth error code.
         error: String,
         /// The provider's `error_description`, sanitised.
         description: Option<String>,
+        /// Which setting the error points at.
+        what: String,
     },
 
     /// The check itself ended without an answer (its task failed); it is tried again.
     #[error("the provider check was interrupted; it is retried")]
     Interrupted,
 
-    /// Any other failure of the token request.
-    #[error("the token endpoint {url} did not issue a token: {problem}")]
+    /// An endpoint used to check the secret failed in a way that proves nothing about it (HTTP
+    /// 5xx or 429); retried.
+    #[error("the {endpoint} {url} could not answer: {problem}")]
     TokenEndpointError {
-        /// The token endpoint.
+        /// Which endpoint.
+        endpoint: Endpoint,
+        /// Its URL.
         url: String,
         /// What happened (an OAuth error code and description, or why the response is unusable).
         problem: String,
@@ -246,17 +266,20 @@ impl CheckError {
             CheckError::HttpStatus { endpoint, .. } => match endpoint {
                 Endpoint::Discovery => "HttpStatus",
                 Endpoint::Jwks => "JwksUnreachable",
-                Endpoint::Token => "TokenEndpointError",
+                Endpoint::Token
+                | Endpoint::Introspection
+                | Endpoint::Revocation
+                | Endpoint::Authorization => "TokenEndpointError",
             },
             CheckError::InvalidDiscoveryDocument { .. } => "InvalidDiscoveryDocument",
             CheckError::IssuerMismatch { .. } => "IssuerMismatch",
             CheckError::InvalidJwks { .. } => "InvalidJwks",
             CheckError::JwksEmpty { .. } => "JwksEmpty",
-            CheckError::UnsupportedScopes { .. } => "UnsupportedScopes",
             CheckError::UnsupportedResponseType { .. } => "UnsupportedResponseType",
-            CheckError::NoTokenEndpoint { .. } => "NoTokenEndpoint",
             CheckError::InvalidClient { .. } => "InvalidClient",
-            CheckError::UnauthorizedClient { .. } => "UnauthorizedClient",
+            CheckError::InsecureEndpoint { .. } => "InsecureEndpoint",
+            CheckError::LoginNotRegistered { .. } => "NotRegistered",
+            CheckError::LoginRefused { .. } => "LoginRefused",
             CheckError::TokenEndpointError { .. } => "TokenEndpointError",
             CheckError::Interrupted => "CheckInterrupted",
         }
@@ -274,7 +297,7 @@ impl CheckError {
                 )
             }
             CheckError::HttpStatus { status, .. } => *status >= 500 || *status == 429,
-            CheckError::Interrupted => true,
+            CheckError::Interrupted | CheckError::TokenEndpointError { .. } => true,
             _ => false,
         }
     }

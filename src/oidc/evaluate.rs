@@ -45,18 +45,23 @@ pub struct ProviderReport {
     pub token_endpoint_auth_methods: Option<Vec<String>>,
 }
 
-/// How the configured scopes were checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How the configured scopes compare with `scopes_supported`. Never a failure: the list is only
+/// RECOMMENDED (OpenID Connect Discovery 1.0, section 3) and providers leave scopes out of it
+/// (Okta's non-public custom scopes, Entra ID's `/.default`, Auth0's API permissions), so a scope
+/// it lacks is a warning.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScopeSupport {
     /// Every configured scope is in `scopes_supported`.
     AllAdvertised,
-    /// The provider does not publish `scopes_supported` (it is only RECOMMENDED), so nothing
-    /// could be checked; the check passes.
+    /// The provider does not publish `scopes_supported`, so nothing could be compared.
     NotAdvertised,
+    /// These configured scopes are not in `scopes_supported`.
+    SomeNotAdvertised(Vec<String>),
 }
 
 /// Evaluates the fetched documents against one request: usable signing keys first (without them
 /// no token can be verified, whatever else is configured), then response type, then scopes.
+/// (Plain-http endpoints are refused before the key set is fetched: [`refuse_plain_http`].)
 pub(crate) fn evaluate(
     req: &CheckRequest,
     docs: &ProviderDocs,
@@ -110,7 +115,7 @@ pub(crate) fn evaluate(
     let supported_scopes: Option<Vec<String>> = meta
         .scopes_supported()
         .map(|scopes| scopes.iter().map(|s| s.to_string()).collect());
-    let scopes = check_scopes(&req.scopes, supported_scopes.as_deref())?;
+    let scopes = check_scopes(&req.scopes, supported_scopes.as_deref());
 
     Ok(ProviderReport {
         issuer: meta.issuer().to_string(),
@@ -147,12 +152,9 @@ pub(crate) fn evaluate(
 
 /// Configured scopes against `scopes_supported`. Case-sensitive, as scope tokens are (RFC 6749,
 /// section 3.3).
-pub(crate) fn check_scopes(
-    requested: &[String],
-    supported: Option<&[String]>,
-) -> Result<ScopeSupport, CheckError> {
+pub(crate) fn check_scopes(requested: &[String], supported: Option<&[String]>) -> ScopeSupport {
     let Some(supported) = supported else {
-        return Ok(ScopeSupport::NotAdvertised);
+        return ScopeSupport::NotAdvertised;
     };
     let mut missing: Vec<String> = requested
         .iter()
@@ -161,13 +163,52 @@ pub(crate) fn check_scopes(
         .collect();
     missing.dedup();
     if missing.is_empty() {
-        Ok(ScopeSupport::AllAdvertised)
+        ScopeSupport::AllAdvertised
     } else {
-        Err(CheckError::UnsupportedScopes {
-            missing,
-            supported: supported.to_vec(),
-        })
+        ScopeSupport::SomeNotAdvertised(missing)
     }
+}
+
+/// The endpoints the server or the checks send secrets, codes or tokens to, or take keys from,
+/// must be https when the settings do not allow plain http. Called on the discovery document
+/// before anything else is fetched from it.
+pub(crate) fn refuse_plain_http(
+    discovery_url: &url::Url,
+    meta: &openidconnect::core::CoreProviderMetadata,
+    extra: &super::discovery::DiscoveryExtras,
+) -> Result<(), CheckError> {
+    let fields: [(&'static str, Option<String>); 6] = [
+        ("jwks_uri", Some(meta.jwks_uri().to_string())),
+        (
+            "token_endpoint",
+            meta.token_endpoint().map(ToString::to_string),
+        ),
+        (
+            "authorization_endpoint",
+            Some(meta.authorization_endpoint().to_string()),
+        ),
+        (
+            "userinfo_endpoint",
+            meta.userinfo_endpoint().map(ToString::to_string),
+        ),
+        (
+            "introspection_endpoint",
+            extra.introspection_endpoint.clone(),
+        ),
+        ("revocation_endpoint", extra.revocation_endpoint.clone()),
+    ];
+    for (field, url) in fields {
+        if let Some(url) = url
+            && !url.starts_with("https://")
+        {
+            return Err(CheckError::InsecureEndpoint {
+                discovery_url: discovery_url.to_string(),
+                field,
+                url: crate::urls::redacted(&url),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Whether `requested` (space-separated, any order) is one of `supported`.
@@ -197,21 +238,42 @@ mod tests {
     use crate::oidc::testutil::{docs_with_keys, rsa_key};
 
     #[test]
-    fn scopes_checked_against_supported() {
+    fn scopes_missing_from_scopes_supported_are_named_not_failed() {
         let supported = vec!["openid".to_string(), "email".to_string()];
         assert_eq!(
-            check_scopes(&["openid".into(), "email".into()], Some(&supported)).unwrap(),
+            check_scopes(&["openid".into(), "email".into()], Some(&supported)),
             ScopeSupport::AllAdvertised
         );
-        let err = check_scopes(&["openid".into(), "groups".into()], Some(&supported)).unwrap_err();
-        assert_eq!(err.reason(), "UnsupportedScopes");
-        assert!(err.to_string().contains("groups"));
         assert_eq!(
-            check_scopes(&["anything".into()], None).unwrap(),
+            check_scopes(&["openid".into(), "groups".into()], Some(&supported)),
+            ScopeSupport::SomeNotAdvertised(vec!["groups".into()])
+        );
+        assert_eq!(
+            check_scopes(&["anything".into()], None),
             ScopeSupport::NotAdvertised
         );
         // Scope tokens are case-sensitive.
-        assert!(check_scopes(&["OpenID".into()], Some(&supported)).is_err());
+        assert_eq!(
+            check_scopes(&["OpenID".into()], Some(&supported)),
+            ScopeSupport::SomeNotAdvertised(vec!["OpenID".into()])
+        );
+    }
+
+    #[test]
+    fn plain_http_endpoints_are_named() {
+        let mut docs = docs_with_keys(serde_json::json!([rsa_key(serde_json::json!({}))]));
+        let check = |docs: &ProviderDocs| {
+            refuse_plain_http(&docs.discovery_url, &docs.metadata, &docs.extra)
+        };
+        assert!(check(&docs).is_ok());
+        docs.extra.revocation_endpoint = Some("http://idp/revoke".into());
+        let err = check(&docs).unwrap_err();
+        assert_eq!(err.reason(), "InsecureEndpoint");
+        assert!(
+            err.to_string()
+                .contains("revocation_endpoint http://idp/revoke"),
+            "{err}"
+        );
     }
 
     #[test]

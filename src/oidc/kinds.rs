@@ -10,8 +10,14 @@ pub enum Endpoint {
     Discovery,
     /// The JSON Web Key Set (`jwks_uri`, or the configured JWKS URL).
     Jwks,
-    /// The token endpoint (client-credentials grant).
+    /// The token endpoint.
     Token,
+    /// The introspection endpoint (RFC 7662).
+    Introspection,
+    /// The revocation endpoint (RFC 7009).
+    Revocation,
+    /// The authorization endpoint (the login).
+    Authorization,
 }
 
 impl fmt::Display for Endpoint {
@@ -20,6 +26,9 @@ impl fmt::Display for Endpoint {
             Endpoint::Discovery => "discovery endpoint",
             Endpoint::Jwks => "JWKS endpoint",
             Endpoint::Token => "token endpoint",
+            Endpoint::Introspection => "introspection endpoint",
+            Endpoint::Revocation => "revocation endpoint",
+            Endpoint::Authorization => "authorization endpoint",
         })
     }
 }

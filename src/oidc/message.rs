@@ -50,11 +50,16 @@ pub(super) fn expected_body(endpoint: Endpoint) -> &'static str {
         Endpoint::Discovery => "the discovery document",
         Endpoint::Jwks => "the JSON Web Key Set",
         Endpoint::Token => "a token response",
+        Endpoint::Introspection | Endpoint::Revocation => "an answer about the made-up token",
+        Endpoint::Authorization => "the login page",
     }
 }
 
 pub(super) fn issuer_hint(expected: &str, found: &str) -> &'static str {
-    if expected.trim_end_matches('/') == found.trim_end_matches('/') {
+    if found.contains(super::discovery::TENANT_PLACEHOLDER) {
+        " (a multi-tenant Entra ID document: with the issuer ending in /organizations/v2.0 or /common/v2.0, set \
+         spec.provider.tenant to that segment to accept it; or use your tenant id in the issuer)"
+    } else if expected.trim_end_matches('/') == found.trim_end_matches('/') {
         " (they differ only by a trailing slash; the issuer must match exactly, as in the tokens' iss claim)"
     } else {
         ""

@@ -7,13 +7,17 @@
 //!   configured issuer exactly (tokens carry that string in `iss`, and the server compares it);
 //! - the JWKS is served and holds at least one key that can verify the algorithms the server
 //!   accepts (otherwise no login can ever be validated);
-//! - the configured scopes (when the provider lists `scopes_supported`) and response type are
-//!   offered;
-//! - optionally, a client-credentials grant with the real secret, which tells a wrong secret
-//!   (`InvalidClient`) apart from an unreachable provider (`Unreachable`, `TlsError`, `Timeout`).
+//! - every endpoint the document names is https (unless plain http is allowed);
+//! - the response type is offered; scopes missing from `scopes_supported` are reported, not failed
+//!   (the list is optional and often partial);
+//! - the client secret, where an endpoint can prove it (`credentials`: introspection, revocation,
+//!   the token endpoint, each compared with a deliberately wrong secret), which tells a wrong
+//!   secret (`InvalidClient`) apart from an unreachable provider and from "cannot tell";
+//! - the login request at the authorization endpoint (`login`): an unregistered callback URL or
+//!   client id is caught before a user meets it.
 //!
-//! The first three feed `ProviderVerified`, the grant feeds `CredentialsValid`; [`CheckOutcome`]
-//! keeps them apart. Failures are [`CheckError`]s with a stable [`CheckError::reason`] and a
+//! They feed `ProviderVerified`, `CredentialsValid` and `LoginAccepted`; [`CheckOutcome`] keeps
+//! them apart. Failures are [`CheckError`]s with a stable [`CheckError::reason`] and a
 //! message that names the URL fetched and what was expected, and never a secret or token.
 //!
 //! Transport rules: trust roots are exactly what [`Trust`] says (system roots, a CA bundle, or
@@ -36,10 +40,12 @@ mod error;
 mod message;
 mod transport;
 // The checks: fetch, then judge.
+mod credentials;
 mod discovery;
 mod evaluate;
-mod grant;
 mod keys;
+mod login;
+mod probe;
 // Sharing results: the checker uses everything above.
 mod cache_key;
 mod checker;
@@ -52,8 +58,11 @@ pub use checker::{CheckerConfig, ProviderChecker};
 pub use error::CheckError;
 pub use evaluate::{ProviderReport, ScopeSupport};
 pub use kinds::{Endpoint, TransportKind};
-pub use outcome::{CheckOutcome, CredentialsOutcome, SkipReason};
+pub use outcome::{CheckOutcome, CredentialsOutcome, LoginOutcome, SkipReason};
 pub use policy::{AddressPolicy, Network, Refusal};
-pub use request::{CheckRequest, ClientCredentials, Timeouts, TokenAuthMethod, Trust};
+pub use request::{
+    CheckRequest, ClientCredentials, CredentialsMethod, GrantParams, LoginRequest, Timeouts,
+    TokenAuthMethod, Trust,
+};
 pub use stats::CheckerStats;
 pub use transport::MAX_RESPONSE_BYTES;

@@ -1,31 +1,60 @@
-//! What a check returns: the provider result and the credentials result separately, because
-//! they feed two conditions (`ProviderVerified`, `CredentialsValid`) that fail for different
-//! reasons and are fixed by different people (the provider's admin, the Secret's owner).
+//! What a check returns: the provider, the credentials and the login results separately, because
+//! they feed three conditions (`ProviderVerified`, `CredentialsValid`, `LoginAccepted`) that fail
+//! for different reasons and are fixed by different people (the provider's admin, the Secret's
+//! owner, whoever registers the client).
 
 use super::error::CheckError;
 use super::evaluate::ProviderReport;
 
-/// The result of one check: the two condition inputs, separately.
+/// The result of one check: the condition inputs, separately.
 #[derive(Clone, Debug)]
 pub struct CheckOutcome {
-    /// Discovery, issuer, JWKS, scopes and response type: `ProviderVerified`.
+    /// Discovery, issuer, endpoints, JWKS, scopes and response type: `ProviderVerified`.
     pub provider: Result<ProviderReport, CheckError>,
-    /// The client-credentials grant: `CredentialsValid`.
+    /// The client secret: `CredentialsValid`.
     pub credentials: CredentialsOutcome,
+    /// The login request at the authorization endpoint: `LoginAccepted`.
+    pub login: LoginOutcome,
     /// Whether the provider documents came from the cache rather than a fetch by this call.
     pub cached: bool,
 }
 
-/// The client-credentials grant result.
+/// What the credentials check established.
 #[derive(Clone, Debug)]
 pub enum CredentialsOutcome {
-    /// The token endpoint issued a token for these credentials.
-    Valid,
-    /// The grant was not attempted.
+    /// The provider accepted the secret (and, where that alone proves nothing, rejected a wrong
+    /// one).
+    Valid {
+        /// Which endpoint proved it, and how.
+        proof: String,
+    },
+    /// The check was not attempted.
     Skipped(SkipReason),
-    /// The grant failed: `InvalidClient` (wrong id/secret), `UnauthorizedClient`, a transport
-    /// reason (`Unreachable`, `TlsError`, `Timeout`) or `TokenEndpointError`.
+    /// The secret is wrong (`InvalidClient`), or the provider could not answer (a transport
+    /// reason, `TokenEndpointError`).
     Failed(CheckError),
+    /// No endpoint could tell a right secret from a wrong one (grants refused, endpoints that
+    /// authenticate no one); not a failure.
+    Inconclusive {
+        /// What each endpoint answered and what to change.
+        message: String,
+    },
+}
+
+/// What the login-redirect check established.
+#[derive(Clone, Debug)]
+pub enum LoginOutcome {
+    /// The provider would show its login page.
+    Accepted {
+        /// How it answered.
+        how: String,
+    },
+    /// The provider refused the login (`NotRegistered`, `LoginRefused`).
+    Refused(CheckError),
+    /// The answer tells nothing (the endpoint is down, an unexpected status); not a failure.
+    Inconclusive(CheckError),
+    /// The check was not attempted.
+    Skipped(SkipReason),
 }
 
 impl CheckOutcome {
@@ -34,28 +63,52 @@ impl CheckOutcome {
         Self {
             provider: Err(CheckError::Interrupted),
             credentials: CredentialsOutcome::Skipped(SkipReason::ProviderUnavailable),
+            login: LoginOutcome::Skipped(SkipReason::ProviderUnavailable),
             cached: false,
         }
     }
 }
 
 impl CredentialsOutcome {
-    /// A condition reason: `Valid`, `NotRequested`, `ProviderUnavailable`, or the error's reason.
+    /// A condition reason: `Valid`, `Inconclusive`, `NotRequested`, `ProviderUnavailable`, or
+    /// the error's reason.
     pub fn reason(&self) -> &'static str {
         match self {
-            CredentialsOutcome::Valid => "Valid",
-            CredentialsOutcome::Skipped(SkipReason::NotRequested) => "NotRequested",
-            CredentialsOutcome::Skipped(SkipReason::ProviderUnavailable) => "ProviderUnavailable",
+            CredentialsOutcome::Valid { .. } => "Valid",
+            CredentialsOutcome::Inconclusive { .. } => "Inconclusive",
+            CredentialsOutcome::Skipped(reason) => reason.as_str(),
             CredentialsOutcome::Failed(e) => e.reason(),
         }
     }
 }
 
-/// Why the grant was not attempted.
+impl LoginOutcome {
+    /// A condition reason: `Accepted`, the refusal's or the inconclusive error's reason, or why
+    /// it was skipped.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            LoginOutcome::Accepted { .. } => "Accepted",
+            LoginOutcome::Refused(e) | LoginOutcome::Inconclusive(e) => e.reason(),
+            LoginOutcome::Skipped(reason) => reason.as_str(),
+        }
+    }
+}
+
+/// Why a check was not attempted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SkipReason {
-    /// The request has no client credentials.
+    /// The request does not ask for it.
     NotRequested,
-    /// The discovery document could not be obtained, so there is no token endpoint to call.
+    /// The discovery document could not be obtained, so there is no endpoint to ask.
     ProviderUnavailable,
+}
+
+impl SkipReason {
+    /// The condition reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::NotRequested => "NotRequested",
+            SkipReason::ProviderUnavailable => "ProviderUnavailable",
+        }
+    }
 }

@@ -32,9 +32,10 @@ pub(crate) fn url() -> Url {
 }
 
 pub(crate) fn docs_with_keys(keys: serde_json::Value) -> ProviderDocs {
-    let meta = parse_discovery(
+    let (meta, extra) = parse_discovery(
         &url(),
         "https://idp",
+        None,
         &response(200, &doc("https://idp").to_string()),
     )
     .unwrap();
@@ -43,6 +44,7 @@ pub(crate) fn docs_with_keys(keys: serde_json::Value) -> ProviderDocs {
         metadata: meta,
         jwks_url: "https://idp/jwks".into(),
         jwks: serde_json::from_value(serde_json::json!({ "keys": keys })).unwrap(),
+        extra,
         bytes: 0,
     }
 }

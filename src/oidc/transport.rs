@@ -70,6 +70,9 @@ pub(super) struct HttpClient {
     client: reqwest::Client,
     requests: Arc<AtomicU64>,
     policy: Arc<AddressPolicy>,
+    /// Login pages: redirects are returned, not followed, and a body is cut at
+    /// [`MAX_RESPONSE_BYTES`] instead of refused (only its first part is ever looked at).
+    pages: bool,
 }
 
 impl HttpClient {
@@ -85,10 +88,36 @@ impl HttpClient {
         requests: Arc<AtomicU64>,
         policy: Arc<AddressPolicy>,
     ) -> Result<Self, TrustError> {
+        Self::build(trust, timeouts, requests, policy, false)
+    }
+
+    /// A client for login pages: it returns redirects instead of following them (the check
+    /// judges where they point) and reads at most [`MAX_RESPONSE_BYTES`] of a body.
+    pub(super) fn for_pages(
+        trust: &Trust,
+        timeouts: &Timeouts,
+        requests: Arc<AtomicU64>,
+        policy: Arc<AddressPolicy>,
+    ) -> Result<Self, TrustError> {
+        Self::build(trust, timeouts, requests, policy, true)
+    }
+
+    fn build(
+        trust: &Trust,
+        timeouts: &Timeouts,
+        requests: Arc<AtomicU64>,
+        policy: Arc<AddressPolicy>,
+        pages: bool,
+    ) -> Result<Self, TrustError> {
+        let redirects = if pages {
+            redirect::Policy::none()
+        } else {
+            same_origin_policy()
+        };
         let mut builder = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.request)
-            .redirect(same_origin_policy())
+            .redirect(redirects)
             .dns_resolver(Arc::new(PolicyResolver(policy.clone())))
             .user_agent(crate::names::USER_AGENT);
         if let Trust::CaBundle {
@@ -124,6 +153,7 @@ impl HttpClient {
             client,
             requests,
             policy,
+            pages,
         })
     }
 
@@ -147,6 +177,7 @@ impl HttpClient {
             .map_err(|e| HttpError::Send(e.without_url()))?;
         let status = response.status();
         if status.is_redirection()
+            && !self.pages
             && let Some(location) = response.headers().get(reqwest::header::LOCATION)
         {
             let location = location
@@ -160,9 +191,10 @@ impl HttpClient {
                 location,
             });
         }
-        if response
-            .content_length()
-            .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
+        if !self.pages
+            && response
+                .content_length()
+                .is_some_and(|len| len > MAX_RESPONSE_BYTES as u64)
         {
             return Err(HttpError::TooLarge {
                 limit: MAX_RESPONSE_BYTES,
@@ -184,6 +216,10 @@ impl HttpClient {
             .map_err(|e| HttpError::Send(e.without_url()))?
         {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                if self.pages {
+                    body.extend_from_slice(&chunk[..MAX_RESPONSE_BYTES - body.len()]);
+                    break;
+                }
                 return Err(HttpError::TooLarge {
                     limit: MAX_RESPONSE_BYTES,
                 });

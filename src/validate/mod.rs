@@ -120,10 +120,28 @@ pub struct ValidatedProvider {
     pub session_expiry_seconds: Option<i64>,
     /// PEM bundle to trust for the provider's TLS.
     pub ca_bundle: Option<Vec<u8>>,
+    /// `spec.provider.allowInsecureHttp`, with its default applied.
+    pub allow_insecure_http: bool,
     /// `spec.provider.verify.discovery`, with its default applied.
     pub verify_discovery: bool,
-    /// `spec.provider.verify.clientCredentials`, with its default applied.
-    pub verify_client_credentials: bool,
+    /// How the client secret is checked at the provider (`spec.provider.verify.credentials`,
+    /// or the deprecated `clientCredentials`, with the defaults applied); `None`: not checked.
+    pub verify_credentials: Option<CredentialsCheck>,
+    /// `spec.provider.verify.loginRedirect`, with its default applied.
+    pub verify_login: bool,
+}
+
+/// `spec.provider.verify.credentials`, resolved (never `Disabled`: that is `None` above).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialsCheck {
+    /// The method; `Auto` tries several.
+    pub method: crate::crd::CredentialsMethod,
+    /// `scope` values of a client-credentials grant.
+    pub scopes: Vec<String>,
+    /// `audience` of a client-credentials grant.
+    pub audience: Option<String>,
+    /// `resource` of a client-credentials grant.
+    pub resource: Option<String>,
 }
 
 /// `spec.authorizer`, resolved.

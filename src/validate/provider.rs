@@ -30,7 +30,10 @@ pub(super) fn provider(
         .and_then(|u| provider_url("spec.provider.jwksUrl", u, insecure_ok, errors));
     let verify = p.verify.clone().unwrap_or_default();
     let verify_discovery = verify.discovery.unwrap_or(true);
-    let verify_client_credentials = verify.client_credentials.unwrap_or(false);
+    let verify_credentials = credentials_check(p, &verify, errors);
+    let verify_login = verify
+        .login_redirect
+        .unwrap_or(p.client_type == ClientType::Confidential);
     if p.jwks_url.is_none() && !verify_discovery {
         errors.push(ValidationError::new(
             "spec.provider.jwksUrl",
@@ -47,7 +50,7 @@ pub(super) fn provider(
             provider_url(
                 &format!("spec.provider.extraPublicKeyUrls[{i}]"),
                 u,
-                true,
+                insecure_ok,
                 errors,
             )
         })
@@ -86,14 +89,17 @@ pub(super) fn provider(
     }
     custom_params(p.custom_params.as_ref(), errors);
     let oidc_type = oidc_type(p, errors);
+    if let (Some(kind), Some(issuer)) = (&oidc_type, &issuer) {
+        entra_tenant_agrees(kind, p.tenant.as_deref(), issuer, errors);
+    }
     let response_type = p.response_type.unwrap_or(match p.client_type {
         ClientType::Public => crate::crd::ResponseType::IdToken,
         ClientType::Confidential => crate::crd::ResponseType::Code,
     });
     let need_secret: SecretNeed = if p.client_type == ClientType::Confidential {
         Some("a Confidential client")
-    } else if verify_client_credentials {
-        Some("spec.provider.verify.clientCredentials")
+    } else if verify_credentials.is_some() {
+        Some("spec.provider.verify.credentials")
     } else if spec.ingestion.as_ref().and_then(|i| i.auth_provider)
         == Some(IngestionAuthProvider::CustomOidc)
         && spec
@@ -165,8 +171,10 @@ pub(super) fn provider(
         prompt: p.prompt,
         session_expiry_seconds: p.session_expiry_seconds,
         ca_bundle,
+        allow_insecure_http: insecure_ok,
         verify_discovery,
-        verify_client_credentials,
+        verify_credentials,
+        verify_login,
     })
 }
 
@@ -240,4 +248,72 @@ fn oidc_type(p: &ProviderSpec, errors: &mut Vec<ValidationError>) -> Option<Stri
         ));
     }
     Some(normal)
+}
+
+/// `spec.provider.verify.credentials` (or the deprecated `clientCredentials`) with its defaults:
+/// `Auto` for a Confidential client, nothing for a Public one.
+fn credentials_check(
+    p: &ProviderSpec,
+    verify: &crate::crd::VerifySpec,
+    errors: &mut Vec<ValidationError>,
+) -> Option<CredentialsCheck> {
+    use crate::crd::CredentialsMethod as M;
+    let spec = verify.credentials.clone().unwrap_or_default();
+    let method = spec.method.unwrap_or(match verify.client_credentials {
+        Some(true) => M::ClientCredentials,
+        None if p.client_type == ClientType::Confidential => M::Auto,
+        Some(false) | None => M::Disabled,
+    });
+    let has_grant_params =
+        spec.scopes.is_some() || spec.audience.is_some() || spec.resource.is_some();
+    if has_grant_params && !matches!(method, M::Auto | M::ClientCredentials) {
+        errors.push(ValidationError::new(
+            "spec.provider.verify.credentials",
+            Reason::InvalidSpec,
+            "scopes, audience and resource are sent only with the client-credentials grant (method Auto or ClientCredentials)",
+        ));
+    }
+    (method != M::Disabled).then(|| CredentialsCheck {
+        method,
+        scopes: spec.scopes.unwrap_or_default(),
+        audience: spec.audience,
+        resource: spec.resource,
+    })
+}
+
+/// Entra ID hosts whose issuer path starts with the tenant (`/<tenant>/v2.0`).
+const ENTRA_HOSTS: [&str; 3] = [
+    "login.microsoftonline.com",
+    "login.microsoftonline.us",
+    "login.partner.microsoftonline.cn",
+];
+
+/// With `oidcType: azure` the server's login takes its discovery document from
+/// `login.microsoftonline.com/<tenant>/v2.0` whatever the issuer says, while token validation and
+/// the operator's checks use the issuer: the two must name the same tenant.
+fn entra_tenant_agrees(
+    oidc_type: &str,
+    tenant: Option<&str>,
+    issuer: &str,
+    errors: &mut Vec<ValidationError>,
+) {
+    let (Some(tenant), Ok(url)) = (tenant, url::Url::parse(issuer)) else {
+        return;
+    };
+    if oidc_type != "azure" || !url.host_str().is_some_and(|h| ENTRA_HOSTS.contains(&h)) {
+        return;
+    }
+    let segment = url
+        .path_segments()
+        .and_then(|mut s| s.next())
+        .unwrap_or_default();
+    if !segment.eq_ignore_ascii_case(tenant) {
+        errors.push(ValidationError::new(
+            "spec.provider.tenant",
+            Reason::InvalidSpec,
+            format!(
+                "is {tenant:?} but spec.provider.issuer names tenant {segment:?}: with oidcType azure the server's login uses the discovery document of login.microsoftonline.com/{tenant}/v2.0 while tokens are checked against the issuer; make them name the same tenant"
+            ),
+        ));
+    }
 }

@@ -114,7 +114,12 @@ fn a_full_confidential_spec_resolves_with_defaults() {
     assert!(!c.provider.use_pkce);
     assert!(c.provider.use_nonce);
     assert!(c.provider.verify_discovery);
-    assert!(!c.provider.verify_client_credentials);
+    assert_eq!(
+        c.provider.verify_credentials.as_ref().map(|v| v.method),
+        Some(crate::crd::CredentialsMethod::Auto),
+        "a Confidential client's secret is checked by default"
+    );
+    assert!(c.provider.verify_login, "and its login redirect");
     assert_eq!(c.authorizer.principal_domain, "open-metadata.org");
     assert_eq!(
         c.authorizer.jwt_principal_claims,
@@ -148,6 +153,108 @@ fn a_public_client_needs_no_secret_and_defaults_to_id_token() {
     assert_eq!(
         c.provider.callback_url, "https://om.example.com/callback",
         "no double slash"
+    );
+}
+
+#[test]
+fn a_public_client_is_not_checked_unless_asked() {
+    let c = ok(public(), &Inputs::default());
+    assert_eq!(c.provider.verify_credentials, None);
+    assert!(!c.provider.verify_login);
+    let c = ok(
+        set(public(), "/provider/verify", json!({"loginRedirect": true})),
+        &Inputs::default(),
+    );
+    assert!(c.provider.verify_login);
+}
+
+#[test]
+fn the_deprecated_client_credentials_flag_still_decides_the_method() {
+    use crate::crd::CredentialsMethod as M;
+    let method = |verify: Value| {
+        ok(
+            set(confidential(), "/provider/verify", verify),
+            &creds("om", "s"),
+        )
+        .provider
+        .verify_credentials
+        .map(|v| v.method)
+    };
+    assert_eq!(
+        method(json!({"clientCredentials": true})),
+        Some(M::ClientCredentials)
+    );
+    assert_eq!(method(json!({"clientCredentials": false})), None);
+    assert_eq!(method(json!({"credentials": {"method": "Disabled"}})), None);
+    assert_eq!(
+        method(json!({"credentials": {"audience": "https://api.example.com"}})),
+        Some(M::Auto)
+    );
+    let errs = errors(
+        set(
+            confidential(),
+            "/provider/verify",
+            json!({"credentials": {"method": "Introspection", "scopes": ["api://x/.default"]}}),
+        ),
+        &creds("om", "s"),
+    );
+    assert_error(
+        &errs,
+        "spec.provider.verify.credentials",
+        Reason::InvalidSpec,
+        "only with the client-credentials grant",
+    );
+}
+
+#[test]
+fn an_azure_tenant_must_agree_with_the_issuer() {
+    let entra = |issuer: &str, tenant: &str| {
+        let spec = set(confidential(), "/provider/issuer", json!(issuer));
+        let spec = set(spec, "/provider/oidcType", json!("azure"));
+        set(spec, "/provider/tenant", json!(tenant))
+    };
+    let c = ok(
+        entra(
+            "https://login.microsoftonline.com/organizations/v2.0",
+            "organizations",
+        ),
+        &creds("om", "s"),
+    );
+    assert_eq!(c.provider.tenant.as_deref(), Some("organizations"));
+    let errs = errors(
+        entra("https://login.microsoftonline.com/8eaef023/v2.0", "common"),
+        &creds("om", "s"),
+    );
+    assert_error(
+        &errs,
+        "spec.provider.tenant",
+        Reason::InvalidSpec,
+        "names tenant \"8eaef023\"",
+    );
+    // Another host (a proxy, a test provider) is not second-guessed.
+    ok(
+        entra("https://sso.example.com/8eaef023/v2.0", "common"),
+        &creds("om", "s"),
+    );
+}
+
+#[test]
+fn extra_public_key_urls_must_be_https_unless_allowed() {
+    let spec = set(
+        confidential(),
+        "/provider/extraPublicKeyUrls",
+        json!(["http://keys.example.com/jwks"]),
+    );
+    let errs = errors(spec.clone(), &creds("om", "s"));
+    assert_error(
+        &errs,
+        "spec.provider.extraPublicKeyUrls[0]",
+        Reason::InsecureUrl,
+        "not https",
+    );
+    ok(
+        set(spec, "/provider/allowInsecureHttp", json!(true)),
+        &creds("om", "s"),
     );
 }
 

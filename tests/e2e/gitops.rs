@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::argocd::HealthStatus;
 use crate::support::cluster::{DEFAULT_TIMEOUT, TestNamespace};
-use crate::support::oidc::{ProviderOptions, TestProvider};
+use crate::support::oidc::{ProviderOptions, TestClient, TestProvider};
 use crate::support::operator::Operator;
 use anyhow::ensure;
 use kube::Api;
@@ -88,7 +88,11 @@ async fn applying_crds_and_examples_twice_changes_nothing_and_diff_is_empty_whil
     let client = cluster::client().await;
     operator::install_crd(&client).await;
     let ns = TestNamespace::create(&client, "gitops").await.unwrap();
-    let idp = tokio::task::spawn_blocking(|| TestProvider::start_with(ProviderOptions::http()))
+    // The example's client, registered with the example server's callback URL.
+    let example_client = TestClient::new("openmetadata", "demo-secret-1")
+        .with_redirect_uris(["https://openmetadata.example.com/callback"]);
+    let options = ProviderOptions::http().with_clients([example_client]);
+    let idp = tokio::task::spawn_blocking(move || TestProvider::start_with(options))
         .await
         .unwrap()
         .expect("test OIDC provider");

@@ -17,5 +17,7 @@ mod hostile;
 mod oidc_checks;
 mod om_chart;
 mod provider;
+mod provider_checks;
+mod provider_operator;
 mod provider_profiles;
 mod smoke;

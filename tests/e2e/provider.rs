@@ -242,9 +242,10 @@ async fn recovery_without_a_change_rolls_nothing() {
         .unwrap();
     let env = start("idp-recover").await;
     env.put_client("openmetadata", "s").await;
+    // Discovery only: the provider does not know this client.
     env.apply_config(confidential(
         &idp,
-        json!({"verify": {"discovery": true, "clientCredentials": false}}),
+        json!({"verify": {"discovery": true, "credentials": {"method": "Disabled"}, "loginRedirect": false}}),
     ))
     .await;
     env.wait_condition("Ready", "True", Some("Reconciled"))

@@ -21,9 +21,11 @@
 //   tls               {"cert": "<PEM file>", "key": "<PEM file>"}: serve HTTPS instead of HTTP
 //   clients           [{"client_id", "client_secret", "token_endpoint_auth_method"?, "grant_types"?,
 //                       "redirect_uris"?, "scopes"?, "audiences"?, "require_pkce"?}]
-//                     default: one client "operator" / "operator-secret" allowed client_credentials.
-//                     grant_types default: ["client_credentials"], or ["authorization_code",
-//                     "client_credentials"] with a profile when redirect_uris are given.
+//                     default: one client "operator" / "operator-secret".
+//                     grant_types default: ["authorization_code", "client_credentials"] (with a
+//                     profile: ["client_credentials"] unless redirect_uris are given); without a
+//                     profile, redirect_uris default to https://om.example.com/callback (the e2e
+//                     suites' OpenMetadata) and http://127.0.0.1/callback.
 //                     redirect_uris: the registered callbacks (the authorization endpoint compares
 //                     exactly). scopes: with a profile, the non-standard scopes the client may ask
 //                     for: Keycloak client scopes, Entra `<resource>/.default` values it can get a
@@ -204,22 +206,29 @@ function signingJwks(config) {
   return { keys: [{ ...jwk, kid: `test-${randomBytes(4).toString('hex')}`, use: 'sig', alg: 'RS256' }] };
 }
 
+// The callback of the e2e suites' OpenMetadata (`server.externalUrl: https://om.example.com`), and
+// a loopback one.
+const DEFAULT_CALLBACKS = ['https://om.example.com/callback', 'http://127.0.0.1/callback'];
+
 function providerClients(config) {
-  // Registered clients are confidential and may use every grant the tests need; redirect URIs
-  // are required by oidc-provider only when authorization-endpoint grants are allowed. Fields
-  // oidc-provider does not know (scopes, audiences, require_pkce) are dropped by it.
+  // Registered clients are confidential and, unless a test says otherwise, registered like the
+  // OpenMetadata login client they stand for: the authorization-code grant with the e2e suites'
+  // callback (DEFAULT_CALLBACK), plus client credentials. Fields oidc-provider does not know
+  // (scopes, audiences, require_pkce) are dropped by it.
   return config.clients.map((c) => {
-    const grantTypes = c.grant_types ?? ['client_credentials'];
+    const grantTypes = c.grant_types ?? ['authorization_code', 'client_credentials'];
     const usesAuthEndpoint = grantTypes.includes('authorization_code') || grantTypes.includes('implicit');
+    const { redirect_uris: redirectUris, ...rest } = c;
     return {
       token_endpoint_auth_method: 'client_secret_basic',
-      redirect_uris: usesAuthEndpoint ? ['http://127.0.0.1/callback'] : [],
+      redirect_uris: usesAuthEndpoint ? (redirectUris?.length ? redirectUris : DEFAULT_CALLBACKS) : [],
       response_types: usesAuthEndpoint ? ['code'] : [],
-      ...c,
+      ...rest,
       grant_types: grantTypes,
     };
   });
 }
+
 
 // With a profile, the front (profiles.mjs) authenticates clients and gates grants itself, and hands
 // oidc-provider only canonical requests (client_secret_post, the client's own credentials): so
@@ -281,6 +290,9 @@ function startDefault(listenUrl) {
       clientCredentials: { enabled: true },
       devInteractions: { enabled: false },
     },
+    // Like Keycloak, Okta and Entra ID by default: PKCE optional for confidential clients
+    // (oidc-provider 8 requires it for all; OpenMetadata sends none unless usePkce is set).
+    pkce: { required: () => false },
     cookies: { keys: [randomBytes(16).toString('hex')] },
   });
 

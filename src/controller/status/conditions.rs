@@ -31,19 +31,23 @@ pub(crate) enum ConditionType {
     ProviderVerified,
     /// The client credentials were accepted by the provider.
     CredentialsValid,
+    /// The provider accepts the login request (client id, callback URL, scopes, response type).
+    LoginAccepted,
 }
 
 impl ConditionType {
     /// Every type, in status order.
-    pub(crate) const ALL: [ConditionType; 8] = [
+    pub(crate) const ALL: [ConditionType; 10] = [
         ConditionType::Ready,
         ConditionType::Reconciling,
         ConditionType::Stalled,
         ConditionType::SecretsRendered,
         ConditionType::KeysReady,
         ConditionType::WorkloadsUpdated,
+        ConditionType::SettingsLoaded,
         ConditionType::ProviderVerified,
         ConditionType::CredentialsValid,
+        ConditionType::LoginAccepted,
     ];
 
     /// The `type` string.
@@ -58,6 +62,7 @@ impl ConditionType {
             ConditionType::SettingsLoaded => "SettingsLoaded",
             ConditionType::ProviderVerified => "ProviderVerified",
             ConditionType::CredentialsValid => "CredentialsValid",
+            ConditionType::LoginAccepted => "LoginAccepted",
         }
     }
 

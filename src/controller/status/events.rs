@@ -14,11 +14,16 @@ use crate::controller::problem::Problem;
 use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus};
 
 /// Detail conditions whose changes are announced (the others follow from the steps' own Events).
-const ANNOUNCED: [ConditionType; 3] = [
+const ANNOUNCED: [ConditionType; 4] = [
     ConditionType::ProviderVerified,
     ConditionType::CredentialsValid,
+    ConditionType::LoginAccepted,
     ConditionType::SettingsLoaded,
 ];
+
+/// Reasons that warn although their condition is not `False`: the check passed with a caveat
+/// (scopes the provider does not list) or could not tell (a secret no endpoint can prove).
+const CAVEATS: [&str; 2] = ["ScopesNotAdvertised", "Inconclusive"];
 
 /// One Event to publish.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,6 +124,10 @@ fn detail_transition(
             };
             Some(Announcement::warning(now.reason.clone(), note))
         }
+        _ if CAVEATS.contains(&now.reason.as_str()) => Some(Announcement::warning(
+            now.reason.clone(),
+            now.message.clone(),
+        )),
         "True" if was_false => Some(Announcement::normal(type_.as_str(), now.message.clone())),
         _ => None,
     }
@@ -197,6 +206,34 @@ mod tests {
             [Announcement::warning("InvalidSpec", "spec.x: bad")]
         );
         assert!(transitions(&broken, &broken, Some(&p), false).is_empty());
+    }
+
+    #[test]
+    fn caveats_warn_once() {
+        let scopes = Cond::new(
+            ConditionType::ProviderVerified,
+            true,
+            "ScopesNotAdvertised",
+            "scope(s) [\"groups\"] are not in its scopes_supported",
+        );
+        let warned = transitions(
+            &status(&[provider(true, "Verified")]),
+            &status(std::slice::from_ref(&scopes)),
+            None,
+            false,
+        );
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert_eq!(warned[0].type_, EventType::Warning);
+        assert_eq!(warned[0].reason, "ScopesNotAdvertised");
+        assert!(
+            transitions(
+                &status(std::slice::from_ref(&scopes)),
+                &status(&[scopes]),
+                None,
+                false
+            )
+            .is_empty()
+        );
     }
 
     #[test]

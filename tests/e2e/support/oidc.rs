@@ -48,8 +48,9 @@ pub struct TestClient {
     /// `token_endpoint_auth_method` (oidc-provider default here: `client_secret_basic`; profiles
     /// accept `client_secret_basic` and `client_secret_post` from every client).
     pub auth_method: Option<String>,
-    /// `grant_types` (default: `client_credentials`; with a profile and redirect URIs:
-    /// `authorization_code` and `client_credentials`).
+    /// `grant_types` (default: `authorization_code` and `client_credentials`, registered at
+    /// `https://om.example.com/callback` unless `redirect_uris` say otherwise; with a profile:
+    /// `client_credentials` only, unless redirect URIs are given).
     pub grant_types: Option<Vec<String>>,
     /// Registered callbacks (the authorization endpoint compares them exactly).
     pub redirect_uris: Vec<String>,
@@ -63,7 +64,7 @@ pub struct TestClient {
 }
 
 impl TestClient {
-    /// A confidential client allowed the client-credentials grant.
+    /// A confidential client (see [`TestClient::grant_types`] for its defaults).
     pub fn new(id: &str, secret: &str) -> Self {
         Self {
             id: id.into(),

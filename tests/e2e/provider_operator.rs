@@ -1,0 +1,188 @@
+//! The operator against every provider profile (tests/oidc-provider/profiles.mjs), configured as
+//! a platform team would for each provider, with the checks' defaults: a correct configuration
+//! ends `Ready` with the secret proved and the login accepted, and rolls once; a wrong secret and
+//! an unregistered callback URL are named and hold the rollout; nothing rolls onto them.
+
+use std::time::Duration;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::PostParams;
+use serde_json::json;
+
+use crate::support::cluster::{self, DEFAULT_TIMEOUT};
+use crate::support::oidc::{Profile, ProviderOptions, TestClient, TestProvider, random_secret};
+use crate::support::scenario::{NAME, Scenario, spec_with_provider};
+
+/// The callback of the scenario's server (`server.externalUrl: https://om.example.com`).
+const CALLBACK: &str = "https://om.example.com/callback";
+const CLIENT: &str = "openmetadata";
+
+async fn provider(profile: Profile, secret: &str) -> TestProvider {
+    let client = TestClient::new(CLIENT, secret).with_redirect_uris([CALLBACK]);
+    let options = ProviderOptions::http()
+        .with_profile(profile)
+        .with_clients([client]);
+    tokio::task::spawn_blocking(move || TestProvider::start_with(options))
+        .await
+        .expect("join")
+        .expect("provider")
+}
+
+/// The provider section for `idp`: what its docs/providers.md row says to set, nothing more.
+fn provider_spec(
+    idp: &TestProvider,
+    profile: Profile,
+    extra: serde_json::Value,
+) -> serde_json::Value {
+    let mut p = json!({
+        "issuer": idp.authority(),
+        "clientType": "Confidential",
+        "credentialsSecretRef": {"name": "om-oidc-client"},
+        "clientAuthenticationMethod": "client_secret_post",
+        "allowInsecureHttp": true,
+    });
+    if profile == Profile::EntraCommon {
+        p["tenant"] = json!("common");
+    }
+    for (k, v) in extra.as_object().expect("object") {
+        p[k] = v.clone();
+    }
+    spec_with_provider(p)
+}
+
+fn condition(cr: &oidc_sso_operator::crd::OidcSsoConfig, type_: &str) -> Condition {
+    cr.status
+        .as_ref()
+        .and_then(|s| s.conditions.iter().find(|c| c.type_ == type_).cloned())
+        .unwrap_or_else(|| panic!("no {type_} condition"))
+}
+
+/// Waits a few seconds and asserts the server was not rolled again.
+async fn assert_not_rolled(env: &Scenario, replica_sets: usize, why: &str) {
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(env.replica_sets().await, replica_sets, "{why}");
+}
+
+async fn run(profile: Profile) {
+    let name = profile.name();
+    let secret = random_secret();
+    let idp = provider(profile, &secret).await;
+    let env = Scenario::start(
+        &format!("op-{name}"),
+        &[
+            "--provider-check-ttl",
+            "2s",
+            "--provider-check-failure-ttl",
+            "2s",
+        ],
+    )
+    .await;
+    env.deployments()
+        .create(&PostParams::default(), &cluster::simple_deployment(NAME, 1))
+        .await
+        .expect("server Deployment");
+    cluster::wait_rolled_out(&env.client, &env.ns, NAME, DEFAULT_TIMEOUT).await;
+    env.put_client(CLIENT, &secret).await;
+
+    // Correct: Ready, the secret proved, the login accepted, one rollout.
+    env.apply_config(provider_spec(&idp, profile, json!({})))
+        .await;
+    let cr = env.wait_ready().await;
+    let creds = condition(&cr, "CredentialsValid");
+    assert_eq!(
+        (creds.status.as_str(), creds.reason.as_str()),
+        ("True", "Valid"),
+        "{name}: {}",
+        creds.message
+    );
+    let login = condition(&cr, "LoginAccepted");
+    assert_eq!(
+        (login.status.as_str(), login.reason.as_str()),
+        ("True", "Accepted"),
+        "{name}: {}",
+        login.message
+    );
+    assert!(
+        login.message.contains(CALLBACK),
+        "{name}: {}",
+        login.message
+    );
+    let rolled = env.replica_sets().await;
+    assert_eq!(rolled, 2, "{name}: one rollout");
+
+    // A wrong secret: named, held, the last good settings stay.
+    env.put_client(CLIENT, "not-the-secret").await;
+    let cr = env
+        .wait_condition("CredentialsValid", "False", Some("InvalidClient"))
+        .await;
+    let ready = condition(&cr, "Ready");
+    assert_eq!(ready.status, "False", "{name}");
+    assert!(
+        !ready.message.contains("not-the-secret"),
+        "{name}: {}",
+        ready.message
+    );
+    assert_not_rolled(&env, rolled, "no rollout onto a rejected secret").await;
+
+    // Back to the right secret, then an unregistered callback URL: named, held.
+    env.put_client(CLIENT, &secret).await;
+    env.wait_condition("Ready", "True", None).await;
+    let elsewhere = "https://om.example.com/sso/callback";
+    env.apply_config(provider_spec(
+        &idp,
+        profile,
+        json!({"callbackUrl": elsewhere}),
+    ))
+    .await;
+    let cr = env
+        .wait_condition("LoginAccepted", "False", Some("NotRegistered"))
+        .await;
+    let refused = condition(&cr, "LoginAccepted");
+    assert!(
+        refused.message.contains(&format!("register {elsewhere}")),
+        "{name}: {}",
+        refused.message
+    );
+    assert_eq!(condition(&cr, "Ready").status, "False", "{name}");
+    assert_not_rolled(&env, rolled, "no rollout onto an unregistered callback").await;
+}
+
+#[tokio::test]
+async fn keycloak() {
+    run(Profile::Keycloak).await;
+}
+
+#[tokio::test]
+async fn entra_id() {
+    run(Profile::Entra).await;
+}
+
+#[tokio::test]
+async fn entra_id_multi_tenant() {
+    run(Profile::EntraCommon).await;
+}
+
+#[tokio::test]
+async fn okta() {
+    run(Profile::Okta).await;
+}
+
+#[tokio::test]
+async fn auth0() {
+    run(Profile::Auth0).await;
+}
+
+#[tokio::test]
+async fn google() {
+    run(Profile::Google).await;
+}
+
+#[tokio::test]
+async fn cognito() {
+    run(Profile::Cognito).await;
+}
+
+#[tokio::test]
+async fn dex() {
+    run(Profile::Dex).await;
+}
