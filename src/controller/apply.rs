@@ -17,6 +17,7 @@ use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
 use super::cache_form::{data_in_cache_form, to_cache_form};
+use super::echoes::OwnWrites;
 use super::{Context, jwt_keys};
 use crate::crd::OidcSsoConfig;
 use crate::names::labels::{self, ROLE_AUTH_ENV, ROLE_INGESTION, ROLE_JWT_KEYS};
@@ -57,19 +58,29 @@ pub(crate) struct Owner<'a> {
     pub(crate) name: &'a str,
 }
 
-/// Applies `desired` unless the cached copy already matches (compared in cache form, see
+/// What a reconcile knows of the Secret it is about to write.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Existing<'a> {
+    /// Its current copy (from the cache or read in this reconcile), or `None`: it does not exist.
+    Known(Option<&'a Secret>),
+    /// Not in the cache, which holds only Secrets with our label: it may be someone else's.
+    Unknown,
+}
+
+/// Applies `desired` unless the existing copy already matches (compared in cache form, see
 /// `cache_form`). Returns whether it wrote.
 pub(super) async fn apply_secret(
     api: &Api<Secret>,
     desired: &Secret,
-    cached: Option<&Secret>,
+    existing: Existing<'_>,
     owner: Owner<'_>,
+    own_writes: &OwnWrites,
 ) -> Result<bool, Error> {
     let name = desired.metadata.name.clone().unwrap_or_default();
-    let mut existing = match cached {
-        Some(c) => Some(c.clone()),
-        // The cache holds only Secrets with our label; check for a foreign one before creating.
-        None => api.get_opt(&name).await.map_err(|source| Error::Apply {
+    let mut existing = match existing {
+        Existing::Known(copy) => copy.cloned(),
+        // Check for a foreign Secret before creating.
+        Existing::Unknown => api.get_opt(&name).await.map_err(|source| Error::Apply {
             name: name.clone(),
             source,
         })?,
@@ -87,13 +98,15 @@ pub(super) async fn apply_secret(
     }
     // Forced: the operator is the only rightful writer of these fields, and a conflict (someone
     // edited the Secret) must be repaired, not reported forever.
-    api.patch(
-        &name,
-        &PatchParams::apply(field_managers::SECRETS).force(),
-        &Patch::Apply(desired),
-    )
-    .await
-    .map_err(|source| Error::Apply { name, source })?;
+    let written = api
+        .patch(
+            &name,
+            &PatchParams::apply(field_managers::SECRETS).force(),
+            &Patch::Apply(desired),
+        )
+        .await
+        .map_err(|source| Error::Apply { name, source })?;
+    own_writes.remember(&written);
     Ok(true)
 }
 
@@ -212,15 +225,21 @@ pub(super) async fn apply_all(
     if let Some(ingestion) = &rendered.ingestion {
         rest.push(secret(ingestion, ROLE_INGESTION, true));
     }
-    let apply = |secret: Secret| async move {
+    let apply = |secret: Secret, fresh: Option<Option<Secret>>| async move {
         let secret_name = secret.metadata.name.clone().unwrap_or_default();
         let cached = cached(ctx, &config.namespace, &secret_name);
-        apply_secret(secrets, &secret, cached.as_deref(), owner).await
+        let existing = match (&fresh, cached.as_deref()) {
+            // Read in this reconcile: newer than the cache, and no need to read it again.
+            (Some(fresh), _) => Existing::Known(fresh.as_ref()),
+            (None, Some(copy)) => Existing::Known(Some(copy)),
+            (None, None) => Existing::Unknown,
+        };
+        apply_secret(secrets, &secret, existing, owner, &ctx.own_writes).await
     };
     // Keys first: nothing may refer to a key id before the key is stored.
-    apply(keys_secret).await?;
+    apply(keys_secret, keys.read_fresh.clone()).await?;
     // The rest refer to the stored key and not to each other: written at once, one round trip.
-    futures::future::try_join_all(rest.into_iter().map(apply)).await?;
+    futures::future::try_join_all(rest.into_iter().map(|s| apply(s, None))).await?;
     if let Some(old) = &keys.moved_from
         && let Some(stale) = secrets.get_opt(old).await.map_err(|source| Error::Apply {
             name: old.clone(),

@@ -82,6 +82,9 @@ pub(crate) struct KeyState {
     /// The pair was carried over from this Secret (an old output name), to be deleted once the
     /// new one is written.
     pub(crate) moved_from: Option<String>,
+    /// The keys Secret as this reconcile read it from the API (`Some(None)`: it does not exist),
+    /// when the cache was not trusted; the apply step writes against it instead of reading again.
+    pub(crate) read_fresh: Option<Option<Secret>>,
 }
 
 impl KeyState {
@@ -164,7 +167,7 @@ pub(crate) async fn ensure(
     api: &impl ReadSecret,
     keygen: &Arc<Semaphore>,
 ) -> Result<KeyState, Error> {
-    let change = match decide(&inputs)? {
+    let (change, fresh) = match decide(&inputs)? {
         Decision::Keep(state) => return Ok(*state),
         Decision::Generate(_) => {
             let name = &inputs.config.output.jwt_keys;
@@ -179,8 +182,13 @@ pub(crate) async fn ensure(
                 ..inputs
             };
             match decide(&again)? {
-                Decision::Keep(state) => return Ok(*state),
-                Decision::Generate(change) => change,
+                Decision::Keep(state) => {
+                    return Ok(KeyState {
+                        read_fresh: Some(fresh),
+                        ..*state
+                    });
+                }
+                Decision::Generate(change) => (change, fresh),
             }
         }
     };
@@ -196,6 +204,7 @@ pub(crate) async fn ensure(
         replaced_lost_at: (!change.requested).then_some(inputs.now),
         changed: Some(change),
         moved_from: None,
+        read_fresh: Some(fresh),
     })
 }
 
@@ -278,6 +287,7 @@ pub(crate) fn decide(inputs: &KeyInputs<'_>) -> Result<Decision, Error> {
         replaced_lost_at: stored.replaced_lost_at,
         changed,
         moved_from,
+        read_fresh: None,
     })))
 }
 
@@ -309,6 +319,7 @@ fn provided(
         rotation_request: None,
         replaced_lost_at: None,
         moved_from: None,
+        read_fresh: None,
     })))
 }
 

@@ -13,6 +13,7 @@
 
 mod apply;
 mod cache_form;
+mod echoes;
 mod fetch;
 mod jwt_keys;
 #[cfg(test)]
@@ -93,6 +94,10 @@ pub struct Context {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Shared, cached provider checks: one fetch per provider per TTL.
     pub checker: crate::oidc::ProviderChecker,
+    /// The statuses written that the resource store may not hold yet.
+    pub(crate) status_memo: status::Memo,
+    /// Owned Secrets written whose watch event has not come back yet.
+    pub(crate) own_writes: Arc<echoes::OwnWrites>,
     /// Consecutive failed reconciles per resource, for the retry backoff.
     failures: std::sync::Mutex<std::collections::HashMap<ObjectRef<OidcSsoConfig>, u32>>,
     /// Resources whose provider check ended in the background, to reconcile again.
@@ -127,6 +132,8 @@ impl Context {
             resources,
             metrics,
             failures: std::sync::Mutex::default(),
+            status_memo: status::Memo::default(),
+            own_writes: Arc::default(),
             rechecks,
             rechecks_due: std::sync::Mutex::new(Some(rechecks_due)),
         }

@@ -435,7 +435,7 @@ impl Run<'_> {
     }
 
     async fn write(&self, status: &OidcSsoConfigStatus) -> Result<bool, Error> {
-        status::write(&self.api, self.resource, status)
+        status::write(&self.api, self.resource, status, &self.ctx.status_memo)
             .await
             .map_err(Error::Status)
     }

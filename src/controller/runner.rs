@@ -60,7 +60,7 @@ pub async fn run(
 
     Controller::for_stream(resources, store.clone())
         .reconcile_on(futures::stream::iter(rechecks).flatten())
-        .watches_stream(owned, watches::owned_mapper)
+        .watches_stream(owned, watches::owned_mapper(ctx.own_writes.clone()))
         .watches_stream(
             watches::metadata::<Secret>(&client, ns),
             watches::data_mapper(store.clone(), DataKind::Secret),

@@ -8,6 +8,9 @@ use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
+use std::sync::Arc;
+
+use super::echoes::OwnWrites;
 use super::workloads::TargetState;
 use super::{cache_form, triggers};
 use crate::crd::{OidcSsoConfig, TargetKind};
@@ -63,7 +66,7 @@ pub(super) fn owned_secrets(
         }),
     )
     .default_backoff()
-    .touched_objects()
+    .filter_map(|event| futures::future::ready(touched_marking_deletions(event)))
 }
 
 /// The resources, stored in `writer`'s store, and passed on only when something a reconcile acts
@@ -128,27 +131,41 @@ where
         watcher::Config::default().page_size(LIST_PAGE),
     )
     .default_backoff()
-    .filter_map(|event| {
-        futures::future::ready(match event {
-            Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => Some(Ok(o)),
-            Ok(watcher::Event::Delete(mut o)) => {
-                o.meta_mut().deletion_timestamp.get_or_insert_with(|| {
-                    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::now())
-                });
-                Some(Ok(o))
-            }
-            Ok(watcher::Event::Init | watcher::Event::InitDone) => None,
-            Err(e) => Some(Err(e)),
-        })
-    })
+    .filter_map(|event| futures::future::ready(touched_marking_deletions(event)))
+}
+
+/// The object an event touched; a deleted one is marked with a deletion timestamp (the
+/// apiserver does not always set one), so that mappers can tell it from a change.
+fn touched_marking_deletions<K: Resource>(
+    event: Result<watcher::Event<K>, watcher::Error>,
+) -> Option<Result<K, watcher::Error>> {
+    match event {
+        Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => Some(Ok(o)),
+        Ok(watcher::Event::Delete(mut o)) => {
+            o.meta_mut().deletion_timestamp.get_or_insert_with(|| {
+                k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(jiff::Timestamp::now())
+            });
+            Some(Ok(o))
+        }
+        Ok(watcher::Event::Init | watcher::Event::InitDone) => None,
+        Err(e) => Some(Err(e)),
+    }
 }
 
 /// Maps an owned Secret to the resource it belongs to, by its `oidcsso.io/config` label rather than
-/// its owner reference: a retained keys Secret has none.
-pub(super) fn owned_mapper(secret: Secret) -> Option<ObjectRef<OidcSsoConfig>> {
-    let namespace = secret.namespace()?;
-    let name = secret.labels().get(labels::CONFIG)?.clone();
-    Some(ObjectRef::new(&name).within(&namespace))
+/// its owner reference: a retained keys Secret has none. The echo of the operator's own write is
+/// no trigger ([`OwnWrites`]).
+pub(super) fn owned_mapper(
+    own_writes: Arc<OwnWrites>,
+) -> impl Fn(Secret) -> Option<ObjectRef<OidcSsoConfig>> + Send + Sync + 'static {
+    move |secret| {
+        if own_writes.is_echo(&secret) {
+            return None;
+        }
+        let namespace = secret.namespace()?;
+        let name = secret.labels().get(labels::CONFIG)?.clone();
+        Some(ObjectRef::new(&name).within(&namespace))
+    }
 }
 
 /// Every `OidcSsoConfig` whose spec changed or that was deleted (streamed, not stored): what can

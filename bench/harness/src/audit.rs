@@ -1,5 +1,5 @@
-//! Counting a tool's API writes from the apiserver's audit log (the local cluster logs every
-//! non-read request at Metadata level, with its user agent).
+//! Counting a tool's API requests from the apiserver's audit log (the local cluster logs writes
+//! and `get`s at Metadata level, with their user agent; not lists, watches or Leases).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -7,16 +7,39 @@ use std::path::Path;
 
 use jiff::Timestamp;
 
-const WRITE_VERBS: [&str; 5] = ["create", "update", "patch", "delete", "deletecollection"];
+/// API writes.
+pub const WRITES: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];
+/// API writes and single-object reads (the cluster's audit policy leaves out only `list` and
+/// `watch`, and Leases).
+pub const WRITES_AND_GETS: &[&str] = &[
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "get",
+];
 
-/// Writes in `ns` by a user agent starting with `ua_prefix`, received in `[from, to]`:
-/// the total and a count per "verb resource[/subresource]".
+/// The writes in `ns` by a user agent starting with `ua_prefix`, received in `[from, to]`.
 pub fn writes(
     audit_log: &Path,
     ns: &str,
     ua_prefix: &str,
     from: Timestamp,
     to: Timestamp,
+) -> anyhow::Result<(u64, BTreeMap<String, u64>)> {
+    count(audit_log, ns, ua_prefix, from, to, WRITES)
+}
+
+/// Requests with one of `verbs` in `ns` by a user agent starting with `ua_prefix`, received in
+/// `[from, to]`: the total and a count per "verb resource[/subresource]".
+pub fn count(
+    audit_log: &Path,
+    ns: &str,
+    ua_prefix: &str,
+    from: Timestamp,
+    to: Timestamp,
+    verbs: &[&str],
 ) -> anyhow::Result<(u64, BTreeMap<String, u64>)> {
     let dir = audit_log.parent().unwrap_or(Path::new("."));
     let stem = audit_log
@@ -50,7 +73,7 @@ pub fn writes(
             let verb = v["verb"].as_str().unwrap_or_default();
             let ua = v["userAgent"].as_str().unwrap_or_default();
             let obj = &v["objectRef"];
-            if !WRITE_VERBS.contains(&verb)
+            if !verbs.contains(&verb)
                 || !ua.starts_with(ua_prefix)
                 || obj["namespace"].as_str() != Some(ns)
             {

@@ -428,6 +428,8 @@ async fn latency_run(
         s.warmup
     ));
     let (mut lat, mut floor, mut timeouts) = (Vec::new(), Vec::new(), 0usize);
+    // The round trip of the harness's own Secret PATCH: what one Secret write costs here.
+    let mut write = Vec::new();
     for (k, &i) in order.iter().enumerate() {
         let g0 = w
             .seen
@@ -440,6 +442,7 @@ async fn latency_run(
         let value = format!("secret-{:016x}", rng.next());
         let t0 = Instant::now();
         let rv = k8s::update_credentials(&secrets, i, &value).await?;
+        let written_ms = t0.elapsed().as_secs_f64() * 1000.0;
         let (da, ca) = (app(i), cred(i));
         let ok = w
             .wait_for(s.update_timeout, |seen| {
@@ -463,6 +466,7 @@ async fn latency_run(
         };
         let measured = k >= s.warmup;
         if measured {
+            write.push(written_ms);
             if let Some(f) = f {
                 floor.push(f);
             }
@@ -484,7 +488,10 @@ async fn latency_run(
     }
     lat.sort_by(f64::total_cmp);
     floor.sort_by(f64::total_cmp);
+    write.sort_by(f64::total_cmp);
     let l = Latency {
+        write_p50_ms: percentile(&write, 50.0),
+        write_p99_ms: percentile(&write, 99.0),
         tool: tool.name().into(),
         targets: n,
         variant: variant.into(),
@@ -555,6 +562,7 @@ async fn rollout_floor(
         rss_kib: 0,
         cpu_s,
         keygen_parallelism: 0,
+        requests: BTreeMap::new(),
     })
 }
 
@@ -586,6 +594,7 @@ async fn cold_start(
         w.wait_synced().await?;
         let pid_dir = env("BENCH_CLUSTER_PIDS").map(PathBuf::from);
         let cpu0 = tools::cpu_snapshot(pid_dir.as_deref(), proc.pid);
+        let started_at = jiff::Timestamp::now();
         let t0 = Instant::now();
         k8s::create_configs(client, ns, n, byo).await?;
         let create_s = t0.elapsed().as_secs_f64();
@@ -614,6 +623,21 @@ async fn cold_start(
         log(format!(
             "cold start: patched {patched_s:.1} s, Ready {ready_s:.1} s, VmHWM {hwm} KiB"
         ));
+        // The tool's requests from the first create to now, from the audit log (which the
+        // apiserver writes a moment after answering: give it that moment).
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (total, requests) = audit::count(
+            &s.audit_log,
+            ns,
+            Kind::Operator.user_agent_prefix(),
+            started_at,
+            jiff::Timestamp::now(),
+            audit::WRITES_AND_GETS,
+        )?;
+        log(format!(
+            "cold start: {total} requests ({:.2} per resource): {requests:?}",
+            total as f64 / n as f64
+        ));
         Ok(Cold {
             keys: if byo { "bring-your-own" } else { "generated" }.into(),
             resources: n,
@@ -623,6 +647,7 @@ async fn cold_start(
             rss_kib: hwm,
             cpu_s,
             keygen_parallelism: std::thread::available_parallelism().map_or(1, |p| p.get()),
+            requests,
         })
     }
     .await;

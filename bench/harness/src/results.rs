@@ -65,6 +65,15 @@ pub struct Latency {
     pub floor_p50_ms: f64,
     pub floor_p95_ms: f64,
     pub floor_p99_ms: f64,
+    /// The round trip of the harness's credential PATCH: one Secret write on this cluster.
+    #[serde(default = "nan")]
+    pub write_p50_ms: f64,
+    #[serde(default = "nan")]
+    pub write_p99_ms: f64,
+}
+
+fn nan() -> f64 {
+    f64::NAN
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -102,6 +111,10 @@ pub struct Cold {
     /// CPU seconds used from the first create to the last `Ready`, by process.
     #[serde(default)]
     pub cpu_s: BTreeMap<String, f64>,
+    /// The tool's requests in the cold start, by "verb resource[/subresource]", from the audit
+    /// log (writes and gets; lists and watches are not logged).
+    #[serde(default)]
+    pub requests: BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -141,7 +154,8 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or("not measured".into(), |v| v.to_string())
 }
 
-/// One verdict per target of issue #7.
+/// One verdict per target (issue #17, which restated issue #7's; memory, idle writes and
+/// restarts are kept as regression checks).
 pub struct Verdict {
     pub target: String,
     pub measured: String,
@@ -158,34 +172,41 @@ pub fn verdicts(r: &Results) -> Vec<Verdict> {
     for &n in &r.params.sizes {
         let op = find("operator", n, "plain");
         let rl = find("reloader", n, "plain");
-        if let Some(op) = op {
-            let (measured, met) = match rl {
-                Some(rl) => (
-                    format!(
-                        "operator {} ms vs Reloader {} ms",
-                        ms(op.p99_ms),
-                        ms(rl.p99_ms)
-                    ),
-                    Some(op.p99_ms <= rl.p99_ms && op.timeouts == 0),
-                ),
-                None => ("Reloader not measured".into(), None),
-            };
-            out.push(Verdict {
-                target: format!("p99 latency ≤ Reloader's, {n} targets"),
-                measured,
-                met,
-            });
-            out.push(Verdict {
-                target: format!("p99 latency ≤ 2× floor p99, {n} targets"),
-                measured: format!(
-                    "{} ms vs 2 × {} ms = {} ms",
+        let Some(op) = op else { continue };
+        // Issue #17: the settings Secret is written before the template (new pods never start
+        // on old settings) and user Secrets are read on demand, not cached: one write more than
+        // Reloader's single template update is inherent below 1000 targets.
+        let with_write = n < 1000;
+        let (measured, met) = match rl {
+            Some(rl) if with_write => (
+                format!(
+                    "operator {} ms vs Reloader {} ms + one Secret write {} ms = {} ms",
                     ms(op.p99_ms),
-                    ms(op.floor_p99_ms),
-                    ms(2.0 * op.floor_p99_ms)
+                    ms(rl.p99_ms),
+                    ms(op.write_p99_ms),
+                    ms(rl.p99_ms + op.write_p99_ms)
                 ),
-                met: Some(op.p99_ms <= 2.0 * op.floor_p99_ms && op.timeouts == 0),
-            });
-        }
+                Some(op.p99_ms <= rl.p99_ms + op.write_p99_ms && op.timeouts == 0),
+            ),
+            Some(rl) => (
+                format!(
+                    "operator {} ms vs Reloader {} ms",
+                    ms(op.p99_ms),
+                    ms(rl.p99_ms)
+                ),
+                Some(op.p99_ms <= rl.p99_ms && op.timeouts == 0),
+            ),
+            None => ("Reloader not measured".into(), None),
+        };
+        out.push(Verdict {
+            target: if with_write {
+                format!("p99 latency ≤ Reloader's p99 + one Secret write's p99, {n} targets")
+            } else {
+                format!("p99 latency ≤ Reloader's p99, {n} targets")
+            },
+            measured,
+            met: met.filter(|_| !op.write_p99_ms.is_nan() || !with_write),
+        });
     }
     if let Some(t) = r.tools.get("operator") {
         if let Some(rss) = t.rss_kib {
@@ -223,42 +244,50 @@ pub fn verdicts(r: &Results) -> Vec<Verdict> {
     }
     let rollout_floor = r.cold.iter().find(|c| c.keys == ROLLOUT_FLOOR);
     for c in r.cold.iter().filter(|c| c.keys != ROLLOUT_FLOOR) {
-        let (target, met) = if c.keys == "bring-your-own" {
-            (
+        let (target, bound) = match (c.keys.as_str(), rollout_floor, &r.keygen) {
+            ("bring-your-own", Some(f), _) => (
                 format!(
-                    "{} new resources Ready ≤ 20 s (own keys){}",
-                    c.resources,
-                    rollout_floor.map_or(String::new(), |f| format!(
-                        "; the control plane alone rolled {} Deployments in {:.1} s",
-                        f.resources, f.ready_s
-                    ))
+                    "{} new resources Ready (own keys) ≤ 1.5× the rollout floor ({:.1} s)",
+                    c.resources, f.ready_s
                 ),
-                Some(c.ready_s <= 20.0),
-            )
-        } else {
-            match &r.keygen {
-                Some(k) if k.keys == c.resources => (
-                    format!(
-                        "{} new resources Ready ≤ 1.2× key-generation floor ({:.1} s)",
-                        c.resources,
-                        1.2 * k.total_s
-                    ),
-                    Some(c.ready_s <= 1.2 * k.total_s),
+                Some(1.5 * f.ready_s),
+            ),
+            ("generated", Some(f), Some(k)) if k.keys == c.resources => (
+                format!(
+                    "{} new resources Ready (generated keys) ≤ 1.2× (rollout floor {:.1} s + key-generation floor {:.1} s)",
+                    c.resources, f.ready_s, k.total_s
                 ),
-                _ => (
-                    format!(
-                        "{} new resources Ready ≤ 1.2× key-generation floor",
-                        c.resources
-                    ),
-                    None,
+                Some(1.2 * (f.ready_s + k.total_s)),
+            ),
+            _ => (
+                format!(
+                    "{} new resources Ready ({} keys): floor not measured in this run",
+                    c.resources, c.keys
                 ),
-            }
+                None,
+            ),
         };
         out.push(Verdict {
             target,
-            measured: format!("{:.1} s", c.ready_s),
-            met,
+            measured: match bound {
+                Some(b) => format!("{:.1} s (bound {b:.1} s)", c.ready_s),
+                None => format!("{:.1} s", c.ready_s),
+            },
+            met: bound.map(|b| c.ready_s <= b),
         });
+        if !c.requests.is_empty() {
+            let per =
+                |key: &str| c.requests.get(key).copied().unwrap_or(0) as f64 / c.resources as f64;
+            let status = per("patch oidcssoconfigs/status");
+            out.push(Verdict {
+                target: format!(
+                    "status patches ≤ 2 per resource, cold start ({} keys)",
+                    c.keys
+                ),
+                measured: format!("{status:.2}"),
+                met: Some(status <= 2.0),
+            });
+        }
     }
     out
 }
@@ -266,15 +295,24 @@ pub fn verdicts(r: &Results) -> Vec<Verdict> {
 /// The side-by-side tables (Markdown, also readable in a terminal).
 pub fn tables(r: &Results) -> String {
     let mut s = String::new();
+    latency_table(&mut s, r);
+    tools_table(&mut s, r);
+    cold_table(&mut s, r);
+    requests_table(&mut s, r);
+    verdict_table(&mut s, r);
+    s
+}
+
+fn latency_table(s: &mut String, r: &Results) {
     let _ = writeln!(
         s,
         "### Latency: credential Secret update → target's pod template changed (ms)\n"
     );
     let _ = writeln!(
         s,
-        "| targets | variant | updates | operator p50 / p95 / p99 | Reloader p50 / p95 / p99 | floor p50 / p95 / p99 (operator run) | floor p50 / p95 / p99 (Reloader run) |"
+        "| targets | variant | updates | operator p50 / p95 / p99 | Reloader p50 / p95 / p99 | one Secret write p50 / p99 (operator run) | floor p50 / p95 / p99 (operator run) | floor p50 / p95 / p99 (Reloader run) |"
     );
-    let _ = writeln!(s, "|---:|---|---:|---|---|---|---|");
+    let _ = writeln!(s, "|---:|---|---:|---|---|---|---|---|");
     let mut keys: Vec<(usize, String)> = r
         .latency
         .iter()
@@ -309,15 +347,23 @@ pub fn tables(r: &Results) -> String {
         };
         let (op, rl) = (get("operator"), get("reloader"));
         let updates = op.or(rl).map_or(0, |l| l.samples + l.timeouts);
+        let write = op
+            .filter(|l| !l.write_p99_ms.is_nan())
+            .map_or("–".to_string(), |l| {
+                format!("{} / {}", ms(l.write_p50_ms), ms(l.write_p99_ms))
+            });
         let _ = writeln!(
             s,
-            "| {n} | {variant} | {updates} | {} | {} | {} | {} |",
+            "| {n} | {variant} | {updates} | {} | {} | {write} | {} | {} |",
             cell(op),
             cell(rl),
             floor(op),
             floor(rl)
         );
     }
+}
+
+fn tools_table(s: &mut String, r: &Results) {
     let _ = writeln!(s, "\n### Memory, idle writes, restarts\n");
     let _ = writeln!(s, "| measure | operator | Reloader |");
     let _ = writeln!(s, "|---|---|---|");
@@ -383,6 +429,9 @@ pub fn tables(r: &Results) -> String {
         opt(rl.restart_writes),
         detail(&rl.restart_detail)
     );
+}
+
+fn cold_table(s: &mut String, r: &Results) {
     if !r.cold.is_empty() || r.keygen.is_some() {
         let mut cold_cpu = Vec::new();
         let _ = writeln!(s, "\n### Cold start (operator only)\n");
@@ -446,9 +495,56 @@ pub fn tables(r: &Results) -> String {
             let _ = writeln!(s, "\n{line}");
         }
     }
+}
+
+/// Requests per resource in each cold start, by verb and resource, from the audit log.
+fn requests_table(s: &mut String, r: &Results) {
+    let cases: Vec<&Cold> = r.cold.iter().filter(|c| !c.requests.is_empty()).collect();
+    if cases.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n### The operator's API requests per resource in the cold start (audit log)\n"
+    );
+    let mut header = "| verb resource |".to_string();
+    let mut rule = "|---|".to_string();
+    for c in &cases {
+        let _ = write!(header, " {} keys ({} resources) |", c.keys, c.resources);
+        rule.push_str("---:|");
+    }
+    let _ = writeln!(s, "{header}\n{rule}");
+    let mut rows: Vec<&String> = cases.iter().flat_map(|c| c.requests.keys()).collect();
+    rows.sort();
+    rows.dedup();
+    let per = |c: &Cold, key: &str| {
+        c.requests.get(key).copied().unwrap_or(0) as f64 / c.resources.max(1) as f64
+    };
+    for key in rows {
+        let cells: String = cases
+            .iter()
+            .map(|c| format!(" {:.2} |", per(c, key)))
+            .collect();
+        let _ = writeln!(s, "| {key} |{cells}");
+    }
+    let totals: String = cases
+        .iter()
+        .map(|c| {
+            let all: u64 = c.requests.values().sum();
+            format!(" **{:.2}** |", all as f64 / c.resources.max(1) as f64)
+        })
+        .collect();
+    let _ = writeln!(s, "| all |{totals}");
+    let _ = writeln!(
+        s,
+        "\nLists and watches are not counted (the audit policy logs reads by `get` only); leases excluded."
+    );
+}
+
+fn verdict_table(s: &mut String, r: &Results) {
     let v = verdicts(r);
     if !v.is_empty() {
-        let _ = writeln!(s, "\n### Targets (issue #7)\n");
+        let _ = writeln!(s, "\n### Targets (issue #17)\n");
         let _ = writeln!(s, "| target | measured | verdict |");
         let _ = writeln!(s, "|---|---|---|");
         for v in v {
@@ -460,5 +556,4 @@ pub fn tables(r: &Results) -> String {
             let _ = writeln!(s, "| {} | {} | {verdict} |", v.target, v.measured);
         }
     }
-    s
 }

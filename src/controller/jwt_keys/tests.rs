@@ -42,6 +42,7 @@ fn state(origin: KeyOrigin) -> KeyState {
         replaced_lost_at: None,
         changed: None,
         moved_from: None,
+        read_fresh: None,
     }
 }
 

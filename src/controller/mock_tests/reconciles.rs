@@ -209,6 +209,15 @@ async fn the_first_apply_writes_keys_then_settings_then_rolls_then_reports() {
         Some(&(Method::PATCH, format!("{RESOURCE}/status").as_str()))
     );
     assert_eq!(written.len(), 5, "{written:?}");
+    // Each owned Secret is read once before it is created (none is in the cache yet): the keys
+    // Secret's fresh read before generating serves the apply step too.
+    for path in [KEYS, AUTH_ENV, INGESTION] {
+        let reads = calls
+            .iter()
+            .filter(|c| c.method == Method::GET && c.path == path)
+            .count();
+        assert_eq!(reads, 1, "{path}: {calls:?}");
+    }
     for call in calls.iter().filter(|c| c.method == Method::PATCH) {
         assert!(
             call.query.contains("fieldManager=oidc-sso-operator"),
@@ -222,6 +231,48 @@ async fn the_first_apply_writes_keys_then_settings_then_rolls_then_reports() {
     assert_eq!(
         condition(&status, "WorkloadsUpdated")["reason"],
         "RollingOut"
+    );
+}
+
+#[tokio::test]
+async fn a_status_the_store_has_not_seen_yet_is_not_written_again() {
+    let w = World::new();
+    w.put_credentials("first-secret");
+    w.put_server();
+    w.fake.put(RESOURCE, resource(unverified_provider()));
+    // The copy the store held when the first reconcile ran, before its status write came back.
+    let mut stale: OidcSsoConfig =
+        serde_json::from_value(w.fake.get(RESOURCE).expect("resource")).expect("resource");
+    stale.metadata.resource_version = Some("1".into());
+    let run = |r: OidcSsoConfig| reconcile(Arc::new(r), w.ctx.clone());
+    run(stale.clone()).await.expect("first reconcile");
+    let first = w.fake.take_calls();
+    assert!(
+        first.iter().any(|c| c.path.ends_with("/status")),
+        "the first reconcile reports"
+    );
+    // The apiserver bumped the Deployment's generation; its controller has not acted yet.
+    let mut d = w.fake.get(SERVER).expect("server");
+    d["metadata"]["generation"] = json!(2);
+    w.fake.put(SERVER, d);
+    // An owned Secret's event triggers the next run while the store still has the old copy.
+    run(stale.clone()).await.expect("second reconcile");
+    let second = w.fake.take_calls();
+    let status_writes: Vec<&Call> = second
+        .iter()
+        .filter(|c| c.is_write() && c.path.ends_with("/status"))
+        .collect();
+    assert!(status_writes.is_empty(), "{status_writes:?}");
+    assert_eq!(w.ctx.status_memo.len(), 1);
+    // Once the store has a newer copy, it is compared with that again.
+    stale.metadata.resource_version = Some("2".into());
+    run(stale).await.expect("third reconcile");
+    assert!(
+        w.fake
+            .take_calls()
+            .iter()
+            .any(|c| c.is_write() && c.path.ends_with("/status")),
+        "a store copy without the status gets it written"
     );
 }
 

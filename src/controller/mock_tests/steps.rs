@@ -8,7 +8,8 @@ use kube::client::Body;
 use kube::{Api, Client};
 use serde_json::{Value, json};
 
-use crate::controller::apply::{Owner, apply_secret};
+use crate::controller::apply::{Existing, Owner, apply_secret};
+use crate::controller::echoes::OwnWrites;
 use crate::controller::rollout::roll;
 use crate::controller::workloads::{Target, TargetState};
 use crate::crd::{TargetKind, TargetRef};
@@ -57,14 +58,28 @@ async fn expect(handle: &mut Handle, reply: Value) -> (Method, String, Value) {
     (method, uri, body)
 }
 
+/// Applies `desired` over a stored copy holding `dg==`.
+async fn apply_over_stored(
+    api: Api<Secret>,
+    desired: Secret,
+) -> Result<bool, crate::controller::apply::Error> {
+    let stored = secret("dg==", "uid-1");
+    let own_writes = OwnWrites::default();
+    apply_secret(
+        &api,
+        &desired,
+        Existing::Known(Some(&stored)),
+        OWNER,
+        &own_writes,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn an_up_to_date_secret_is_not_written() {
     let (client, mut handle) = mock();
     let api: Api<Secret> = Api::namespaced(client, "data");
-    let desired = secret("dg==", "uid-1");
-    let wrote = tokio::spawn(async move {
-        apply_secret(&api, &desired, Some(&secret("dg==", "uid-1")), OWNER).await
-    });
+    let wrote = tokio::spawn(apply_over_stored(api, secret("dg==", "uid-1")));
     // A request would never be answered here, so a write would show up as this timeout.
     let wrote = tokio::time::timeout(std::time::Duration::from_secs(5), wrote)
         .await
@@ -81,10 +96,7 @@ async fn an_up_to_date_secret_is_not_written() {
 async fn a_changed_secret_is_server_side_applied_with_our_field_manager() {
     let (client, mut handle) = mock();
     let api: Api<Secret> = Api::namespaced(client, "data");
-    let desired = secret("dw==", "uid-1");
-    let task = tokio::spawn(async move {
-        apply_secret(&api, &desired, Some(&secret("dg==", "uid-1")), OWNER).await
-    });
+    let task = tokio::spawn(apply_over_stored(api, secret("dw==", "uid-1")));
     let (method, uri, body) = expect(
         &mut handle,
         serde_json::to_value(secret("dw==", "uid-1")).unwrap(),
@@ -112,7 +124,16 @@ async fn a_foreign_secret_of_the_same_name_is_never_overwritten() {
     let (client, mut handle) = mock();
     let api: Api<Secret> = Api::namespaced(client, "data");
     let desired = secret("dw==", "uid-1");
-    let task = tokio::spawn(async move { apply_secret(&api, &desired, None, OWNER).await });
+    let task = tokio::spawn(async move {
+        apply_secret(
+            &api,
+            &desired,
+            Existing::Unknown,
+            OWNER,
+            &OwnWrites::default(),
+        )
+        .await
+    });
     // Not in the cache: the operator reads it first, finds someone else's Secret, and stops.
     let (method, uri, _) = expect(
         &mut handle,

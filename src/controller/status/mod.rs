@@ -8,21 +8,93 @@ pub(super) mod build;
 pub(super) mod conditions;
 pub(super) mod events;
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus};
 use crate::names::field_managers;
 
-/// Writes `status` with server-side apply unless it equals the stored one. Returns whether it
-/// wrote.
+/// The last status each resource was given, until the controller's store has seen it.
+///
+/// A reconcile can start before the store holds the status the previous reconcile wrote (the
+/// watch event of that write is still on its way, while an owned Secret's or a target's event
+/// already triggered the next run). Compared with the store's copy, the same status would look
+/// changed and be patched again: a no-op on the server, but a request per resource, which the
+/// cold start of 1000 resources paid about a thousand times. So each write is remembered by the
+/// resource's uid with the resourceVersion it was made on; while a reconcile sees that same
+/// resourceVersion, the remembered status is what the server holds. Once the store has moved on,
+/// the entry is dropped: the store's copy is current again. Statuses are kept as digests.
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    written: Mutex<HashMap<String, (String, [u8; 32])>>,
+}
+
+impl Memo {
+    /// Whether `status` is what this operator last wrote on the resource version in hand.
+    fn holds(&self, resource: &OidcSsoConfig, digest: &[u8; 32]) -> bool {
+        let Some(uid) = resource.uid() else {
+            return false;
+        };
+        let version = resource.resource_version().unwrap_or_default();
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        match written.get(&uid) {
+            Some((on, d)) if *on == version => d == digest,
+            Some(_) => {
+                written.remove(&uid);
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn remember(&self, resource: &OidcSsoConfig, digest: [u8; 32]) {
+        if let Some(uid) = resource.uid() {
+            let version = resource.resource_version().unwrap_or_default();
+            let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+            // Entries of deleted resources are never looked at again; the map is only a saving,
+            // so past a bound it simply starts over.
+            if written.len() >= MEMO_MAX {
+                written.clear();
+            }
+            written.insert(uid, (version, digest));
+        }
+    }
+
+    /// Entries held (for tests and metrics).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+/// Entries [`Memo`] keeps at most (about 150 bytes each).
+const MEMO_MAX: usize = 16_384;
+
+fn digest(status: &OidcSsoConfigStatus) -> [u8; 32] {
+    Sha256::digest(serde_json::to_vec(status).unwrap_or_default()).into()
+}
+
+/// Writes `status` with server-side apply unless it equals the stored one, or the one this
+/// operator wrote and the store has not seen yet ([`Memo`]). Returns whether it wrote.
 pub(super) async fn write(
     api: &Api<OidcSsoConfig>,
     resource: &OidcSsoConfig,
     status: &OidcSsoConfigStatus,
+    memo: &Memo,
 ) -> Result<bool, kube::Error> {
     if resource.status.as_ref() == Some(status) {
+        return Ok(false);
+    }
+    let digest = digest(status);
+    if memo.holds(resource, &digest) {
         return Ok(false);
     }
     let body = json!({
@@ -36,5 +108,6 @@ pub(super) async fn write(
         &Patch::Apply(&body),
     )
     .await?;
+    memo.remember(resource, digest);
     Ok(true)
 }
