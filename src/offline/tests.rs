@@ -159,3 +159,41 @@ fn the_output_directory_holds_the_secrets_contents_with_private_modes() {
     let again = outdir::write(out.path(), EnvFormat::Shell, &[], &rendered).unwrap();
     assert!(again.replaced.is_empty(), "a second run rewrites nothing");
 }
+
+#[test]
+fn a_stored_key_other_than_the_specs_own_is_replaced_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys_yaml = include_str!("../../tests/fixtures/test-keys.yaml");
+    let mut input = input();
+    let mut objects = Vec::new();
+    preview::parse_documents("test-keys.yaml", keys_yaml, &mut None, &mut objects).unwrap();
+    input.objects.extend(preview::index_objects(&objects));
+    let jwt = input.resource.spec.jwt.get_or_insert_default();
+    jwt.key_secret_ref =
+        serde_json::from_value(serde_json::json!({"name": "om-test-keys"})).unwrap();
+    let config = config(&input);
+
+    let (own, event) = decide(dir.path(), &config, false).unwrap();
+    assert_eq!(event, KeyEvent::Provided);
+    store(dir.path(), &own);
+    assert_eq!(
+        decide(dir.path(), &config, false).unwrap().1,
+        KeyEvent::Provided
+    );
+
+    let other = KeyMaterial::generate(None).unwrap();
+    store(dir.path(), &other);
+    let err = decide(dir.path(), &config, false).expect_err("refused");
+    assert!(
+        matches!(err, OfflineError::KeyWouldBeReplaced { .. }),
+        "{err}"
+    );
+    let (keys, event) = decide(dir.path(), &config, true).unwrap();
+    assert_eq!(keys, own);
+    assert_eq!(
+        event,
+        KeyEvent::Rotated {
+            previous_key_id: Some(other.key_id().to_string())
+        }
+    );
+}

@@ -87,5 +87,6 @@ fn the_out_dir_script_gives_the_settings_secret_and_names_the_written_keys() {
         stdout.contains(&format!("point to {}", keys.display())),
         "{stdout}"
     );
+    assert!(stdout.contains("where they were written"), "{stdout}");
     assert!(!stdout.contains("s3cr3t"), "no secret is printed");
 }

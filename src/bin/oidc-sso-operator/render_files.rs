@@ -23,9 +23,9 @@ pub(crate) fn run(args: &RenderArgs, mut input: PreviewInput) -> anyhow::Result<
     if let Some(dir) = &key_dir {
         input.resource.spec.server.key_mount_path = Some(dir.clone());
     }
-    let config = validated(&input).with_context(|| match &key_dir {
-        Some(dir) => format!("the key directory the settings name is {dir}"),
-        None => "the spec is invalid".to_string(),
+    let config = validated(&input).map_err(|e| match &key_dir {
+        Some(dir) => e.context(format!("the key directory the settings name is {dir}")),
+        None => e,
     })?;
     let mut endpoints = crate::render::endpoints(args);
     if args.verify {
@@ -179,6 +179,7 @@ fn key_line(keys: &KeyMaterial, event: &KeyEvent) -> String {
 
 fn where_keys_go(format: EnvFormat, config: &ValidatedConfig, written: &Path) -> String {
     let named = PathBuf::from(&config.server.key_mount_path);
+    let written = std::path::absolute(written).unwrap_or_else(|_| written.to_path_buf());
     let files = format!(
         "RSA_PRIVATE_KEY_FILE_PATH and RSA_PUBLIC_KEY_FILE_PATH point to {}/{{{},{}}}",
         named.display(),
