@@ -92,3 +92,49 @@ fn flags_that_cannot_work_together_are_refused_with_the_reason() {
     }
     assert!(!Path::new(out).exists(), "nothing is written");
 }
+
+#[test]
+fn the_key_directory_the_settings_name_can_be_chosen_and_must_be_absolute() {
+    let dir = tempfile::tempdir().unwrap();
+    let cr = hostile_resource(dir.path());
+    let out = dir.path().join("oidc");
+    let printed = render_cli(&args(&cr, &out, &["--key-dir-in-server", "/srv/om/keys"]));
+    let settings = std::fs::read_to_string(out.join("openmetadata.env")).unwrap();
+    assert!(
+        settings.contains("RSA_PRIVATE_KEY_FILE_PATH='\"/srv/om/keys/private_key.der\"'"),
+        "the settings name the chosen directory"
+    );
+    let stdout = String::from_utf8_lossy(&printed.stdout);
+    assert!(stdout.contains(":/srv/om/keys:ro"), "{stdout}");
+
+    let failed = run_render(&args(&cr, &out, &["--key-dir-in-server", "relative/keys"]));
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("relative/keys") && stderr.contains("absolute path"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn settings_go_to_stdout_when_the_spec_brings_its_own_keys() {
+    let root = crate::offline_cli::root();
+    let cr = root.join("tests/fixtures/confidential.yaml");
+    let keys = root.join("tests/fixtures/test-keys.yaml");
+    let printed = render_cli(&[
+        "-f",
+        cr.to_str().unwrap(),
+        "--inputs",
+        keys.to_str().unwrap(),
+        "--format",
+        "shell",
+    ]);
+    let stdout = String::from_utf8(printed.stdout).unwrap();
+    assert!(stdout.starts_with("# shellcheck shell=sh\n"));
+    assert!(
+        stdout.contains(
+            "\nexport RSA_PRIVATE_KEY_FILE_PATH='\"/etc/openmetadata/jwtkeys/private_key.der\"'\n"
+        ),
+        "the spec's keyMountPath without --out-dir"
+    );
+}
