@@ -4,10 +4,11 @@
 //! DIR/                        0700
 //!   keys/                     0700  what the keys Secret holds: mount or point RSA_*_FILE_PATH here
 //!     private_key.der         0600  (and private_key.pem)
-//!     public_key.der          0644  (and public_key.pem, jwks.json, key_id, truststore.jks)
+//!     public_key.der          0644  (and public_key.pem, jwks.json, key_id, truststore.jks:
+//!                                   removed when server.trustProviderCa is turned off)
 //!   openmetadata.env          0600  --format dotenv: the settings Secret as a Compose env file
 //!   openmetadata-env.sh       0600  --format shell: the same as `export` lines
-//!   workflowConfig.yaml       0600  the ingestion Secret, when ingestion is enabled
+//!   workflowConfig.yaml       0600  the ingestion Secret, when ingestion is enabled (removed when not)
 //! ```
 //!
 //! The private key is written first: every other file is derived from the pair, so a run cut
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use super::OfflineError;
 use super::envfile::{self, EnvFormat};
 use super::files::{self, PRIVATE_DIR, PRIVATE_FILE, PUBLIC_FILE, Written};
+use crate::render::truststore::TRUSTSTORE_FILE;
 use crate::render::{Rendered, SecretPayload, WORKFLOW_CONFIG_KEY};
 
 /// The key directory under the output directory.
@@ -74,14 +76,30 @@ pub fn write(
         PRIVATE_FILE,
         &mut report,
     )?;
-    if let Some(ingestion) = &rendered.ingestion
-        && let Some(workflow) = ingestion.data.get(WORKFLOW_CONFIG_KEY)
+    let workflow = out.join(WORKFLOW_CONFIG_KEY);
+    match rendered
+        .ingestion
+        .as_ref()
+        .and_then(|i| i.data.get(WORKFLOW_CONFIG_KEY))
     {
-        let path = out.join(WORKFLOW_CONFIG_KEY);
-        put(&path, workflow, PRIVATE_FILE, &mut report)?;
-        report.workflow = Some(path);
+        Some(bytes) => {
+            put(&workflow, bytes, PRIVATE_FILE, &mut report)?;
+            report.workflow = Some(workflow);
+        }
+        None => remove_stale(&workflow)?,
     }
     Ok(report)
+}
+
+/// Removes a file an earlier run wrote that the configuration no longer has.
+fn remove_stale(path: &Path) -> Result<(), OfflineError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(OfflineError::Write {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn write_keys(
@@ -106,6 +124,10 @@ fn write_keys(
             PUBLIC_FILE
         };
         put(&dir.join(name), bytes, mode, report)?;
+    }
+    // Written only with server.trustProviderCa: a stale one would outlive the setting.
+    if !payload.data.contains_key(TRUSTSTORE_FILE) {
+        remove_stale(&dir.join(TRUSTSTORE_FILE))?;
     }
     Ok(())
 }

@@ -158,6 +158,13 @@ fn the_output_directory_holds_the_secrets_contents_with_private_modes() {
     assert!(!report.replaced.is_empty());
     let again = outdir::write(out.path(), EnvFormat::Shell, &[], &rendered).unwrap();
     assert!(again.replaced.is_empty(), "a second run rewrites nothing");
+    let stale = report.keys.join("truststore.jks");
+    std::fs::write(&stale, b"from when trustProviderCa was on").unwrap();
+    outdir::write(out.path(), EnvFormat::Shell, &[], &rendered).unwrap();
+    assert!(
+        !stale.exists(),
+        "a truststore the settings no longer use is removed"
+    );
 }
 
 #[test]
