@@ -14,6 +14,7 @@ test:
 ## OpenMetadata's official chart (helm template; helm is built once and cached).
 test-unit:
 	scripts/cluster/build.sh helm >/dev/null
+	scripts/compose/build.sh >/dev/null
 	cargo test
 
 ## End-to-end suites only, on the local control plane (started if needed, left running).

@@ -30,6 +30,8 @@ scripts/generate.sh --check
 step "unit, mock-apiserver and offline tests (renderer against OpenMetadata's template and models, CRD drift, OpenMetadata's chart)"
 # The offline tests render OpenMetadata's official chart with helm (built once, cached).
 scripts/cluster/build.sh helm >/dev/null
+# The Compose env files are read back with compose-go (built once from the Go module proxy, cached).
+scripts/compose/build.sh >/dev/null
 cargo test
 
 step "local control plane"

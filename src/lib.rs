@@ -11,7 +11,8 @@
 //! - [`oidc`]: the provider checks, with their own HTTP client and cache;
 //! - [`controller`]: the reconcile steps that do IO, the watches, the status;
 //! - process parts: [`endpoints`] (HTTP probes and metrics), [`metrics`], [`leader`] (Lease),
-//!   [`telemetry`] (logs), [`preview`] (the offline `render` command), [`errors`].
+//!   [`telemetry`] (logs), [`preview`] (the offline `render` command), [`offline`] (its files for
+//!   Docker Compose and bare metal, and its provider checks), [`errors`].
 #![forbid(unsafe_code)]
 // The library logs through `tracing`; only the binary prints (its command output).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -25,6 +26,7 @@ pub mod leader;
 pub mod metrics;
 pub mod names;
 pub mod objects;
+pub mod offline;
 pub mod oidc;
 pub mod preview;
 pub mod references;

@@ -313,10 +313,11 @@ pub fn add_credentials(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const CR: &str = r#"
+    /// A Confidential resource with everything else defaulted (also used by `offline`'s tests).
+    pub(crate) const CR: &str = r#"
 apiVersion: oidcsso.io/v1alpha1
 kind: OidcSsoConfig
 metadata: {name: om, namespace: data}
@@ -330,7 +331,8 @@ spec:
   server: {externalUrl: https://om.example.com}
 "#;
 
-    fn parse(text: &str) -> Result<PreviewInput, PreviewError> {
+    /// The resource and objects in `text`.
+    pub(crate) fn parse(text: &str) -> Result<PreviewInput, PreviewError> {
         let mut input = None;
         let mut objects = Vec::new();
         parse_documents("test", text, &mut input, &mut objects)?;

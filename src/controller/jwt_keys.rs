@@ -272,7 +272,7 @@ pub(crate) fn decide(inputs: &KeyInputs<'_>) -> Result<Decision, Error> {
         .as_ref()
         .map(|_| KeyChange::requested("carried over from the Secret of the previous output name"));
     let mut keys = stored.keys;
-    if !key_id_matches(&keys, config.jwt.key_id.as_deref()) {
+    if !keys.has_key_id(config.jwt.key_id.as_deref()) {
         keys = KeyMaterial::from_private_key(keys.private_pkcs8_der(), config.jwt.key_id.clone())
             .map_err(Error::Generate)?;
         changed = Some(KeyChange::requested(
@@ -330,13 +330,6 @@ async fn generate(key_id: Option<String>, keygen: &Arc<Semaphore>) -> Result<Key
         .await
         .map_err(Error::Join)?
         .map_err(Error::Generate)
-}
-
-fn key_id_matches(keys: &KeyMaterial, configured: Option<&str>) -> bool {
-    match configured {
-        Some(id) => keys.key_id() == id,
-        None => keys.key_id() == keys.thumbprint(),
-    }
 }
 
 fn due(created: Timestamp, every: std::time::Duration, now: Timestamp) -> bool {

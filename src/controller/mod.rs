@@ -25,7 +25,7 @@ mod rollout;
 mod runner;
 mod status;
 mod triggers;
-mod verify;
+pub(crate) mod verify;
 mod watches;
 mod wiring;
 mod workloads;

@@ -20,7 +20,7 @@ use super::status::conditions::{Cond, ConditionType};
 
 /// What the provider checks found.
 #[derive(Clone, Debug)]
-pub(super) struct Verification {
+pub(crate) struct Verification {
     /// `ProviderVerified` and, when the grant is checked, `CredentialsValid`.
     pub conditions: Vec<Cond>,
     /// Endpoints to render with (discovered, or the last ones seen when the provider is down).
@@ -33,7 +33,7 @@ pub(super) struct Verification {
 
 /// A failed check.
 #[derive(Clone, Debug)]
-pub(super) struct Failure {
+pub(crate) struct Failure {
     /// The condition reason.
     pub reason: &'static str,
     /// What failed.
@@ -43,7 +43,7 @@ pub(super) struct Failure {
 }
 
 /// The request for `config`.
-pub(super) fn request(config: &ValidatedConfig) -> CheckRequest {
+pub(crate) fn request(config: &ValidatedConfig) -> CheckRequest {
     let p = &config.provider;
     let mut req = CheckRequest::new(p.issuer.clone())
         .with_scopes(p.scopes.clone())
@@ -150,7 +150,7 @@ fn login(config: &ValidatedConfig) -> LoginRequest {
 /// goes on in the background and `on_done` is called when it ends; meanwhile its last outcome is
 /// used, or, for a check never answered, the verification is pending (a failure that holds
 /// changes without stalling the resource).
-pub(super) async fn verify(
+pub(crate) async fn verify(
     checker: &ProviderChecker,
     config: &ValidatedConfig,
     previous: Option<&ProviderStatus>,

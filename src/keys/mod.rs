@@ -281,6 +281,15 @@ impl KeyMaterial {
         &self.key_id
     }
 
+    /// Whether the key id is the one a configuration asks for: `configured`, or without one the
+    /// RFC 7638 thumbprint (what [`Self::generate`] gives).
+    pub fn has_key_id(&self, configured: Option<&str>) -> bool {
+        match configured {
+            Some(id) => self.key_id == id,
+            None => self.key_id == self.thumbprint(),
+        }
+    }
+
     /// The private key as unencrypted PKCS#8 DER, the bytes of `private_key.der`.
     pub fn private_pkcs8_der(&self) -> &[u8] {
         &self.private_pkcs8_der

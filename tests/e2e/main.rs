@@ -20,4 +20,5 @@ mod provider;
 mod provider_checks;
 mod provider_operator;
 mod provider_profiles;
+mod render_verify;
 mod smoke;

@@ -18,18 +18,7 @@ fn root() -> PathBuf {
 }
 
 fn classpath() -> String {
-    let out = Command::new(root().join("scripts/jvm/build.sh"))
-        .output()
-        .expect("scripts/jvm/build.sh runs");
-    assert!(
-        out.status.success(),
-        "scripts/jvm/build.sh failed (needs java and mvn): {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("classpath")
-        .trim()
-        .to_string()
+    crate::offline_cli::built("scripts/jvm/build.sh", "java and mvn")
 }
 
 /// A resource of the confidential fixture, with `edit` applied to its spec, rendered offline.

@@ -16,7 +16,11 @@ mod cluster;
 mod official_chart;
 
 mod argocd_health;
+mod compose;
 mod crd_drift;
 mod jvm;
+mod keys_dir;
+mod offline_cli;
 mod openmetadata_chart;
 mod render_openmetadata;
+mod shell_env;

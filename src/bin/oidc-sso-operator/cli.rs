@@ -93,7 +93,55 @@ pub(crate) struct RenderArgs {
     /// The provider's JWKS URL, when the spec has none (the operator takes it from discovery).
     #[arg(long)]
     pub(crate) jwks_uri: Option<String>,
-    /// Print secret values instead of digests.
+    /// Print secret values instead of digests (preview format).
     #[arg(long)]
     pub(crate) show_secrets: bool,
+    /// What to write: `preview` (every Secret as YAML, the default), `dotenv` (the settings as a
+    /// Docker Compose env file) or `shell` (the settings as `export` lines for a bare-metal server).
+    #[arg(long, value_enum, default_value_t = Format::Preview)]
+    pub(crate) format: Format,
+    /// Write the settings file, the key files (as the keys Secret holds them) and the ingestion
+    /// workflowConfig.yaml into this directory. A key pair already there is kept.
+    #[arg(long)]
+    pub(crate) out_dir: Option<PathBuf>,
+    /// The directory RSA_PRIVATE_KEY_FILE_PATH and RSA_PUBLIC_KEY_FILE_PATH name, as the server
+    /// sees it. Default: spec.server.keyMountPath for dotenv (where Compose mounts the keys), and
+    /// the out-dir's keys/ (absolute) for shell (the server reads them where they are written).
+    #[arg(long)]
+    pub(crate) key_dir_in_server: Option<String>,
+    /// Replace the key pair in --out-dir with a new one (invalidates every token the server issued).
+    #[arg(long)]
+    pub(crate) rotate_keys: bool,
+    /// Check the provider first, as the operator does (discovery, JWKS, client secret, login), print
+    /// the conditions it would report, and write nothing if a check fails (exit status 1).
+    #[arg(long)]
+    pub(crate) verify: bool,
+    /// Networks (CIDR, repeatable or comma-separated) the provider checks may connect to although
+    /// they are not public, e.g. 127.0.0.0/8 for a provider on this machine. Loopback, private,
+    /// link-local and other non-public addresses are refused otherwise.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) provider_allowed_networks: Vec<oidc_sso_operator::oidc::Network>,
+}
+
+/// Output formats of `render`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// Every Secret the operator would write, as YAML (secret values as digests).
+    Preview,
+    /// The settings as a Docker Compose env file (`env_file:`, `--env-file`, the project `.env`).
+    Dotenv,
+    /// The settings as `export` lines to source before `openmetadata-server-start.sh`.
+    Shell,
+}
+
+impl Format {
+    /// The settings file format, for the formats that are one.
+    pub(crate) fn env_format(self) -> Option<oidc_sso_operator::offline::EnvFormat> {
+        use oidc_sso_operator::offline::EnvFormat;
+        match self {
+            Format::Preview => None,
+            Format::Dotenv => Some(EnvFormat::Dotenv),
+            Format::Shell => Some(EnvFormat::Shell),
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod render;
+mod render_files;
 mod serve;
 
 use anyhow::Context as _;
