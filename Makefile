@@ -4,7 +4,7 @@
 SHELL := /usr/bin/env bash
 
 .PHONY: test test-unit test-e2e demo demo-down generate fmt lint bench cluster-build cluster-up cluster-down cluster-purge \
-	image image-testapp node-build node-up node-down
+	image image-testapp node-build node-up node-down test-node
 
 ## The whole test suite (what CI runs): lint, unit, offline and end-to-end tests.
 test:
@@ -15,6 +15,11 @@ test:
 test-unit:
 	scripts/cluster/build.sh helm >/dev/null
 	cargo test
+
+## The suites on the real node: builds both images (IMAGE_PROFILE, default image-test), starts the
+## local control plane and the node with them, runs them, stops what it started.
+test-node:
+	scripts/test-node.sh
 
 ## End-to-end suites only, on the local control plane (started if needed, left running).
 test-e2e: cluster-up
