@@ -40,11 +40,26 @@ node_running() {
   )
 }
 
+# Waits (up to 2 min) until no pod is left on the node. The suites' namespaces are deleted as each
+# test ends, without waiting; a node stopped before its kubelet removed their pods would leave
+# them, and their namespaces, Terminating until it runs again.
+wait_node_empty() {
+  local i left=0
+  for ((i = 0; i < 120; i++)); do
+    left=$(KUBECONFIG=$cluster_dir/kubeconfig kubectl get pods -A -o name \
+      --field-selector "spec.nodeName=${NODE_NAME:-real-node-0}" 2>/dev/null | wc -l)
+    [ "$left" = 0 ] && return 0
+    sleep 1
+  done
+  echo "warning: $left pod(s) still on ${NODE_NAME:-real-node-0} after 2 min; stopping it anyway" >&2
+}
+
 started_cluster=0 started_node=0
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   local rc=$?
   if [ "$started_node" = 1 ] && [ -z "${KEEP_NODE:-}" ]; then
+    wait_node_empty
     scripts/node/down.sh || rc=1
   fi
   if [ "$started_cluster" = 1 ] && [ -z "${KEEP_CLUSTER:-}" ]; then

@@ -204,7 +204,10 @@ impl Drop for LogsOnPanic {
                 "--prefix",
                 "--tail=40",
             ]);
-            eprintln!("---- operator pod logs ----\n{logs:?}");
+            match logs {
+                Ok(logs) => eprintln!("---- operator pod logs ----\n{logs}"),
+                Err(e) => eprintln!("---- no operator pod logs: {e:#}"),
+            }
         }
     }
 }

@@ -38,20 +38,38 @@ pub fn placement() -> Value {
     })
 }
 
-/// Fails the test unless the node is Ready and reports both images (imported by up.sh): a pod
-/// with `imagePullPolicy: Never` would otherwise wait in `ErrImageNeverPull`.
+/// Fails the test unless the node's kubelet and containerd run (their PID files, which
+/// scripts/node/down.sh removes), the Node is Ready and reports both images (imported by up.sh): a
+/// pod with `imagePullPolicy: Never` would otherwise wait in `ErrImageNeverPull`. The processes
+/// are checked first because a stopped kubelet leaves its Node `Ready` until the node
+/// controller's grace period ends.
 pub async fn require_node(client: &Client) {
+    for process in ["kubelet", "containerd"] {
+        let pid_file = cluster::cluster_dir().join(format!("pids/{process}.pid"));
+        let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        assert!(
+            !pid.trim().is_empty()
+                && std::path::Path::new(&format!("/proc/{}", pid.trim())).exists(),
+            "the real node's {process} is not running (no live PID in {}): run `make test-node`, \
+             or `make image image-testapp node-up`",
+            pid_file.display()
+        );
+    }
     let nodes: Api<Node> = Api::all(client.clone());
     cluster::wait_for(
-        &format!("Node {NODE_NAME} Ready with our images (start it with `make test-node`)"),
+        &format!("Node {NODE_NAME} Ready with our images"),
         Duration::from_secs(60),
         || async {
             let node = nodes
                 .get_opt(NODE_NAME)
                 .await?
-                .with_context(|| format!("no Node {NODE_NAME}: run `make test-node`, or `make image image-testapp node-up`"))?;
+                .with_context(|| format!("no Node {NODE_NAME}"))?;
             let status = node.status.unwrap_or_default();
-            let ready = status.conditions.iter().flatten().any(|c| c.type_ == "Ready" && c.status == "True");
+            let ready = status
+                .conditions
+                .iter()
+                .flatten()
+                .any(|c| c.type_ == "Ready" && c.status == "True");
             ensure!(ready, "{NODE_NAME} is not Ready");
             let names: Vec<String> = status
                 .images
