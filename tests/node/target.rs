@@ -69,9 +69,13 @@ pub fn target_deployment() -> Deployment {
 /// The target after a finished rollout: every pod Ready on the node, of the newest ReplicaSet,
 /// none terminating.
 pub struct Settled {
+    /// The Deployment's generation: one more per template change.
     pub generation: i64,
+    /// Its ReplicaSets, oldest revision first: one more per rollout.
     pub replica_sets: Vec<String>,
+    /// Its pods, all of the newest ReplicaSet.
     pub pods: Vec<Pod>,
+    /// The config hash on its pod template.
     pub hash: String,
 }
 
@@ -81,6 +85,7 @@ impl Settled {
     }
 }
 
+/// The target's [`Settled`] state, or what is still rolling.
 pub async fn check_settled(s: &Scenario) -> anyhow::Result<Settled> {
     let d = cluster::check_rolled_out(&s.client, &s.ns, NAME).await?;
     let sets = cluster::owned_replica_sets(&s.client, &d).await?;
@@ -143,6 +148,7 @@ pub async fn check_settled(s: &Scenario) -> anyhow::Result<Settled> {
     })
 }
 
+/// Waits until the target is [`Settled`].
 pub async fn settled(s: &Scenario) -> Settled {
     cluster::wait_for("the target to settle", DEFAULT_TIMEOUT, || check_settled(s)).await
 }
