@@ -4,7 +4,7 @@
 SHELL := /usr/bin/env bash
 
 .PHONY: test test-unit test-e2e demo demo-down generate fmt lint bench cluster-build cluster-up cluster-down cluster-purge \
-	image image-testapp node-build node-up node-down
+	image image-testapp node-build node-up node-down test-node release
 
 ## The whole test suite (what CI runs): lint, unit, offline and end-to-end tests.
 test:
@@ -16,6 +16,11 @@ test-unit:
 	scripts/cluster/build.sh helm >/dev/null
 	scripts/compose/build.sh >/dev/null
 	cargo test
+
+## The suites on the real node: builds both images (IMAGE_PROFILE, default image-test), starts the
+## local control plane and the node with them, runs them, stops what it started.
+test-node:
+	scripts/test-node.sh
 
 ## End-to-end suites only, on the local control plane (started if needed, left running).
 test-e2e: cluster-up
@@ -75,6 +80,12 @@ image:
 ## The e2e suites' target image (serves its environment and mounted files): target/image/testapp-<version>.oci.tar.
 image-testapp:
 	scripts/image/build-testapp.sh
+
+## The release artifacts of Cargo.toml's version in target/release-artifacts/: the image archive, the
+## packaged chart (its default image is that image's tag), the CRD bundle, a CycloneDX SBOM, SHA256SUMS.
+## Fails when Chart.yaml or CHANGELOG.md disagree with Cargo.toml. IMAGE_PROFILE as for `make image`.
+release:
+	scripts/release/build.sh
 
 ## Build (once) and cache the real node's binaries: kubelet, containerd, the CNI plugins, the pause image;
 ## runc from Debian.

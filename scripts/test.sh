@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it (`make test`): lint, unit and offline tests, then the
-# end-to-end suites on the local control plane. Installs or builds what a fresh machine lacks
-# (control-plane binaries, the OIDC test provider's npm packages, the Python validator's venv).
-# Stops the cluster at the end when it started it.
+# The whole test suite, as CI runs it (`make test`): lint, unit and offline tests, the end-to-end
+# suites on the local control plane (kwok), then the suites on the real node (scripts/test-node.sh:
+# our image and chart, pods really run). Installs or builds what a fresh machine lacks
+# (control-plane and node binaries, the images, the OIDC test provider's npm packages, the Python
+# validator's venv). Stops the node and the cluster at the end when it started them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -36,7 +37,7 @@ cargo test
 
 step "local control plane"
 started=0
-if ! KUBECONFIG=.cluster/kubeconfig kubectl get --raw /readyz >/dev/null 2>&1; then
+if ! KUBECONFIG=${CLUSTER_DIR:-.cluster}/kubeconfig kubectl get --raw /readyz >/dev/null 2>&1; then
   started=1
 fi
 scripts/cluster/up.sh
@@ -54,5 +55,9 @@ step "end-to-end tests (real kube-apiserver, kube-controller-manager, kube-sched
 scripts/oidc/install-provider.sh
 # Only the suites that need the cluster (one test binary): the offline ones already ran above.
 cargo test --features e2e --test e2e -- --test-threads "${E2E_THREADS:-4}"
+
+step "end-to-end tests on the real node (our image, installed with our chart; pods really run)"
+# Builds both images, starts the node with them (and stops it again), runs the node suites.
+scripts/test-node.sh
 
 step "all tests passed"

@@ -257,16 +257,7 @@ async fn rotation_annotation_replaces_the_key_pair_and_rolls_once() {
         .clone();
     let rs = env.replica_sets().await;
 
-    env.configs()
-        .patch(
-            NAME,
-            &PatchParams::default(),
-            &Patch::Merge(
-                json!({"metadata": {"annotations": {"oidcsso.io/rotate-jwt-keys": "2026-11-28"}}}),
-            ),
-        )
-        .await
-        .unwrap();
+    env.request_key_rotation("2026-11-28").await;
     let api = env.configs();
     let new_id = wait_for("a new key id", DEFAULT_TIMEOUT, || {
         let api = api.clone();

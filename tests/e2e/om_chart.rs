@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{ListParams, Patch, PatchParams};
-use serde_json::{Value, json};
+use kube::api::ListParams;
+use serde_json::Value;
 
 /// `helm <verb> openmetadata <official chart> -n <ns> -f values.yaml --wait`.
 fn helm_release(verb: &str, ns: &str) -> anyhow::Result<String> {
@@ -137,16 +137,7 @@ async fn official_chart_loads_the_settings_unshadowed_and_rolls_once_per_credent
     );
 
     // A rotated JWT key pair: one more.
-    env.configs()
-        .patch(
-            NAME,
-            &PatchParams::default(),
-            &Patch::Merge(
-                json!({"metadata": {"annotations": {"oidcsso.io/rotate-jwt-keys": "om-chart-1"}}}),
-            ),
-        )
-        .await
-        .unwrap();
+    env.request_key_rotation("om-chart-1").await;
     let third = env.wait_new_hash(&second).await;
     assert_eq!(
         env.replica_sets().await,

@@ -1,7 +1,8 @@
 //! Offline tests of the shipped artefacts: the renderer against OpenMetadata's own template and
 //! models and the golden files, the generated CRD against the Rust types, the Argo CD health
-//! check (Lua) against status shapes, and the values that wire the operator into OpenMetadata's
-//! official chart (`helm template`). No cluster needed; helm is.
+//! check (Lua) against status shapes, the values that wire the operator into OpenMetadata's
+//! official chart (`helm template`), and one version across the release artifacts. No cluster
+//! needed; helm is.
 // Helpers are `pub` for the suites of this one test crate.
 #![allow(unreachable_pub)]
 // A failed unwrap in a helper fails its test, which is what it is there for.
@@ -22,5 +23,6 @@ mod jvm;
 mod keys_dir;
 mod offline_cli;
 mod openmetadata_chart;
+mod release;
 mod render_openmetadata;
 mod shell_env;

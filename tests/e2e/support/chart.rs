@@ -40,6 +40,13 @@ pub struct Release {
 impl Release {
     /// `helm install <name> charts/oidc-sso-operator -n <namespace> --wait` with `--set` values.
     pub fn install(name: &str, namespace: &str, sets: &[&str]) -> anyhow::Result<Release> {
+        let args: Vec<&str> = sets.iter().flat_map(|s| ["--set", s]).collect();
+        Self::install_with(name, namespace, &args)
+    }
+
+    /// `helm install <name> charts/oidc-sso-operator -n <namespace> --wait` with further helm
+    /// arguments (`--values FILE`, `--set-string K=V`, ...).
+    pub fn install_with(name: &str, namespace: &str, extra: &[&str]) -> anyhow::Result<Release> {
         let chart = chart_dir();
         let chart = chart.to_str().context("chart path is UTF-8")?;
         let mut args = vec![
@@ -52,9 +59,7 @@ impl Release {
             "--timeout",
             "180s",
         ];
-        for s in sets {
-            args.extend(["--set", s]);
-        }
+        args.extend(extra);
         let mut release = Release {
             name: name.to_string(),
             namespace: namespace.to_string(),

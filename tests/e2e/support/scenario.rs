@@ -191,6 +191,20 @@ impl Scenario {
         .await;
     }
 
+    /// Asks for new JWT keys: sets the `oidcsso.io/rotate-jwt-keys` annotation to `value`.
+    pub async fn request_key_rotation(&self, value: &str) {
+        self.configs()
+            .patch(
+                NAME,
+                &PatchParams::default(),
+                &Patch::Merge(json!({"metadata": {"annotations": {
+                    oidc_sso_operator::names::annotations::ROTATE_JWT_KEYS: value,
+                }}})),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("annotate {NAME}: {e}"));
+    }
+
     /// Waits for condition `type_` = `status` (and `reason`, when given) at the current generation.
     pub async fn wait_condition(
         &self,
