@@ -95,7 +95,7 @@ pub struct Context {
     /// Shared, cached provider checks: one fetch per provider per TTL.
     pub checker: crate::oidc::ProviderChecker,
     /// The statuses written that the resource store may not hold yet.
-    pub(crate) status_memo: status::Memo,
+    pub(crate) status_memo: Arc<status::Memo>,
     /// Owned Secrets written whose watch event has not come back yet.
     pub(crate) own_writes: Arc<echoes::OwnWrites>,
     /// Consecutive failed reconciles per resource, for the retry backoff.
@@ -132,7 +132,7 @@ impl Context {
             resources,
             metrics,
             failures: std::sync::Mutex::default(),
-            status_memo: status::Memo::default(),
+            status_memo: Arc::default(),
             own_writes: Arc::default(),
             rechecks,
             rechecks_due: std::sync::Mutex::new(Some(rechecks_due)),

@@ -75,11 +75,21 @@ pub async fn run(
         )
         .watches_stream(
             watches::targets::<Deployment>(&client, ns),
-            watches::target_mapper(store.clone(), TargetKind::Deployment, deployment_state),
+            watches::target_mapper(
+                store.clone(),
+                ctx.status_memo.clone(),
+                TargetKind::Deployment,
+                deployment_state,
+            ),
         )
         .watches_stream(
             watches::targets::<StatefulSet>(&client, ns),
-            watches::target_mapper(store.clone(), TargetKind::StatefulSet, stateful_set_state),
+            watches::target_mapper(
+                store.clone(),
+                ctx.status_memo.clone(),
+                TargetKind::StatefulSet,
+                stateful_set_state,
+            ),
         )
         .with_config(controller::Config::default().concurrency(settings.concurrency))
         .shutdown_on_signal()

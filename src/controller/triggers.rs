@@ -15,7 +15,7 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::workloads::TargetState;
-use crate::crd::{OidcSsoConfig, TargetKind, TargetPhase};
+use crate::crd::{OidcSsoConfig, TargetKind, TargetPhase, TargetStatus};
 
 /// Predicate for the resource's own watch: changes only when something a reconcile acts on does.
 pub(super) fn resource_inputs(r: &OidcSsoConfig) -> Option<u64> {
@@ -29,28 +29,30 @@ pub(super) fn resource_inputs(r: &OidcSsoConfig) -> Option<u64> {
     Some(h.finish())
 }
 
-/// Whether a target now in `state` (`None`: gone or being deleted) makes a difference to what the
-/// status of `r` records for it.
+/// Whether a target now in `state` (`None`: gone or being deleted) makes a difference to what a
+/// status records for it (`recorded`: the status's target entries).
+///
+/// The count of updated replicas is progress worth reporting, except while a one-replica target
+/// rolls: its only step between "started" and "rolled out" is the new pod existing but not yet
+/// available, and a reconcile for it would cost a status write per rollout for nothing.
 pub(super) fn target_changed(
-    r: &OidcSsoConfig,
+    recorded: &[TargetStatus],
     kind: TargetKind,
     name: &str,
     state: Option<&TargetState>,
 ) -> bool {
-    let recorded = r
-        .status
-        .as_ref()
-        .and_then(|s| s.targets.iter().find(|t| t.kind == kind && t.name == name));
-    let Some(recorded) = recorded else {
+    let Some(recorded) = recorded.iter().find(|t| t.kind == kind && t.name == name) else {
         return true;
     };
     match state {
         None => recorded.phase != TargetPhase::Missing,
         Some(s) => {
+            let progress_counts = s.replicas > 1 || s.rolled_out;
             recorded.phase == TargetPhase::Missing
                 || recorded.hash != s.hash
                 || (recorded.phase == TargetPhase::RolledOut) != s.rolled_out
-                || recorded.updated.as_deref() != Some(s.replicas_text().as_str())
+                || (progress_counts
+                    && recorded.updated.as_deref() != Some(s.replicas_text().as_str()))
         }
     }
 }
@@ -107,7 +109,13 @@ mod tests {
     }
 
     fn changed(r: &OidcSsoConfig, s: Option<&TargetState>) -> bool {
-        target_changed(r, TargetKind::Deployment, "app", s)
+        let recorded = r.status.as_ref().map_or(&[][..], |s| &s.targets[..]);
+        target_changed(recorded, TargetKind::Deployment, "app", s)
+    }
+
+    fn replicas(mut s: TargetState, n: i32) -> TargetState {
+        s.replicas = n;
+        s
     }
 
     #[test]
@@ -118,9 +126,22 @@ mod tests {
 
     #[test]
     fn rollout_progress_and_completion_trigger() {
-        let r = resource(vec![entry(TargetPhase::Rolling, Some("h"), "0/1")]);
-        assert!(changed(&r, Some(&state(Some("h"), 1, false))));
+        let r = resource(vec![entry(TargetPhase::Rolling, Some("h"), "0/3")]);
+        assert!(changed(&r, Some(&replicas(state(Some("h"), 1, false), 3))));
         let r = resource(vec![entry(TargetPhase::Rolling, Some("h"), "1/1")]);
+        assert!(changed(&r, Some(&state(Some("h"), 1, true))));
+    }
+
+    #[test]
+    fn a_one_replica_rollout_reports_only_its_start_and_end() {
+        let r = resource(vec![entry(TargetPhase::Rolling, Some("h"), "0/1")]);
+        assert!(!changed(&r, Some(&state(Some("h"), 1, false))));
+        assert!(changed(&r, Some(&state(Some("h"), 1, true))));
+    }
+
+    #[test]
+    fn scaling_a_rolled_out_target_triggers() {
+        let r = resource(vec![entry(TargetPhase::RolledOut, Some("h"), "3/3")]);
         assert!(changed(&r, Some(&state(Some("h"), 1, true))));
     }
 

@@ -11,6 +11,7 @@ use kube::{Api, Client, Resource, ResourceExt};
 use std::sync::Arc;
 
 use super::echoes::OwnWrites;
+use super::status::Memo;
 use super::workloads::TargetState;
 use super::{cache_form, triggers};
 use crate::crd::{OidcSsoConfig, TargetKind};
@@ -225,9 +226,12 @@ pub(super) fn data_mapper<K: Resource>(
     }
 }
 
-/// Maps a target to the resources in its namespace that roll it and whose status it changes.
+/// Maps a target to the resources in its namespace that roll it and whose status it changes:
+/// the status this operator last wrote ([`Memo`]) while the store has not seen it yet, else the
+/// stored one.
 pub(super) fn target_mapper<K: Resource + 'static>(
     store: Store<OidcSsoConfig>,
+    written: Arc<Memo>,
     kind: TargetKind,
     state: fn(&K) -> Option<TargetState>,
 ) -> impl Fn(K) -> Vec<ObjectRef<OidcSsoConfig>> + Send + Sync + 'static {
@@ -241,7 +245,12 @@ pub(super) fn target_mapper<K: Resource + 'static>(
             .iter()
             .filter(|r| r.namespace().as_deref() == Some(ns.as_str()))
             .filter(|r| References::of(&r.spec).rolls(kind, &name))
-            .filter(|r| triggers::target_changed(r, kind, &name, now.as_ref()))
+            .filter(|r| {
+                let memo = written.targets(r);
+                let stored = r.status.as_ref().map(|s| s.targets.as_slice());
+                let recorded = memo.as_deref().or(stored).unwrap_or_default();
+                triggers::target_changed(recorded, kind, &name, now.as_ref())
+            })
             .map(|r| ObjectRef::from_obj(r.as_ref()))
             .collect()
     }

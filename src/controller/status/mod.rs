@@ -16,7 +16,7 @@ use kube::{Api, ResourceExt};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus};
+use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus, TargetStatus};
 use crate::names::field_managers;
 
 /// The last status each resource was given, until the controller's store has seen it.
@@ -28,40 +28,65 @@ use crate::names::field_managers;
 /// cold start of 1000 resources paid about a thousand times. So each write is remembered by the
 /// resource's uid with the resourceVersion it was made on; while a reconcile sees that same
 /// resourceVersion, the remembered status is what the server holds. Once the store has moved on,
-/// the entry is dropped: the store's copy is current again. Statuses are kept as digests.
+/// the entry is dropped: the store's copy is current again. Statuses are kept as a digest plus
+/// the target entries, which the target watch compares rollout steps with (a target's event that
+/// arrives before the store has our status would otherwise look like news).
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
-    written: Mutex<HashMap<String, (String, [u8; 32])>>,
+    written: Mutex<HashMap<String, Written>>,
+}
+
+#[derive(Debug)]
+struct Written {
+    /// The resourceVersion of the copy the status was computed from.
+    on: String,
+    digest: [u8; 32],
+    targets: Vec<TargetStatus>,
 }
 
 impl Memo {
     /// Whether `status` is what this operator last wrote on the resource version in hand.
     fn holds(&self, resource: &OidcSsoConfig, digest: &[u8; 32]) -> bool {
-        let Some(uid) = resource.uid() else {
-            return false;
-        };
+        self.current(resource, |w| w.digest == *digest)
+            .unwrap_or(false)
+    }
+
+    /// The target entries of the status last written on the resource version in hand, if the
+    /// store has not seen that write yet.
+    pub(crate) fn targets(&self, resource: &OidcSsoConfig) -> Option<Vec<TargetStatus>> {
+        self.current(resource, |w| w.targets.clone())
+    }
+
+    /// `f` of the entry for `resource` while it is current; an entry the store has moved past is
+    /// dropped.
+    fn current<T>(&self, resource: &OidcSsoConfig, f: impl FnOnce(&Written) -> T) -> Option<T> {
+        let uid = resource.uid()?;
         let version = resource.resource_version().unwrap_or_default();
         let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
         match written.get(&uid) {
-            Some((on, d)) if *on == version => d == digest,
+            Some(w) if w.on == version => Some(f(w)),
             Some(_) => {
                 written.remove(&uid);
-                false
+                None
             }
-            None => false,
+            None => None,
         }
     }
 
-    fn remember(&self, resource: &OidcSsoConfig, digest: [u8; 32]) {
+    fn remember(&self, resource: &OidcSsoConfig, status: &OidcSsoConfigStatus, digest: [u8; 32]) {
         if let Some(uid) = resource.uid() {
-            let version = resource.resource_version().unwrap_or_default();
+            let entry = Written {
+                on: resource.resource_version().unwrap_or_default(),
+                digest,
+                targets: status.targets.clone(),
+            };
             let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
             // Entries of deleted resources are never looked at again; the map is only a saving,
             // so past a bound it simply starts over.
             if written.len() >= MEMO_MAX {
                 written.clear();
             }
-            written.insert(uid, (version, digest));
+            written.insert(uid, entry);
         }
     }
 
@@ -75,7 +100,7 @@ impl Memo {
     }
 }
 
-/// Entries [`Memo`] keeps at most (about 150 bytes each).
+/// Entries [`Memo`] keeps at most (a few hundred bytes each).
 const MEMO_MAX: usize = 16_384;
 
 fn digest(status: &OidcSsoConfigStatus) -> [u8; 32] {
@@ -108,6 +133,6 @@ pub(super) async fn write(
         &Patch::Apply(&body),
     )
     .await?;
-    memo.remember(resource, digest);
+    memo.remember(resource, status, digest);
     Ok(true)
 }
