@@ -20,6 +20,9 @@ pub struct Metrics {
     registry: Registry,
     /// Reconciles run.
     pub reconciles: Counter,
+    /// Reconcile requests by what made them (see [`Trigger`]); the controller merges requests
+    /// for a resource that is already queued, so these add up to at least `reconciles`.
+    triggers: Family<Labels, Counter>,
     /// Failed reconciles by step or reason.
     pub failures: Family<Labels, Counter>,
     /// Reconcile durations.
@@ -39,11 +42,17 @@ impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("oidc_sso");
         let reconciles = Counter::default();
+        let triggers = Family::<Labels, Counter>::default();
         let failures = Family::<Labels, Counter>::default();
         let duration = Histogram::new(exponential_buckets(0.005, 2.0, 14));
         let rollouts = Counter::default();
         let provider_checks = Family::<Labels, Counter>::default();
         registry.register("reconciles", "Reconciles run", reconciles.clone());
+        registry.register(
+            "reconcile_triggers",
+            "Reconcile requests by what made them",
+            triggers.clone(),
+        );
         registry.register(
             "reconcile_failures",
             "Reconciles failed, by step or reason",
@@ -75,6 +84,7 @@ impl Default for Metrics {
         Self {
             registry,
             reconciles,
+            triggers,
             failures,
             duration,
             rollouts,
@@ -104,6 +114,15 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts `n` reconcile requests made by `source`.
+    pub fn triggered(&self, source: Trigger, n: usize) {
+        if n > 0 {
+            self.triggers
+                .get_or_create(&vec![("source", source.label().to_string())])
+                .inc_by(n as u64);
+        }
+    }
+
     /// Counts a failure under a bounded label.
     pub fn failure(&self, reason: &'static str) {
         self.failures
@@ -117,6 +136,42 @@ impl Metrics {
     /// standby exports no key gauges, so sums over replicas count each key once.
     pub fn key_ages_from(&self, source: impl Fn() -> Vec<i64> + Send + Sync + 'static) {
         let _ = self.key_ages.0.set(Box::new(source));
+    }
+}
+
+/// What asked for a reconcile: the label of `oidc_sso_reconcile_triggers_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// A change of the resource itself that a reconcile acts on.
+    Resource,
+    /// A change of one of its own Secrets that the operator did not write itself.
+    OwnedSecret,
+    /// A change of a Secret it references.
+    Secret,
+    /// A change of a ConfigMap it references.
+    ConfigMap,
+    /// Another resource's spec changed, which may end this one's target conflict.
+    OtherResource,
+    /// A change of a target Deployment that its status reports.
+    Deployment,
+    /// A change of a target StatefulSet that its status reports.
+    StatefulSet,
+    /// A background provider check finished with a new answer.
+    ProviderCheck,
+}
+
+impl Trigger {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Resource => "resource",
+            Self::OwnedSecret => "owned_secret",
+            Self::Secret => "secret",
+            Self::ConfigMap => "configmap",
+            Self::OtherResource => "other_resource",
+            Self::Deployment => "deployment",
+            Self::StatefulSet => "statefulset",
+            Self::ProviderCheck => "provider_check",
+        }
     }
 }
 
@@ -215,6 +270,8 @@ mod tests {
     fn exposes_every_operator_metric() {
         let m = Metrics::default();
         m.reconciles.inc();
+        m.triggered(Trigger::OwnedSecret, 2);
+        m.triggered(Trigger::Secret, 0);
         m.failure("apply");
         m.duration.observe(0.1);
         m.rollouts.inc();
@@ -223,6 +280,7 @@ mod tests {
         let text = m.encode();
         for name in [
             "oidc_sso_reconciles_total",
+            "oidc_sso_reconcile_triggers_total{source=\"owned_secret\"} 2",
             "oidc_sso_reconcile_failures_total{reason=\"apply\"}",
             "oidc_sso_reconcile_duration_seconds_count",
             "oidc_sso_rollouts_triggered_total",

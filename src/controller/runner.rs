@@ -16,6 +16,7 @@ use super::reconcile::{Error, reconcile};
 use super::workloads::{deployment_state, stateful_set_state};
 use super::{Context, Settings, watches};
 use crate::crd::{OidcSsoConfig, TargetKind};
+use crate::metrics::{Metrics, Trigger};
 use crate::names::annotations;
 use crate::references::DataKind;
 
@@ -33,7 +34,7 @@ pub enum RunError {
 pub async fn run(
     client: Client,
     settings: Settings,
-    metrics: Arc<crate::metrics::Metrics>,
+    metrics: Arc<Metrics>,
     ready: tokio::sync::watch::Sender<bool>,
 ) -> Result<(), RunError> {
     let ns = settings.namespace.as_deref();
@@ -58,37 +59,64 @@ pub async fn run(
     tokio::spawn(report_ready(store.clone(), owned_store, ready));
     let rechecks = ctx.take_rechecks();
 
+    let m = &ctx.metrics;
+    let resources = resources.inspect(counted_stream(m.clone(), Trigger::Resource));
+    let checks = m.clone();
+    let rechecks = futures::stream::iter(rechecks)
+        .flatten()
+        .inspect(move |_| checks.triggered(Trigger::ProviderCheck, 1));
+    let owned_mapper = watches::owned_mapper(ctx.own_writes.clone());
     Controller::for_stream(resources, store.clone())
-        .reconcile_on(futures::stream::iter(rechecks).flatten())
-        .watches_stream(owned, watches::owned_mapper(ctx.own_writes.clone()))
+        .reconcile_on(rechecks)
+        .watches_stream(owned, counted(m, Trigger::OwnedSecret, owned_mapper))
         .watches_stream(
             watches::metadata::<Secret>(&client, ns),
-            watches::data_mapper(store.clone(), DataKind::Secret),
+            counted(
+                m,
+                Trigger::Secret,
+                watches::data_mapper(store.clone(), DataKind::Secret),
+            ),
         )
         .watches_stream(
             watches::metadata::<ConfigMap>(&client, ns),
-            watches::data_mapper(store.clone(), DataKind::ConfigMap),
+            counted(
+                m,
+                Trigger::ConfigMap,
+                watches::data_mapper(store.clone(), DataKind::ConfigMap),
+            ),
         )
         .watches_stream(
             watches::spec_changes(&client, ns),
-            watches::conflict_mapper(store.clone()),
+            counted(
+                m,
+                Trigger::OtherResource,
+                watches::conflict_mapper(store.clone()),
+            ),
         )
         .watches_stream(
             watches::targets::<Deployment>(&client, ns),
-            watches::target_mapper(
-                store.clone(),
-                ctx.status_memo.clone(),
-                TargetKind::Deployment,
-                deployment_state,
+            counted(
+                m,
+                Trigger::Deployment,
+                watches::target_mapper(
+                    store.clone(),
+                    ctx.status_memo.clone(),
+                    TargetKind::Deployment,
+                    deployment_state,
+                ),
             ),
         )
         .watches_stream(
             watches::targets::<StatefulSet>(&client, ns),
-            watches::target_mapper(
-                store.clone(),
-                ctx.status_memo.clone(),
-                TargetKind::StatefulSet,
-                stateful_set_state,
+            counted(
+                m,
+                Trigger::StatefulSet,
+                watches::target_mapper(
+                    store.clone(),
+                    ctx.status_memo.clone(),
+                    TargetKind::StatefulSet,
+                    stateful_set_state,
+                ),
             ),
         )
         .with_config(controller::Config::default().concurrency(settings.concurrency))
@@ -98,6 +126,28 @@ pub async fn run(
         .await;
     info!("controller stopped");
     Ok(())
+}
+
+/// `mapper`, counting the reconcile requests it makes under `source`.
+fn counted<T, I>(
+    metrics: &Arc<Metrics>,
+    source: Trigger,
+    mapper: impl Fn(T) -> I + Send + Sync + 'static,
+) -> impl Fn(T) -> Vec<ObjectRef<OidcSsoConfig>> + Send + Sync + 'static
+where
+    I: IntoIterator<Item = ObjectRef<OidcSsoConfig>>,
+{
+    let metrics = metrics.clone();
+    move |obj| {
+        let requests: Vec<_> = mapper(obj).into_iter().collect();
+        metrics.triggered(source, requests.len());
+        requests
+    }
+}
+
+/// Counts every successful item of a trigger stream under `source`.
+fn counted_stream<T, E>(metrics: Arc<Metrics>, source: Trigger) -> impl FnMut(&Result<T, E>) {
+    move |item| metrics.triggered(source, usize::from(item.is_ok()))
 }
 
 async fn reconcile_measured(obj: Arc<OidcSsoConfig>, ctx: Arc<Context>) -> Result<Action, Error> {

@@ -68,7 +68,37 @@ impl Tenant {
             _dir: dir,
         };
         tenant.plant().await;
+        tenant.wait_for_admission_policies().await;
         tenant
+    }
+
+    /// The apiserver enforces a new ValidatingAdmissionPolicy once its informers have seen the
+    /// policy and its binding, which `helm install` does not wait for: probe with a dry run until
+    /// the author's reference to a Secret they may not read is refused.
+    async fn wait_for_admission_policies(&self) {
+        let mut probe = quiet_provider();
+        probe["credentialsSecretRef"] = json!({"name": "payroll"});
+        let cr: OidcSsoConfig = serde_json::from_value(json!({
+            "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
+            "metadata": {"name": "admission-probe"}, "spec": spec(probe, &[]),
+        }))
+        .expect("OidcSsoConfig");
+        let dry_run = PostParams {
+            dry_run: true,
+            ..PostParams::default()
+        };
+        let deadline = Instant::now() + DEFAULT_TIMEOUT;
+        loop {
+            match self.author_configs().create(&dry_run, &cr).await {
+                Err(kube::Error::Api(s)) if s.message.contains("may not get every Secret") => {
+                    return;
+                }
+                Ok(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                other => panic!("the admission policies never took effect: {other:?}"),
+            }
+        }
     }
 
     /// The victim's Secret and Deployment, and the author's own.

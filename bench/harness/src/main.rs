@@ -563,6 +563,7 @@ async fn rollout_floor(
         cpu_s,
         keygen_parallelism: 0,
         requests: BTreeMap::new(),
+        reconciles: BTreeMap::new(),
     })
 }
 
@@ -638,6 +639,11 @@ async fn cold_start(
             "cold start: {total} requests ({:.2} per resource): {requests:?}",
             total as f64 / n as f64
         ));
+        let mut reconciles = proc.metric_family("oidc_sso_reconcile_triggers_total");
+        if let Some(count) = proc.metric("oidc_sso_reconciles_total") {
+            reconciles.insert("reconciles".into(), count as u64);
+        }
+        log(format!("cold start: reconciles and triggers: {reconciles:?}"));
         Ok(Cold {
             keys: if byo { "bring-your-own" } else { "generated" }.into(),
             resources: n,
@@ -648,6 +654,7 @@ async fn cold_start(
             cpu_s,
             keygen_parallelism: std::thread::available_parallelism().map_or(1, |p| p.get()),
             requests,
+            reconciles,
         })
     }
     .await;

@@ -115,6 +115,10 @@ pub struct Cold {
     /// log (writes and gets; lists and watches are not logged).
     #[serde(default)]
     pub requests: BTreeMap<String, u64>,
+    /// The operator's reconciles in the cold start (key `reconciles`) and the reconcile requests
+    /// that asked for them by source (`oidc_sso_reconcile_triggers_total`), from its /metrics.
+    #[serde(default)]
+    pub reconciles: BTreeMap<String, u64>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -539,6 +543,45 @@ fn requests_table(s: &mut String, r: &Results) {
         s,
         "\nLists and watches are not counted (the audit policy logs reads by `get` only); leases excluded."
     );
+    reconciles_table(s, &cases);
+}
+
+/// Reconciles per resource in each cold start and what asked for them (the operator's metrics;
+/// requests for a resource already queued are merged, so triggers add up to at least reconciles).
+fn reconciles_table(s: &mut String, cases: &[&Cold]) {
+    let cases: Vec<&&Cold> = cases.iter().filter(|c| !c.reconciles.is_empty()).collect();
+    if cases.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\n### Reconciles per resource in the cold start, and what asked for them (/metrics)\n"
+    );
+    let mut header = "| count |".to_string();
+    let mut rule = "|---|".to_string();
+    for c in &cases {
+        let _ = write!(header, " {} keys |", c.keys);
+        rule.push_str("---:|");
+    }
+    let _ = writeln!(s, "{header}\n{rule}");
+    let mut rows: Vec<&String> = cases.iter().flat_map(|c| c.reconciles.keys()).collect();
+    rows.sort_by_key(|k| (k.as_str() != "reconciles", k.as_str()));
+    rows.dedup();
+    for key in rows {
+        let cells: String = cases
+            .iter()
+            .map(|c| {
+                let n = c.reconciles.get(key).copied().unwrap_or(0);
+                format!(" {:.2} |", n as f64 / c.resources.max(1) as f64)
+            })
+            .collect();
+        let label = if key == "reconciles" {
+            "reconciles".to_string()
+        } else {
+            format!("trigger: {key}")
+        };
+        let _ = writeln!(s, "| {label} |{cells}");
+    }
 }
 
 fn verdict_table(s: &mut String, r: &Results) {

@@ -177,6 +177,29 @@ impl Proc {
         })
     }
 
+    /// Every sample of a counter family by its one label's value (the label-less sample under
+    /// the family's name).
+    pub fn metric_family(&self, name: &str) -> BTreeMap<String, u64> {
+        let Ok((_, body)) = http_get(self.http, "/metrics") else {
+            return BTreeMap::new();
+        };
+        body.lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let (series, value) = l.rsplit_once(' ')?;
+                let (series_name, labels) = series.split_once('{').unwrap_or((series, ""));
+                if series_name != name {
+                    return None;
+                }
+                let label = labels
+                    .split_once('"')
+                    .and_then(|(_, rest)| rest.split_once('"'))
+                    .map_or(name, |(v, _)| v);
+                Some((label.to_string(), value.parse::<f64>().ok()? as u64))
+            })
+            .collect()
+    }
+
     /// Peak resident set size (VmHWM) and current RSS (VmRSS), KiB.
     pub fn memory_kib(&self) -> anyhow::Result<(u64, u64)> {
         status_kib(self.pid)
