@@ -85,28 +85,28 @@ pub(super) async fn apply_secret(
             source,
         })?,
     };
+    let mut want = desired.clone();
+    to_cache_form(&mut want);
     if let Some(existing) = existing.as_mut() {
         if !ours(existing, owner) {
             return Err(Error::NotOwned { name });
         }
         to_cache_form(existing);
-        let mut want = desired.clone();
-        to_cache_form(&mut want);
         if up_to_date(existing, &want) {
             return Ok(false);
         }
     }
+    // Before the write: its watch event can arrive before its answer.
+    own_writes.expect(&want);
     // Forced: the operator is the only rightful writer of these fields, and a conflict (someone
     // edited the Secret) must be repaired, not reported forever.
-    let written = api
-        .patch(
-            &name,
-            &PatchParams::apply(field_managers::SECRETS).force(),
-            &Patch::Apply(desired),
-        )
-        .await
-        .map_err(|source| Error::Apply { name, source })?;
-    own_writes.remember(&written);
+    api.patch(
+        &name,
+        &PatchParams::apply(field_managers::SECRETS).force(),
+        &Patch::Apply(desired),
+    )
+    .await
+    .map_err(|source| Error::Apply { name, source })?;
     Ok(true)
 }
 

@@ -117,7 +117,12 @@ pub(super) async fn reconcile(
     let run = Run {
         api: Api::namespaced(ctx.client.clone(), &namespace),
         secrets: Api::namespaced(ctx.client.clone(), &namespace),
-        previous: resource.status.clone().unwrap_or_default(),
+        // Our last write if the store has not seen it yet: what the server holds.
+        previous: ctx
+            .status_memo
+            .previous(&resource)
+            .or_else(|| resource.status.clone())
+            .unwrap_or_default(),
         now: Timestamp::now(),
         ctx: &ctx,
         resource: &resource,
@@ -346,12 +351,19 @@ impl Run<'_> {
     }
 
     /// Puts the config hash on every target that lacks it, and records that none of their
-    /// replicas runs it yet (what the next watch event confirms).
+    /// replicas runs it yet (what the next watch event confirms), in the status memo before the
+    /// patches so that their watch events are no news.
     async fn roll(&self, targets: &mut [Target], rendered: &Rendered) -> Result<(), Error> {
         let hash = &rendered.config_hash;
+        let mut rolling = targets.to_vec();
+        rollout::mark_started(&mut rolling, hash);
+        self.ctx
+            .status_memo
+            .expect_targets(self.resource, rollout::progress(&rolling, hash, false));
         let patched = rollout::roll(&self.ctx.client, &self.namespace, targets, hash)
             .await
             .map_err(Error::Rollout)?;
+        targets.clone_from_slice(&rolling);
         let mut announcements = Vec::new();
         for p in &patched {
             self.ctx.metrics.rollouts.inc();
@@ -365,15 +377,6 @@ impl Run<'_> {
                     short(hash)
                 ),
             ));
-            if let Some(s) = targets
-                .iter_mut()
-                .find(|t| t.reference == p.reference)
-                .and_then(|t| t.state.as_mut())
-            {
-                s.hash = Some(hash.clone());
-                s.rolled_out = false;
-                s.updated_replicas = 0;
-            }
         }
         publish(&self.ctx.recorder, self.resource, &announcements).await;
         Ok(())

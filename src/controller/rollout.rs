@@ -28,6 +28,18 @@ pub struct Error {
     pub source: kube::Error,
 }
 
+/// Marks every existing target without `hash` as patched with it and none of its replicas
+/// updated: its state right after [`roll`].
+pub(super) fn mark_started(targets: &mut [Target], hash: &str) {
+    for s in targets.iter_mut().filter_map(|t| t.state.as_mut()) {
+        if s.hash.as_deref() != Some(hash) {
+            s.hash = Some(hash.to_string());
+            s.rolled_out = false;
+            s.updated_replicas = 0;
+        }
+    }
+}
+
 /// Sets `hash` on every existing target that lacks it, all targets at once. Returns the targets
 /// it patched.
 pub(super) async fn roll(

@@ -48,7 +48,6 @@ pub async fn run(
     export_key_ages(&metrics, owned_store.clone());
     let owned = watches::owned_secrets(&client, ns, owned_writer);
     let (store, writer) = reflector::store::<OidcSsoConfig>();
-    let resources = watches::resources(&client, ns, writer);
     let ctx = Arc::new(Context::new(
         client.clone(),
         settings.clone(),
@@ -60,7 +59,9 @@ pub async fn run(
     let rechecks = ctx.take_rechecks();
 
     let m = &ctx.metrics;
-    let resources = resources.inspect(counted_stream(m.clone(), Trigger::Resource));
+    let memo = ctx.status_memo.clone();
+    let resources = watches::resources(&client, ns, writer, move |r| memo.observe(r))
+        .inspect(counted_stream(m.clone(), Trigger::Resource));
     let checks = m.clone();
     let rechecks = futures::stream::iter(rechecks)
         .flatten()

@@ -1,7 +1,7 @@
 //! The watch streams and the mappers from a watched object to the resources that reference it
 //! (through [`References`], the same answer the fetch step reads by).
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::core::PartialObjectMeta;
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -70,13 +70,18 @@ pub(super) fn owned_secrets(
     .filter_map(|event| futures::future::ready(touched_marking_deletions(event)))
 }
 
-/// The resources, stored in `writer`'s store, and passed on only when something a reconcile acts
-/// on changed (not on our own status writes: see `triggers`).
-pub(super) fn resources(
+/// The resources, stored in `writer`'s store, each copy shown to `stored` once the store has it,
+/// and passed on only when something a reconcile acts on changed (not on our own status writes:
+/// see `triggers`).
+pub(super) fn resources<F>(
     client: &Client,
     namespace: Option<&str>,
     writer: reflector::store::Writer<OidcSsoConfig>,
-) -> impl futures::Stream<Item = Result<OidcSsoConfig, watcher::Error>> + use<> {
+    stored: F,
+) -> impl futures::Stream<Item = Result<OidcSsoConfig, watcher::Error>> + use<F>
+where
+    F: Fn(&OidcSsoConfig) + Send + 'static,
+{
     reflector::reflector(
         writer,
         watcher(
@@ -89,6 +94,7 @@ pub(super) fn resources(
     )
     .default_backoff()
     .applied_objects()
+    .inspect_ok(stored)
     .predicate_filter(triggers::resource_inputs, Default::default())
 }
 

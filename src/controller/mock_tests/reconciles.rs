@@ -255,7 +255,9 @@ async fn a_status_the_store_has_not_seen_yet_is_not_written_again() {
     let mut d = w.fake.get(SERVER).expect("server");
     d["metadata"]["generation"] = json!(2);
     w.fake.put(SERVER, d);
-    // An owned Secret's event triggers the next run while the store still has the old copy.
+    // An owned Secret's event triggers the next run while the store still has the old copy, a
+    // second later: the status built on the store's copy would take its transition times anew.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     run(stale.clone()).await.expect("second reconcile");
     let second = w.fake.take_calls();
     let status_writes: Vec<&Call> = second
@@ -427,4 +429,53 @@ async fn a_provider_at_a_metadata_address_is_never_contacted() {
     );
     assert_eq!(condition(&status, "Stalled")["status"], "True");
     assert_eq!(w.ctx.checker.stats().token_requests, 0);
+}
+
+#[tokio::test]
+async fn the_targets_events_of_its_own_rollout_are_no_news_even_before_the_status_write() {
+    use k8s_openapi::api::apps::v1::Deployment;
+
+    use crate::controller::status::Memo;
+    use crate::controller::watches::target_mapper;
+    use crate::controller::workloads::deployment_state;
+    use crate::crd::TargetKind;
+
+    let w = World::new();
+    w.put_credentials("first-secret");
+    w.put_server();
+    w.fake.put(RESOURCE, resource(unverified_provider()));
+    let mut stale: OidcSsoConfig =
+        serde_json::from_value(w.fake.get(RESOURCE).expect("resource")).expect("resource");
+    stale.metadata.resource_version = Some("1".into());
+    // The status write fails: only what the run expected before patching is remembered.
+    w.fake.forbid(&format!("{RESOURCE}/status"));
+    let result = reconcile(Arc::new(stale.clone()), w.ctx.clone()).await;
+    assert!(matches!(result, Err(Error::Status(_))), "{result:?}");
+    let (store, mut writer) = reflector::store::<OidcSsoConfig>();
+    writer.apply_watcher_event(&watcher::Event::Apply(stale));
+    let deployment = |generation: i64, observed: i64| -> Deployment {
+        let mut d = w.fake.get(SERVER).expect("server");
+        d["metadata"]["generation"] = json!(generation);
+        d["status"] = rolled_out(observed);
+        serde_json::from_value(d).expect("Deployment")
+    };
+    let map = |memo: Arc<Memo>, d: Deployment| {
+        target_mapper(
+            store.clone(),
+            memo,
+            TargetKind::Deployment,
+            deployment_state,
+        )(d)
+        .len()
+    };
+    let memo = w.ctx.status_memo.clone();
+    // The event of the patch itself: the new hash, the new generation not yet observed.
+    assert_eq!(map(memo.clone(), deployment(2, 1)), 0);
+    assert_eq!(
+        map(Arc::default(), deployment(2, 1)),
+        1,
+        "news without the memo"
+    );
+    // The rollout's end is news.
+    assert_eq!(map(memo, deployment(2, 2)), 1);
 }

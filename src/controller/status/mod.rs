@@ -14,7 +14,6 @@ use std::sync::{Mutex, PoisonError};
 use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus, TargetStatus};
 use crate::names::field_managers;
@@ -23,14 +22,16 @@ use crate::names::field_managers;
 ///
 /// A reconcile can start before the store holds the status the previous reconcile wrote (the
 /// watch event of that write is still on its way, while an owned Secret's or a target's event
-/// already triggered the next run). Compared with the store's copy, the same status would look
-/// changed and be patched again: a no-op on the server, but a request per resource, which the
-/// cold start of 1000 resources paid about a thousand times. So each write is remembered by the
-/// resource's uid with the resourceVersion it was made on; while a reconcile sees that same
-/// resourceVersion, the remembered status is what the server holds. Once the store has moved on,
-/// the entry is dropped: the store's copy is current again. Statuses are kept as a digest plus
-/// the target entries, which the target watch compares rollout steps with (a target's event that
-/// arrives before the store has our status would otherwise look like news).
+/// already triggered the next run). Built on the store's older copy, the status would differ
+/// (transition times taken anew) and be patched again: a request per resource, which the cold
+/// start of 1000 resources paid about a thousand times. So each write is remembered by the
+/// resource's uid with the resourceVersion it was made on; while a reconcile holds that same
+/// resourceVersion, the remembered status is what the server holds, and the next status is built
+/// on it ([`Memo::previous`]). The resource watch tells the memo when the store has moved on
+/// ([`Memo::observe`]), and the entry goes: it holds only writes in flight. The target watch
+/// compares rollout steps with the remembered target entries, which a run records before it
+/// patches the targets ([`Memo::expect_targets`]): a target's event that arrives before the
+/// store has our status would otherwise look like news.
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
     written: Mutex<HashMap<String, Written>>,
@@ -40,21 +41,49 @@ pub(crate) struct Memo {
 struct Written {
     /// The resourceVersion of the copy the status was computed from.
     on: String,
-    digest: [u8; 32],
-    targets: Vec<TargetStatus>,
+    /// The status written on that version, if any yet.
+    status: Option<OidcSsoConfigStatus>,
+    /// The target entries the run on that version reports, once it has patched the targets.
+    targets: Option<Vec<TargetStatus>>,
 }
 
 impl Memo {
-    /// Whether `status` is what this operator last wrote on the resource version in hand.
-    fn holds(&self, resource: &OidcSsoConfig, digest: &[u8; 32]) -> bool {
-        self.current(resource, |w| w.digest == *digest)
-            .unwrap_or(false)
+    /// The status this operator last wrote on the resource version in hand, if the store has
+    /// not seen that write yet.
+    pub(crate) fn previous(&self, resource: &OidcSsoConfig) -> Option<OidcSsoConfigStatus> {
+        self.current(resource, |w| w.status.clone()).flatten()
     }
 
-    /// The target entries of the status last written on the resource version in hand, if the
-    /// store has not seen that write yet.
+    /// The target entries this operator last wrote or is about to write on the resource
+    /// version in hand, if the store has not seen that write yet.
     pub(crate) fn targets(&self, resource: &OidcSsoConfig) -> Option<Vec<TargetStatus>> {
-        self.current(resource, |w| w.targets.clone())
+        self.current(resource, |w| {
+            w.targets
+                .clone()
+                .or_else(|| w.status.as_ref().map(|s| s.targets.clone()))
+        })
+        .flatten()
+    }
+
+    /// Records the target entries the status of this run will report, before the rollout
+    /// patches that make them true: the targets' watch events for those patches can arrive
+    /// before this run's status write, and compared with the older entries each would look like
+    /// news (a reconcile for nothing, two or three per target in a cold start). If the run fails
+    /// before its status write, a later step of the rollout still differs from these entries.
+    pub(crate) fn expect_targets(&self, resource: &OidcSsoConfig, targets: Vec<TargetStatus>) {
+        let status = self.previous(resource);
+        self.insert(resource, status, Some(targets));
+    }
+
+    /// Called with every copy of a resource the store receives: an entry made on another
+    /// version is history, and goes.
+    pub(crate) fn observe(&self, resource: &OidcSsoConfig) {
+        let Some(uid) = resource.uid() else { return };
+        let version = resource.resource_version().unwrap_or_default();
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        if written.get(&uid).is_some_and(|w| w.on != version) {
+            written.remove(&uid);
+        }
     }
 
     /// `f` of the entry for `resource` while it is current; an entry the store has moved past is
@@ -73,21 +102,29 @@ impl Memo {
         }
     }
 
-    fn remember(&self, resource: &OidcSsoConfig, status: &OidcSsoConfigStatus, digest: [u8; 32]) {
-        if let Some(uid) = resource.uid() {
-            let entry = Written {
-                on: resource.resource_version().unwrap_or_default(),
-                digest,
-                targets: status.targets.clone(),
-            };
-            let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
-            // Entries of deleted resources are never looked at again; the map is only a saving,
-            // so past a bound it simply starts over.
-            if written.len() >= MEMO_MAX {
-                written.clear();
-            }
-            written.insert(uid, entry);
+    fn remember(&self, resource: &OidcSsoConfig, status: &OidcSsoConfigStatus) {
+        self.insert(resource, Some(status.clone()), None);
+    }
+
+    fn insert(
+        &self,
+        resource: &OidcSsoConfig,
+        status: Option<OidcSsoConfigStatus>,
+        targets: Option<Vec<TargetStatus>>,
+    ) {
+        let Some(uid) = resource.uid() else { return };
+        let entry = Written {
+            on: resource.resource_version().unwrap_or_default(),
+            status,
+            targets,
+        };
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        // Entries whose resource went before the store saw the write are never looked at again;
+        // the map is only a saving, so past a bound it simply starts over.
+        if written.len() >= MEMO_MAX {
+            written.clear();
         }
+        written.insert(uid, entry);
     }
 
     /// Entries held (for tests and metrics).
@@ -100,12 +137,8 @@ impl Memo {
     }
 }
 
-/// Entries [`Memo`] keeps at most (a few hundred bytes each).
+/// Entries [`Memo`] keeps at most (a few kilobytes each, only while a write is in flight).
 const MEMO_MAX: usize = 16_384;
-
-fn digest(status: &OidcSsoConfigStatus) -> [u8; 32] {
-    Sha256::digest(serde_json::to_vec(status).unwrap_or_default()).into()
-}
 
 /// Writes `status` with server-side apply unless it equals the stored one, or the one this
 /// operator wrote and the store has not seen yet ([`Memo`]). Returns whether it wrote.
@@ -115,11 +148,8 @@ pub(super) async fn write(
     status: &OidcSsoConfigStatus,
     memo: &Memo,
 ) -> Result<bool, kube::Error> {
-    if resource.status.as_ref() == Some(status) {
-        return Ok(false);
-    }
-    let digest = digest(status);
-    if memo.holds(resource, &digest) {
+    let held = memo.previous(resource).or_else(|| resource.status.clone());
+    if held.as_ref() == Some(status) {
         return Ok(false);
     }
     let body = json!({
@@ -133,6 +163,69 @@ pub(super) async fn write(
         &Patch::Apply(&body),
     )
     .await?;
-    memo.remember(resource, status, digest);
+    memo.remember(resource, status);
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::{TargetKind, TargetPhase};
+
+    fn resource(version: &str) -> OidcSsoConfig {
+        let mut r: OidcSsoConfig = serde_json::from_value(json!({
+            "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
+            "metadata": {"name": "c", "namespace": "n", "uid": "u1"},
+            "spec": {"provider": {"issuer": "https://idp.example.com", "clientType": "Public",
+                                  "clientId": "ui"},
+                     "authorizer": {"adminPrincipals": ["alice"]},
+                     "server": {"externalUrl": "https://om.example.com"}}
+        }))
+        .expect("resource");
+        r.metadata.resource_version = Some(version.into());
+        r
+    }
+
+    fn target(phase: TargetPhase) -> TargetStatus {
+        TargetStatus {
+            kind: TargetKind::Deployment,
+            name: "app".into(),
+            phase,
+            hash: Some("h".into()),
+            updated: Some("0/1".into()),
+        }
+    }
+
+    #[test]
+    fn a_write_is_the_previous_status_until_the_store_moves_on() {
+        let memo = Memo::default();
+        let status = OidcSsoConfigStatus {
+            config_hash: Some("h".into()),
+            ..OidcSsoConfigStatus::default()
+        };
+        memo.remember(&resource("1"), &status);
+        assert_eq!(memo.previous(&resource("1")), Some(status.clone()));
+        memo.observe(&resource("1"));
+        assert_eq!(memo.len(), 1, "the same version is no news");
+        memo.observe(&resource("2"));
+        assert_eq!(memo.len(), 0, "the store has the write");
+        assert_eq!(memo.previous(&resource("1")), None);
+    }
+
+    #[test]
+    fn expected_targets_keep_the_written_status_and_answer_the_target_watch() {
+        let memo = Memo::default();
+        let status = OidcSsoConfigStatus {
+            targets: vec![target(TargetPhase::RolledOut)],
+            ..OidcSsoConfigStatus::default()
+        };
+        memo.remember(&resource("1"), &status);
+        memo.expect_targets(&resource("1"), vec![target(TargetPhase::Rolling)]);
+        assert_eq!(memo.previous(&resource("1")), Some(status));
+        assert_eq!(
+            memo.targets(&resource("1")),
+            Some(vec![target(TargetPhase::Rolling)])
+        );
+        assert_eq!(memo.targets(&resource("2")), None, "a newer copy wins");
+    }
 }
