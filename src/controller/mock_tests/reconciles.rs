@@ -51,6 +51,19 @@ impl World {
         }
     }
 
+    /// A world with credentials, the server and a new resource; the copy of the resource that
+    /// the store holds before any status write of ours came back (resourceVersion 1).
+    fn with_new_resource() -> (Self, OidcSsoConfig) {
+        let w = Self::new();
+        w.put_credentials("first-secret");
+        w.put_server();
+        w.fake.put(RESOURCE, resource(unverified_provider()));
+        let mut stale: OidcSsoConfig =
+            serde_json::from_value(w.fake.get(RESOURCE).expect("resource")).expect("resource");
+        stale.metadata.resource_version = Some("1".into());
+        (w, stale)
+    }
+
     fn put_credentials(&self, secret: &str) {
         self.fake.put(
             CREDS,
@@ -236,14 +249,7 @@ async fn the_first_apply_writes_keys_then_settings_then_rolls_then_reports() {
 
 #[tokio::test]
 async fn a_status_the_store_has_not_seen_yet_is_not_written_again() {
-    let w = World::new();
-    w.put_credentials("first-secret");
-    w.put_server();
-    w.fake.put(RESOURCE, resource(unverified_provider()));
-    // The copy the store held when the first reconcile ran, before its status write came back.
-    let mut stale: OidcSsoConfig =
-        serde_json::from_value(w.fake.get(RESOURCE).expect("resource")).expect("resource");
-    stale.metadata.resource_version = Some("1".into());
+    let (w, mut stale) = World::with_new_resource();
     let run = |r: OidcSsoConfig| reconcile(Arc::new(r), w.ctx.clone());
     run(stale.clone()).await.expect("first reconcile");
     let first = w.fake.take_calls();
@@ -440,13 +446,7 @@ async fn the_targets_events_of_its_own_rollout_are_no_news_even_before_the_statu
     use crate::controller::workloads::deployment_state;
     use crate::crd::TargetKind;
 
-    let w = World::new();
-    w.put_credentials("first-secret");
-    w.put_server();
-    w.fake.put(RESOURCE, resource(unverified_provider()));
-    let mut stale: OidcSsoConfig =
-        serde_json::from_value(w.fake.get(RESOURCE).expect("resource")).expect("resource");
-    stale.metadata.resource_version = Some("1".into());
+    let (w, stale) = World::with_new_resource();
     // The status write fails: only what the run expected before patching is remembered.
     w.fake.forbid(&format!("{RESOURCE}/status"));
     let result = reconcile(Arc::new(stale.clone()), w.ctx.clone()).await;
