@@ -612,14 +612,17 @@ async fn cold_start(
             .filter_map(|(k, v)| Some((k.clone(), v - cpu0.get(k)?)))
             .collect();
         log(format!("CPU seconds during the cold start: {cpu_s:?}"));
-        let seen = w.seen.lock().unwrap();
         let last = |it: &mut dyn Iterator<Item = Instant>| {
             it.max()
                 .map_or(f64::NAN, |t| t.duration_since(t0).as_secs_f64())
         };
-        let ready_s = last(&mut seen.ready.values().copied());
-        let patched_s = last(&mut seen.deployments.values().filter(|d| d.0 >= 2).map(|d| d.1));
-        drop(seen);
+        let (ready_s, patched_s) = {
+            let seen = w.seen.lock().unwrap();
+            (
+                last(&mut seen.ready.values().copied()),
+                last(&mut seen.deployments.values().filter(|d| d.0 >= 2).map(|d| d.1)),
+            )
+        };
         let (hwm, _) = proc.memory_kib()?;
         log(format!(
             "cold start: patched {patched_s:.1} s, Ready {ready_s:.1} s, VmHWM {hwm} KiB"
@@ -643,7 +646,9 @@ async fn cold_start(
         if let Some(count) = proc.metric("oidc_sso_reconciles_total") {
             reconciles.insert("reconciles".into(), count as u64);
         }
-        log(format!("cold start: reconciles and triggers: {reconciles:?}"));
+        log(format!(
+            "cold start: reconciles and triggers: {reconciles:?}"
+        ));
         Ok(Cold {
             keys: if byo { "bring-your-own" } else { "generated" }.into(),
             resources: n,

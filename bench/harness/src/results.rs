@@ -511,26 +511,15 @@ fn requests_table(s: &mut String, r: &Results) {
         s,
         "\n### The operator's API requests per resource in the cold start (audit log)\n"
     );
-    let mut header = "| verb resource |".to_string();
-    let mut rule = "|---|".to_string();
-    for c in &cases {
-        let _ = write!(header, " {} keys ({} resources) |", c.keys, c.resources);
-        rule.push_str("---:|");
-    }
-    let _ = writeln!(s, "{header}\n{rule}");
-    let mut rows: Vec<&String> = cases.iter().flat_map(|c| c.requests.keys()).collect();
-    rows.sort();
-    rows.dedup();
-    let per = |c: &Cold, key: &str| {
-        c.requests.get(key).copied().unwrap_or(0) as f64 / c.resources.max(1) as f64
-    };
-    for key in rows {
-        let cells: String = cases
-            .iter()
-            .map(|c| format!(" {:.2} |", per(c, key)))
-            .collect();
-        let _ = writeln!(s, "| {key} |{cells}");
-    }
+    per_resource_rows(
+        s,
+        "verb resource",
+        &cases,
+        |c| format!("{} keys ({} resources)", c.keys, c.resources),
+        |c| &c.requests,
+        None,
+        str::to_string,
+    );
     let totals: String = cases
         .iter()
         .map(|c| {
@@ -549,7 +538,11 @@ fn requests_table(s: &mut String, r: &Results) {
 /// Reconciles per resource in each cold start and what asked for them (the operator's metrics;
 /// requests for a resource already queued are merged, so triggers add up to at least reconciles).
 fn reconciles_table(s: &mut String, cases: &[&Cold]) {
-    let cases: Vec<&&Cold> = cases.iter().filter(|c| !c.reconciles.is_empty()).collect();
+    let cases: Vec<&Cold> = cases
+        .iter()
+        .copied()
+        .filter(|c| !c.reconciles.is_empty())
+        .collect();
     if cases.is_empty() {
         return;
     }
@@ -557,30 +550,50 @@ fn reconciles_table(s: &mut String, cases: &[&Cold]) {
         s,
         "\n### Reconciles per resource in the cold start, and what asked for them (/metrics)\n"
     );
-    let mut header = "| count |".to_string();
+    per_resource_rows(
+        s,
+        "count",
+        &cases,
+        |c| format!("{} keys", c.keys),
+        |c| &c.reconciles,
+        Some("reconciles"),
+        |key| match key {
+            "reconciles" => key.to_string(),
+            _ => format!("trigger: {key}"),
+        },
+    );
+}
+
+/// A table with a column per cold start (`column` names it) and a row per key of `counts` (`first`
+/// on top, the others sorted; `label` names them), each count divided by the case's resources.
+fn per_resource_rows<'a>(
+    s: &mut String,
+    first_column: &str,
+    cases: &[&'a Cold],
+    column: impl Fn(&Cold) -> String,
+    counts: impl Fn(&'a Cold) -> &'a BTreeMap<String, u64>,
+    first: Option<&str>,
+    label: impl Fn(&str) -> String,
+) {
+    let mut header = format!("| {first_column} |");
     let mut rule = "|---|".to_string();
-    for c in &cases {
-        let _ = write!(header, " {} keys |", c.keys);
+    for c in cases {
+        let _ = write!(header, " {} |", column(c));
         rule.push_str("---:|");
     }
     let _ = writeln!(s, "{header}\n{rule}");
-    let mut rows: Vec<&String> = cases.iter().flat_map(|c| c.reconciles.keys()).collect();
-    rows.sort_by_key(|k| (k.as_str() != "reconciles", k.as_str()));
+    let mut rows: Vec<&String> = cases.iter().flat_map(|c| counts(c).keys()).collect();
+    rows.sort_by_key(|k| (Some(k.as_str()) != first, k.as_str()));
     rows.dedup();
     for key in rows {
         let cells: String = cases
             .iter()
             .map(|c| {
-                let n = c.reconciles.get(key).copied().unwrap_or(0);
+                let n = counts(c).get(key).copied().unwrap_or(0);
                 format!(" {:.2} |", n as f64 / c.resources.max(1) as f64)
             })
             .collect();
-        let label = if key == "reconciles" {
-            "reconciles".to_string()
-        } else {
-            format!("trigger: {key}")
-        };
-        let _ = writeln!(s, "| {label} |{cells}");
+        let _ = writeln!(s, "| {} |{cells}", label(key));
     }
 }
 
