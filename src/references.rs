@@ -63,41 +63,32 @@ pub struct References {
 impl References {
     /// The references of `spec`.
     pub fn of(spec: &OidcSsoConfigSpec) -> Self {
-        let mut data = Vec::new();
-        let mut add = |purpose, kind, name: &str| {
-            data.push(DataRef {
+        let data = data_refs(spec)
+            .map(|(purpose, kind, name)| DataRef {
                 purpose,
                 kind,
                 name: name.to_string(),
-            });
-        };
-        if let Some(r) = &spec.provider.credentials_secret_ref {
-            add(Purpose::Credentials, DataKind::Secret, &r.name);
-        }
-        if let Some(c) = &spec.provider.ca_bundle {
-            if let Some(r) = &c.config_map_ref {
-                add(Purpose::CaBundle, DataKind::ConfigMap, &r.name);
-            }
-            if let Some(r) = &c.secret_ref {
-                add(Purpose::CaBundle, DataKind::Secret, &r.name);
-            }
-        }
-        if let Some(r) = spec
-            .ingestion
-            .as_ref()
-            .and_then(|i| i.bot_token_secret_ref.as_ref())
-        {
-            add(Purpose::BotToken, DataKind::Secret, &r.name);
-        }
-        if let Some(r) = spec.jwt.as_ref().and_then(|j| j.key_secret_ref.as_ref()) {
-            add(Purpose::OwnKeys, DataKind::Secret, &r.name);
-        }
+            })
+            .collect();
         let targets = spec
             .targets
             .iter()
             .map(|t| (t.kind, t.name.clone()))
             .collect();
         Self { data, targets }
+    }
+
+    /// Whether `spec` reads the object `kind`/`name`. Allocates nothing: the watch mappers ask
+    /// this of every resource in the namespace for every event.
+    pub fn spec_reads(spec: &OidcSsoConfigSpec, kind: DataKind, name: &str) -> bool {
+        data_refs(spec).any(|(_, k, n)| k == kind && n == name)
+    }
+
+    /// Whether `spec` rolls the workload `kind`/`name`. Allocates nothing (see [`Self::spec_reads`]).
+    pub fn spec_rolls(spec: &OidcSsoConfigSpec, kind: TargetKind, name: &str) -> bool {
+        spec.targets
+            .iter()
+            .any(|t| t.kind == kind && t.name == name)
     }
 
     /// Whether the spec reads the object `kind`/`name`.
@@ -109,6 +100,58 @@ impl References {
     pub fn rolls(&self, kind: TargetKind, name: &str) -> bool {
         self.targets.iter().any(|(k, n)| *k == kind && n == name)
     }
+}
+
+/// The data objects `spec` references, borrowed, in a fixed order.
+fn data_refs(spec: &OidcSsoConfigSpec) -> impl Iterator<Item = (Purpose, DataKind, &str)> {
+    fn name(r: Option<&String>) -> Option<&str> {
+        r.map(String::as_str)
+    }
+    let ca = spec.provider.ca_bundle.as_ref();
+    [
+        (
+            Purpose::Credentials,
+            DataKind::Secret,
+            name(
+                spec.provider
+                    .credentials_secret_ref
+                    .as_ref()
+                    .map(|r| &r.name),
+            ),
+        ),
+        (
+            Purpose::CaBundle,
+            DataKind::ConfigMap,
+            name(ca.and_then(|c| c.config_map_ref.as_ref()).map(|r| &r.name)),
+        ),
+        (
+            Purpose::CaBundle,
+            DataKind::Secret,
+            name(ca.and_then(|c| c.secret_ref.as_ref()).map(|r| &r.name)),
+        ),
+        (
+            Purpose::BotToken,
+            DataKind::Secret,
+            name(
+                spec.ingestion
+                    .as_ref()
+                    .and_then(|i| i.bot_token_secret_ref.as_ref())
+                    .map(|r| &r.name),
+            ),
+        ),
+        (
+            Purpose::OwnKeys,
+            DataKind::Secret,
+            name(
+                spec.jwt
+                    .as_ref()
+                    .and_then(|j| j.key_secret_ref.as_ref())
+                    .map(|r| &r.name),
+            ),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(purpose, kind, name)| Some((purpose, kind, name?)))
 }
 
 impl Inputs {
@@ -180,6 +223,36 @@ mod tests {
         assert!(!refs.reads(DataKind::Secret, "ca"));
         assert!(refs.rolls(TargetKind::Deployment, "om"));
         assert!(!refs.rolls(TargetKind::StatefulSet, "om"));
+    }
+
+    #[test]
+    fn the_mappers_questions_get_the_answers_of_the_listed_references() {
+        let s = spec(json!({
+            "jwt": {"keySecretRef": {"name": "own-keys"}},
+            "provider": {"issuer": "https://idp.example.com", "clientType": "Confidential",
+                         "credentialsSecretRef": {"name": "creds"},
+                         "caBundle": {"secretRef": {"name": "ca", "key": "ca.crt"}}},
+        }));
+        let refs = References::of(&s);
+        for kind in [DataKind::Secret, DataKind::ConfigMap] {
+            for name in ["creds", "ca", "own-keys", "om", "other"] {
+                assert_eq!(
+                    References::spec_reads(&s, kind, name),
+                    refs.reads(kind, name),
+                    "{kind:?} {name}"
+                );
+            }
+        }
+        for kind in [TargetKind::Deployment, TargetKind::StatefulSet] {
+            for name in ["om", "creds"] {
+                assert_eq!(
+                    References::spec_rolls(&s, kind, name),
+                    refs.rolls(kind, name)
+                );
+            }
+        }
+        assert!(References::spec_reads(&s, DataKind::Secret, "ca"));
+        assert!(References::spec_rolls(&s, TargetKind::Deployment, "om"));
     }
 
     #[test]

@@ -226,7 +226,7 @@ pub(super) fn data_mapper<K: Resource>(
             .state()
             .iter()
             .filter(|r| r.namespace().as_deref() == Some(ns.as_str()))
-            .filter(|r| References::of(&r.spec).reads(kind, &name))
+            .filter(|r| References::spec_reads(&r.spec, kind, &name))
             .map(|r| ObjectRef::from_obj(r.as_ref()))
             .collect()
     }
@@ -250,7 +250,7 @@ pub(super) fn target_mapper<K: Resource + 'static>(
             .state()
             .iter()
             .filter(|r| r.namespace().as_deref() == Some(ns.as_str()))
-            .filter(|r| References::of(&r.spec).rolls(kind, &name))
+            .filter(|r| References::spec_rolls(&r.spec, kind, &name))
             .filter(|r| {
                 let memo = written.targets(r);
                 let stored = r.status.as_ref().map(|s| s.targets.as_slice());
