@@ -178,13 +178,23 @@ fn deployment(i: usize) -> Deployment {
             "selector": {"matchLabels": {"app": name}},
             "template": {
                 "metadata": {"labels": {"app": name}},
+                // Wired like an OpenMetadata server the operator configures: the settings Secret
+                // by envFrom (last, so nothing overrides it) and the keys Secret mounted where the
+                // settings point; both optional, as they exist only once an OidcSsoConfig renders
+                // them. (Without this every resource reports SettingsLoaded=False with a Warning
+                // Event, which no working installation does.) Reloader's runs read `cred-i`.
                 "spec": {
                     "terminationGracePeriodSeconds": 0,
                     "containers": [{
                         "name": "app",
                         "image": FAKE_IMAGE,
-                        "envFrom": [{"secretRef": {"name": cred(i)}}],
+                        "envFrom": [
+                            {"secretRef": {"name": cred(i)}},
+                            {"secretRef": {"name": format!("{}-auth-env", cfg(i)), "optional": true}},
+                        ],
+                        "volumeMounts": [{"name": "jwt-keys", "mountPath": "/etc/openmetadata/jwtkeys", "readOnly": true}],
                     }],
+                    "volumes": [{"name": "jwt-keys", "secret": {"secretName": format!("{}-jwt-keys", cfg(i)), "optional": true}}],
                 },
             },
         },
