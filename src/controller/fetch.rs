@@ -9,6 +9,7 @@ use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{Api, Client};
 
+use super::seen_targets::SeenByKind;
 use super::workloads::{Target, deployment_state, stateful_set_state};
 use crate::crd::{TargetKind, TargetRef};
 use crate::references::{DataKind, DataRef, References};
@@ -95,13 +96,21 @@ fn merged(
     data
 }
 
-/// Reads every target, all at once (one round trip on the rollout path, however many targets).
+/// Every target: as the watch last delivered it when that is kept (`seen`), else read, all at
+/// once (one round trip on the rollout path, however many targets).
 pub(super) async fn targets(
     client: &Client,
     namespace: &str,
     refs: &[TargetRef],
+    seen: &SeenByKind,
 ) -> Result<Vec<Target>, Error> {
     futures::future::try_join_all(refs.iter().map(|reference| async move {
+        if let Some(state) = seen.of(reference.kind).get(namespace, &reference.name) {
+            return Ok(Target {
+                reference: reference.clone(),
+                state: Some(state),
+            });
+        }
         let state = match reference.kind {
             TargetKind::Deployment => {
                 let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);

@@ -8,8 +8,9 @@
 //!   with what it renders so a steady state writes nothing);
 //! - all other Secrets and ConfigMaps: metadata only, never stored, used to trigger the resources
 //!   that reference them; their content is read on demand;
-//! - Deployments and StatefulSets: whole objects (their rollout state is in `status`), streamed
-//!   and not stored (see `triggers`).
+//! - Deployments and StatefulSets: whole objects (their rollout state is in `status`), streamed;
+//!   of those some resource rolls, the rollout state is kept (`seen_targets`), the rest is not
+//!   stored (see `triggers`).
 
 mod apply;
 mod cache_form;
@@ -23,6 +24,7 @@ mod problem;
 mod reconcile;
 mod rollout;
 mod runner;
+mod seen_targets;
 mod status;
 mod triggers;
 pub(crate) mod verify;
@@ -98,6 +100,8 @@ pub struct Context {
     pub(crate) status_memo: Arc<status::Memo>,
     /// Owned Secrets written whose watch event has not come back yet.
     pub(crate) own_writes: Arc<echoes::OwnWrites>,
+    /// The rollout state of the targets some resource rolls, as the watches last delivered it.
+    seen_targets: Arc<seen_targets::SeenByKind>,
     /// Consecutive failed reconciles per resource, for the retry backoff.
     failures: std::sync::Mutex<std::collections::HashMap<ObjectRef<OidcSsoConfig>, u32>>,
     /// Resources whose provider check ended in the background, to reconcile again.
@@ -134,6 +138,7 @@ impl Context {
             failures: std::sync::Mutex::default(),
             status_memo: Arc::default(),
             own_writes: Arc::default(),
+            seen_targets: Arc::default(),
             rechecks,
             rechecks_due: std::sync::Mutex::new(Some(rechecks_due)),
         }

@@ -162,7 +162,12 @@ impl Run<'_> {
         // on the path from a credential change to the rollout.
         let (inputs, targets) = futures::try_join!(
             fetch::inputs(client, &self.namespace, &references),
-            fetch::targets(client, &self.namespace, &self.resource.spec.targets),
+            fetch::targets(
+                client,
+                &self.namespace,
+                &self.resource.spec.targets,
+                &self.ctx.seen_targets,
+            ),
         )
         .map_err(Error::Fetch)?;
         let config = validate::validate(self.resource, &inputs).map_err(Problem::from)?;

@@ -95,26 +95,34 @@ pub async fn run(
             ),
         )
         .watches_stream(
-            watches::targets::<Deployment>(&client, ns),
+            watches::targets::<Deployment, _>(&client, ns, {
+                let seen = ctx.seen_targets.clone();
+                move |event| seen.of(TargetKind::Deployment).observe(event)
+            }),
             counted(
                 m,
                 Trigger::Deployment,
                 watches::target_mapper(
                     store.clone(),
                     ctx.status_memo.clone(),
+                    ctx.seen_targets.clone(),
                     TargetKind::Deployment,
                     deployment_state,
                 ),
             ),
         )
         .watches_stream(
-            watches::targets::<StatefulSet>(&client, ns),
+            watches::targets::<StatefulSet, _>(&client, ns, {
+                let seen = ctx.seen_targets.clone();
+                move |event| seen.of(TargetKind::StatefulSet).observe(event)
+            }),
             counted(
                 m,
                 Trigger::StatefulSet,
                 watches::target_mapper(
                     store.clone(),
                     ctx.status_memo.clone(),
+                    ctx.seen_targets.clone(),
                     TargetKind::StatefulSet,
                     stateful_set_state,
                 ),

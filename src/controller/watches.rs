@@ -11,6 +11,7 @@ use kube::{Api, Client, Resource, ResourceExt};
 use std::sync::Arc;
 
 use super::echoes::OwnWrites;
+use super::seen_targets::SeenByKind;
 use super::status::Memo;
 use super::workloads::TargetState;
 use super::{cache_form, triggers};
@@ -120,12 +121,14 @@ where
 }
 
 /// Every change of a target kind; a deletion comes through as the object marked deleted, which
-/// the state readers in `workloads` treat as missing.
-pub(super) fn targets<K>(
+/// the state readers in `workloads` treat as missing. `relists` sees each (re-)list begin and end.
+pub(super) fn targets<K, F>(
     client: &Client,
     namespace: Option<&str>,
-) -> impl futures::Stream<Item = Result<K, watcher::Error>> + use<K>
+    relists: F,
+) -> impl futures::Stream<Item = Result<K, watcher::Error>> + use<K, F>
 where
+    F: Fn(&watcher::Event<K>) + Send + 'static,
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
         + Clone
         + std::fmt::Debug
@@ -138,6 +141,7 @@ where
         watcher::Config::default().page_size(LIST_PAGE),
     )
     .default_backoff()
+    .inspect_ok(relists)
     .filter_map(|event| futures::future::ready(touched_marking_deletions(event)))
 }
 
@@ -181,7 +185,7 @@ pub(super) fn spec_changes(
     client: &Client,
     namespace: Option<&str>,
 ) -> impl futures::Stream<Item = Result<OidcSsoConfig, watcher::Error>> + use<> {
-    targets::<OidcSsoConfig>(client, namespace).predicate_filter(
+    targets::<OidcSsoConfig, _>(client, namespace, |_| ()).predicate_filter(
         |r: &OidcSsoConfig| {
             let generation = u64::try_from(r.metadata.generation.unwrap_or_default()).ok()?;
             Some(generation << 1 | u64::from(r.metadata.deletion_timestamp.is_some()))
@@ -234,10 +238,11 @@ pub(super) fn data_mapper<K: Resource>(
 
 /// Maps a target to the resources in its namespace that roll it and whose status it changes:
 /// the status this operator last wrote ([`Memo`]) while the store has not seen it yet, else the
-/// stored one.
+/// stored one. Keeps the state of a target some resource rolls in `seen`, for the reconciles.
 pub(super) fn target_mapper<K: Resource + 'static>(
     store: Store<OidcSsoConfig>,
     written: Arc<Memo>,
+    seen: Arc<SeenByKind>,
     kind: TargetKind,
     state: fn(&K) -> Option<TargetState>,
 ) -> impl Fn(K) -> Vec<ObjectRef<OidcSsoConfig>> + Send + Sync + 'static {
@@ -246,11 +251,19 @@ pub(super) fn target_mapper<K: Resource + 'static>(
             return Vec::new();
         };
         let now = state(&obj);
-        store
+        let rollers: Vec<_> = store
             .state()
-            .iter()
+            .into_iter()
             .filter(|r| r.namespace().as_deref() == Some(ns.as_str()))
             .filter(|r| References::spec_rolls(&r.spec, kind, &name))
+            .collect();
+        if rollers.is_empty() {
+            seen.of(kind).forget(&ns, &name);
+            return Vec::new();
+        }
+        seen.of(kind).record(&ns, &name, now.clone());
+        rollers
+            .iter()
             .filter(|r| {
                 let memo = written.targets(r);
                 let stored = r.status.as_ref().map(|s| s.targets.as_slice());

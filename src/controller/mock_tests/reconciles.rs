@@ -463,6 +463,7 @@ async fn the_targets_events_of_its_own_rollout_are_no_news_even_before_the_statu
         target_mapper(
             store.clone(),
             memo,
+            w.ctx.seen_targets.clone(),
             TargetKind::Deployment,
             deployment_state,
         )(d)
@@ -478,4 +479,36 @@ async fn the_targets_events_of_its_own_rollout_are_no_news_even_before_the_statu
     );
     // The rollout's end is news.
     assert_eq!(map(memo, deployment(2, 2)), 1);
+    // And the mapper kept what it saw of the target, for the next reconcile.
+    assert_eq!(
+        w.ctx
+            .seen_targets
+            .of(TargetKind::Deployment)
+            .get("data", "openmetadata"),
+        deployment_state(&deployment(2, 2))
+    );
+}
+
+#[tokio::test]
+async fn a_target_the_watch_delivered_is_not_read_again() {
+    use crate::controller::workloads::deployment_state;
+    use crate::crd::TargetKind;
+
+    let w = reconciled_world().await;
+    let server: k8s_openapi::api::apps::v1::Deployment =
+        serde_json::from_value(w.fake.get(SERVER).expect("server")).expect("Deployment");
+    let (_, calls) = w.try_reconcile().await;
+    assert!(
+        calls.iter().any(|c| c.path == SERVER),
+        "read while not kept"
+    );
+    w.ctx.seen_targets.of(TargetKind::Deployment).record(
+        "data",
+        "openmetadata",
+        deployment_state(&server),
+    );
+    let (result, calls) = w.try_reconcile().await;
+    result.expect("reconcile");
+    assert!(!calls.iter().any(|c| c.path == SERVER), "{calls:?}");
+    assert_eq!(condition(&w.status(), "Ready")["status"], "True");
 }
