@@ -89,7 +89,8 @@ def setup(api, operator):
                  "server": {"externalUrl": "https://om.example.com"},
                  "targets": [{"kind": "Deployment", "name": "app"}]}})
     log = open(os.path.join(REPO, ".work", "request-cost-operator.log"), "w")
-    proc = subprocess.Popen([operator, "run", "--namespace", NS, "--http-addr", "127.0.0.1:0"], stdout=log, stderr=log)
+    proc = subprocess.Popen([operator, "run", "--namespace", NS, "--http-addr", "127.0.0.1:0"], stdout=log, stderr=log,
+                            env=dict(os.environ, KUBECONFIG=env()["KUBECONFIG"]))
     try:
         for _ in range(120):
             cfg = api("GET", f"/apis/oidcsso.io/v1alpha1/namespaces/{NS}/oidcssoconfigs/cfg")
