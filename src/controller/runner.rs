@@ -95,10 +95,11 @@ pub async fn run(
             ),
         )
         .watches_stream(
-            watches::targets::<Deployment, _>(&client, ns, {
-                let seen = ctx.seen_targets.clone();
-                move |event| seen.of(TargetKind::Deployment).observe(event)
-            }),
+            watches::targets::<Deployment, _>(
+                &client,
+                ns,
+                ctx.seen_targets.relists_of(TargetKind::Deployment),
+            ),
             counted(
                 m,
                 Trigger::Deployment,
@@ -112,10 +113,11 @@ pub async fn run(
             ),
         )
         .watches_stream(
-            watches::targets::<StatefulSet, _>(&client, ns, {
-                let seen = ctx.seen_targets.clone();
-                move |event| seen.of(TargetKind::StatefulSet).observe(event)
-            }),
+            watches::targets::<StatefulSet, _>(
+                &client,
+                ns,
+                ctx.seen_targets.relists_of(TargetKind::StatefulSet),
+            ),
             counted(
                 m,
                 Trigger::StatefulSet,

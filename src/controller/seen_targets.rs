@@ -11,7 +11,7 @@
 //! rollout), and the patch's watch event then triggers the resource again.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use kube::runtime::watcher;
 
@@ -105,6 +105,15 @@ pub(super) struct SeenByKind {
 }
 
 impl SeenByKind {
+    /// What follows the (re-)lists of the watch on `kind` (see [`SeenTargets::observe`]).
+    pub(super) fn relists_of<K>(
+        self: &Arc<Self>,
+        kind: TargetKind,
+    ) -> impl Fn(&watcher::Event<K>) + Send + 'static {
+        let seen = self.clone();
+        move |event| seen.of(kind).observe(event)
+    }
+
     /// The kept targets of `kind`.
     pub(super) fn of(&self, kind: TargetKind) -> &SeenTargets {
         match kind {
@@ -119,18 +128,7 @@ mod tests {
     use super::*;
 
     fn state(uid: &str) -> TargetState {
-        TargetState {
-            uid: uid.into(),
-            hash: None,
-            generation: 1,
-            observed_generation: 1,
-            replicas: 1,
-            updated_replicas: 1,
-            ready_replicas: 1,
-            available_replicas: 1,
-            rolled_out: true,
-            wiring: Vec::new(),
-        }
+        TargetState::rolled_out_one(uid, None)
     }
 
     #[test]

@@ -95,16 +95,11 @@ mod tests {
 
     fn state(hash: Option<&str>, updated: i32, rolled_out: bool) -> TargetState {
         TargetState {
-            uid: "u".into(),
-            hash: hash.map(str::to_string),
             generation: 2,
             observed_generation: 2,
-            replicas: 1,
             updated_replicas: updated,
-            ready_replicas: 1,
-            available_replicas: 1,
             rolled_out,
-            wiring: Vec::new(),
+            ..TargetState::rolled_out_one("u", hash)
         }
     }
 

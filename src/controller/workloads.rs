@@ -49,6 +49,25 @@ impl TargetState {
     }
 }
 
+#[cfg(test)]
+impl TargetState {
+    /// A one-replica workload `uid` carrying `hash`, fully rolled out: the tests' starting point.
+    pub(super) fn rolled_out_one(uid: &str, hash: Option<&str>) -> Self {
+        Self {
+            uid: uid.into(),
+            hash: hash.map(str::to_string),
+            generation: 1,
+            observed_generation: 1,
+            replicas: 1,
+            updated_replicas: 1,
+            ready_replicas: 1,
+            available_replicas: 1,
+            rolled_out: true,
+            wiring: Vec::new(),
+        }
+    }
+}
+
 fn template_hash(template_annotations: Option<&BTreeMap<String, String>>) -> Option<String> {
     template_annotations
         .and_then(|a| a.get(annotations::CONFIG_HASH))

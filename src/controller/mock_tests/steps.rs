@@ -155,18 +155,7 @@ fn target(hash: Option<&str>) -> Target {
             kind: TargetKind::Deployment,
             name: "openmetadata".into(),
         },
-        state: Some(TargetState {
-            uid: "dep-uid".into(),
-            hash: hash.map(str::to_string),
-            generation: 1,
-            observed_generation: 1,
-            replicas: 1,
-            updated_replicas: 1,
-            ready_replicas: 1,
-            available_replicas: 1,
-            rolled_out: true,
-            wiring: Vec::new(),
-        }),
+        state: Some(TargetState::rolled_out_one("dep-uid", hash)),
     }
 }
 
