@@ -306,12 +306,7 @@ async fn rotation_annotation_replaces_the_key_pair_and_rolls_once() {
             "{k} still names the old key id"
         );
     }
-    assert!(
-        env.events()
-            .await
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("KeysRotated"))
-    );
+    env.wait_event("KeysRotated", "Normal").await;
 
     // The same annotation value again changes nothing.
     let before = env.op().metric("oidc_sso_reconciles_total").await;
@@ -489,13 +484,7 @@ async fn invalid_input_is_reported_without_partial_writes_and_recovers() {
     };
     assert_eq!(kstatus("Stalled"), "False");
     assert_eq!(kstatus("Reconciling"), "True");
-    let events = env.events().await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("CredentialsSecretNotFound")
-                && e.type_.as_deref() == Some("Warning"))
-    );
+    env.wait_event("CredentialsSecretNotFound", "Warning").await;
     for suffix in ["auth-env", "jwt-keys", "ingestion"] {
         assert!(
             env.secrets()
@@ -695,13 +684,7 @@ async fn a_setting_the_pods_would_never_see_is_reported_by_name_and_never_by_val
         "{message}"
     );
     assert!(!message.contains("value-never-in-status"), "{message}");
-    let events = env.events().await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("SettingsShadowed")
-                && e.type_.as_deref() == Some("Warning"))
-    );
+    env.wait_event("SettingsShadowed", "Warning").await;
     // Reported, not blocking: the rollout still happens.
     env.wait_ready().await;
 }

@@ -389,14 +389,7 @@ async fn a_lost_key_pair_is_replaced_loudly_never_silently() {
         after.status.and_then(|s| s.keys).and_then(|k| k.key_id),
         old_id
     );
-    let events = t.scenario.events().await;
-    assert!(
-        events
-            .iter()
-            .any(|e| e.reason.as_deref() == Some("KeysRegenerated")
-                && e.type_.as_deref() == Some("Warning")),
-        "a Warning Event"
-    );
+    t.scenario.wait_event("KeysRegenerated", "Warning").await;
 }
 
 #[tokio::test]

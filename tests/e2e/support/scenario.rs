@@ -300,6 +300,32 @@ impl Scenario {
             .items
     }
 
+    /// Waits for an Event of `type_` with `reason` in the namespace. The operator publishes a
+    /// reconcile's Events after writing its status, so a test that has just seen the status must
+    /// wait for them rather than list once.
+    pub async fn wait_event(&self, reason: &str, type_: &str) -> Event {
+        let api = self.api::<Event>();
+        cluster::wait_for(
+            &format!("a {type_} Event {reason}"),
+            DEFAULT_TIMEOUT,
+            || {
+                let api = api.clone();
+                async move {
+                    let found = api
+                        .list(&Default::default())
+                        .await?
+                        .items
+                        .into_iter()
+                        .find(|e| {
+                            e.reason.as_deref() == Some(reason) && e.type_.as_deref() == Some(type_)
+                        });
+                    found.ok_or_else(|| anyhow::anyhow!("not yet"))
+                }
+            },
+        )
+        .await
+    }
+
     /// The whole scenario: Secret, server (2 replicas), resource; Ready with exactly one rollout
     /// onto the hash the status reports. Returns that hash.
     pub async fn run_to_ready(&self) -> String {
