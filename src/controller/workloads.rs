@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::crd::{TargetRef, TargetStatus};
 use crate::names::annotations;
@@ -74,89 +76,105 @@ fn template_hash(template_annotations: Option<&BTreeMap<String, String>>) -> Opt
         .cloned()
 }
 
-/// Replicas running the current template. Until the workload controller has observed that
-/// template, its counts are about an older one: none is known to run the current one yet (and a
-/// status entry that already says so after our patch is not rewritten when the patch comes back
-/// through the watch).
-fn updated_on_current(generation: i64, observed: i64, updated: Option<i32>) -> i32 {
-    if observed >= generation {
-        updated.unwrap_or(0)
-    } else {
-        0
-    }
+/// What a workload's status reports (absent counts as 0).
+struct Counts {
+    observed_generation: Option<i64>,
+    updated: Option<i32>,
+    ready: Option<i32>,
+    available: Option<i32>,
 }
 
+/// The [`Counts`] of a `DeploymentStatus` or `StatefulSetStatus` (same field names, two types).
+macro_rules! counts_of {
+    ($status:expr) => {
+        Counts {
+            observed_generation: $status.and_then(|s| s.observed_generation),
+            updated: $status.and_then(|s| s.updated_replicas),
+            ready: $status.and_then(|s| s.ready_replicas),
+            available: $status.and_then(|s| s.available_replicas),
+        }
+    };
+}
+
+/// What Deployments and StatefulSets share, with `rolled_out` left false for the kind to decide.
 /// `None` for an object being deleted or without uid (treated as missing).
-pub(super) fn deployment_state(d: &Deployment) -> Option<TargetState> {
-    if d.metadata.deletion_timestamp.is_some() {
+///
+/// Until the workload controller has observed the current template, its counts are about an
+/// older one: none is known to run the current one yet (and a status entry that already says so
+/// after our patch is not rewritten when the patch comes back through the watch).
+fn shared_state(
+    meta: &ObjectMeta,
+    replicas: Option<i32>,
+    template: &PodTemplateSpec,
+    counts: Counts,
+) -> Option<TargetState> {
+    if meta.deletion_timestamp.is_some() {
         return None;
     }
-    let uid = d.metadata.uid.clone()?;
-    let spec = &d.spec;
-    let status = d.status.clone().unwrap_or_default();
-    let replicas = spec.replicas.unwrap_or(1);
-    let generation = d.metadata.generation.unwrap_or(0);
-    let observed = status.observed_generation.unwrap_or(0);
-    let updated = updated_on_current(generation, observed, status.updated_replicas);
-    let total = status.replicas.unwrap_or(0);
-    let available = status.available_replicas.unwrap_or(0);
-    // The same test as `kubectl rollout status`: the controller saw the new template, every
-    // replica runs it, no old replica is left, and all are available.
-    let rolled_out =
-        observed >= generation && updated == replicas && total == replicas && available == replicas;
+    let generation = meta.generation.unwrap_or(0);
+    let observed_generation = counts.observed_generation.unwrap_or(0);
+    let updated_replicas = if observed_generation >= generation {
+        counts.updated.unwrap_or(0)
+    } else {
+        0
+    };
     Some(TargetState {
-        uid,
+        uid: meta.uid.clone()?,
         hash: template_hash(
-            spec.template
+            template
                 .metadata
                 .as_ref()
                 .and_then(|m| m.annotations.as_ref()),
         ),
         generation,
-        observed_generation: observed,
-        replicas,
-        updated_replicas: updated,
-        ready_replicas: status.ready_replicas.unwrap_or(0),
-        available_replicas: available,
-        rolled_out,
-        wiring: super::wiring::pod_wiring(&spec.template),
+        observed_generation,
+        replicas: replicas.unwrap_or(1),
+        updated_replicas,
+        ready_replicas: counts.ready.unwrap_or(0),
+        available_replicas: counts.available.unwrap_or(0),
+        rolled_out: false,
+        wiring: super::wiring::pod_wiring(template),
     })
+}
+
+impl TargetState {
+    /// Every replica runs the current template, as its controller has observed it.
+    fn all_updated(&self) -> bool {
+        self.observed_generation >= self.generation && self.updated_replicas == self.replicas
+    }
+}
+
+pub(super) fn deployment_state(d: &Deployment) -> Option<TargetState> {
+    let status = d.status.as_ref();
+    let mut state = shared_state(
+        &d.metadata,
+        d.spec.replicas,
+        &d.spec.template,
+        counts_of!(status),
+    )?;
+    let total = status.and_then(|s| s.replicas).unwrap_or(0);
+    // The same test as `kubectl rollout status`: the controller saw the new template, every
+    // replica runs it, no old replica is left, and all are available.
+    state.rolled_out = state.all_updated()
+        && total == state.replicas
+        && state.available_replicas == state.replicas;
+    Some(state)
 }
 
 pub(super) fn stateful_set_state(s: &StatefulSet) -> Option<TargetState> {
-    if s.metadata.deletion_timestamp.is_some() {
-        return None;
-    }
-    let uid = s.metadata.uid.clone()?;
-    let spec = &s.spec;
-    let status = s.status.clone().unwrap_or_default();
-    let replicas = spec.replicas.unwrap_or(1);
-    let generation = s.metadata.generation.unwrap_or(0);
-    let observed = status.observed_generation.unwrap_or(0);
-    let updated = updated_on_current(generation, observed, status.updated_replicas);
-    let ready = status.ready_replicas.unwrap_or(0);
+    let status = s.status.as_ref();
+    let mut state = shared_state(
+        &s.metadata,
+        s.spec.replicas,
+        &s.spec.template,
+        counts_of!(status),
+    )?;
     // As `kubectl rollout status` does for RollingUpdate: the update revision is current.
-    let revisions_match =
-        status.update_revision.is_some() && status.update_revision == status.current_revision;
-    let rolled_out =
-        observed >= generation && updated == replicas && ready == replicas && revisions_match;
-    Some(TargetState {
-        uid,
-        hash: template_hash(
-            spec.template
-                .metadata
-                .as_ref()
-                .and_then(|m| m.annotations.as_ref()),
-        ),
-        generation,
-        observed_generation: observed,
-        replicas,
-        updated_replicas: updated,
-        ready_replicas: ready,
-        available_replicas: status.available_replicas.unwrap_or(0),
-        rolled_out,
-        wiring: super::wiring::pod_wiring(&spec.template),
-    })
+    let revisions_match = status
+        .is_some_and(|s| s.update_revision.is_some() && s.update_revision == s.current_revision);
+    state.rolled_out =
+        state.all_updated() && state.ready_replicas == state.replicas && revisions_match;
+    Some(state)
 }
 
 #[cfg(test)]
@@ -209,6 +227,20 @@ mod tests {
         d.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
             jiff::Timestamp::now(),
         ));
+        assert!(deployment_state(&d).is_none());
+    }
+
+    #[test]
+    fn a_workload_without_status_runs_nothing_yet_and_one_without_uid_is_missing() {
+        let mut d = deployment(1, 1, 1, 1);
+        d.status = None;
+        let state = deployment_state(&d).expect("state");
+        assert!(!state.rolled_out);
+        assert_eq!(
+            (state.updated_replicas, state.ready_replicas, state.replicas),
+            (0, 0, 2)
+        );
+        d.metadata.uid = None;
         assert!(deployment_state(&d).is_none());
     }
 
