@@ -45,6 +45,7 @@ fmt:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --features e2e -- -D warnings
+	scripts/lint-harness.sh
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 	scripts/lint-shell.sh
 	scripts/deny.sh

@@ -16,6 +16,9 @@ cargo fmt --all -- --check
 step "clippy"
 cargo clippy --all-targets --features e2e -- -D warnings
 
+step "benchmark harness (rustfmt, clippy)"
+scripts/lint-harness.sh
+
 step "rustdoc (broken links and missing docs fail)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 
