@@ -25,6 +25,7 @@ test-node:
 ## End-to-end suites only, on the local control plane (started if needed, left running).
 test-e2e: cluster-up
 	scripts/oidc/install-provider.sh
+	scripts/oidc/install-keycloak.sh >/dev/null
 	cargo test --features e2e --test e2e -- --test-threads $${E2E_THREADS:-4}
 
 ## The operator's main job on the local control plane: install, reconcile, roll, rotate.

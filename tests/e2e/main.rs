@@ -14,6 +14,7 @@ mod controller;
 mod gitops;
 mod ha;
 mod hostile;
+mod keycloak;
 mod oidc_checks;
 mod om_chart;
 mod provider;

@@ -14,8 +14,8 @@ use crate::support::oidc::{Profile, ProviderOptions, TestClient, TestProvider, r
 use crate::support::scenario::{NAME, Scenario, spec_with_provider};
 
 /// The callback of the scenario's server (`server.externalUrl: https://om.example.com`).
-const CALLBACK: &str = "https://om.example.com/callback";
-const CLIENT: &str = "openmetadata";
+pub(crate) const CALLBACK: &str = "https://om.example.com/callback";
+pub(crate) const CLIENT: &str = "openmetadata";
 
 async fn provider(profile: Profile, secret: &str) -> TestProvider {
     let client = TestClient::new(CLIENT, secret).with_redirect_uris([CALLBACK]);
@@ -28,21 +28,22 @@ async fn provider(profile: Profile, secret: &str) -> TestProvider {
         .expect("provider")
 }
 
-/// The provider section for `idp`: what its docs/providers.md row says to set, nothing more.
+/// The provider section for the provider at `authority`: what its docs/providers.md row says to
+/// set, nothing more.
 fn provider_spec(
-    idp: &TestProvider,
-    profile: Profile,
+    authority: &str,
+    tenant: Option<&str>,
     extra: serde_json::Value,
 ) -> serde_json::Value {
     let mut p = json!({
-        "issuer": idp.authority(),
+        "issuer": authority,
         "clientType": "Confidential",
         "credentialsSecretRef": {"name": "om-oidc-client"},
         "clientAuthenticationMethod": "client_secret_post",
         "allowInsecureHttp": true,
     });
-    if profile == Profile::EntraCommon {
-        p["tenant"] = json!("common");
+    if let Some(tenant) = tenant {
+        p["tenant"] = json!(tenant);
     }
     for (k, v) in extra.as_object().expect("object") {
         p[k] = v.clone();
@@ -64,9 +65,22 @@ async fn assert_not_rolled(env: &Scenario, replica_sets: usize, why: &str) {
 }
 
 async fn run(profile: Profile) {
-    let name = profile.name();
     let secret = random_secret();
     let idp = provider(profile, &secret).await;
+    let tenant = (profile == Profile::EntraCommon).then_some("common");
+    expect_proved_and_held(profile.name(), &idp.authority(), tenant, &secret).await;
+}
+
+/// The operator against the provider at `authority`, where client [`CLIENT`] has `secret` and
+/// [`CALLBACK`] registered: a correct configuration ends `Ready` with the secret proved and the
+/// login accepted, and rolls once; a wrong secret and an unregistered callback URL are named and
+/// hold the rollout.
+pub(crate) async fn expect_proved_and_held(
+    name: &str,
+    authority: &str,
+    tenant: Option<&str>,
+    secret: &str,
+) {
     let env = Scenario::start(
         &format!("op-{name}"),
         &[
@@ -82,10 +96,10 @@ async fn run(profile: Profile) {
         .await
         .expect("server Deployment");
     cluster::wait_rolled_out(&env.client, &env.ns, NAME, DEFAULT_TIMEOUT).await;
-    env.put_client(CLIENT, &secret).await;
+    env.put_client(CLIENT, secret).await;
 
     // Correct: Ready, the secret proved, the login accepted, one rollout.
-    env.apply_config(provider_spec(&idp, profile, json!({})))
+    env.apply_config(provider_spec(authority, tenant, json!({})))
         .await;
     let cr = env.wait_ready().await;
     let creds = condition(&cr, "CredentialsValid");
@@ -125,12 +139,12 @@ async fn run(profile: Profile) {
     assert_not_rolled(&env, rolled, "no rollout onto a rejected secret").await;
 
     // Back to the right secret, then an unregistered callback URL: named, held.
-    env.put_client(CLIENT, &secret).await;
+    env.put_client(CLIENT, secret).await;
     env.wait_condition("Ready", "True", None).await;
     let elsewhere = "https://om.example.com/sso/callback";
     env.apply_config(provider_spec(
-        &idp,
-        profile,
+        authority,
+        tenant,
         json!({"callbackUrl": elsewhere}),
     ))
     .await;

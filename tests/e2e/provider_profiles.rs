@@ -26,10 +26,10 @@ const CALLBACK: &str = "https://om.example.com/callback";
 
 /// An answer, whatever its content type.
 #[derive(Debug)]
-struct Answer {
-    status: StatusCode,
-    text: String,
-    location: Option<String>,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) text: String,
+    pub(crate) location: Option<String>,
 }
 
 impl Answer {
@@ -130,13 +130,18 @@ async fn get_json(c: &reqwest::Client, url: &str) -> Value {
 
 /// Client credentials for a form post: HTTP Basic, in the body, or none.
 #[derive(Clone, Copy)]
-enum Auth<'a> {
+pub(crate) enum Auth<'a> {
     Basic(&'a str, &'a str),
     Post(&'a str, &'a str),
     None,
 }
 
-async fn post(c: &reqwest::Client, url: &str, auth: Auth<'_>, form: &[(&str, &str)]) -> Answer {
+pub(crate) async fn post(
+    c: &reqwest::Client,
+    url: &str,
+    auth: Auth<'_>,
+    form: &[(&str, &str)],
+) -> Answer {
     let mut fields: Vec<(&str, &str)> = form.to_vec();
     let mut req = c.post(url);
     match auth {
@@ -514,7 +519,7 @@ async fn keycloak_profile() {
         &[("token", "garbage")],
     )
     .await
-    .assert_error(401, "invalid_client", Some("Authentication failed."));
+    .assert_error(401, "invalid_client", Some("Client authentication failed."));
     let revoke = idp.revocation_endpoint().unwrap();
     let a = post(
         &c,

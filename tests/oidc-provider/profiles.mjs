@@ -210,7 +210,7 @@ function keycloak(env) {
     tokenAuthError(kind) {
       switch (kind) {
         // Unknown (or disabled) client: 401 invalid_client (report §1 table: CLIENT_NOT_FOUND).
-        // No client_id at all is answered the same way here (UNVERIFIED).
+        // No client_id at all: the same (both compared with Keycloak 26.7.3 by tests/e2e/keycloak.rs).
         case 'unknown':
         case 'no_client':
           return oauthError(401, 'invalid_client', invalidClient);
@@ -234,19 +234,22 @@ function keycloak(env) {
     },
     otherGrant: () => undefined,
     // Introspection: 200 {"active":false} with the right secret (oidc-provider's answer for an
-    // unknown token), 401 invalid_client otherwise, measured on 26.7 (issue #13); the description
-    // "Authentication failed." and 400 "Token not provided." from TokenIntrospectionEndpoint
-    // (report §1 "Introspection and revocation").
+    // unknown token), 401 invalid_client otherwise; the descriptions as Keycloak 26.7.3 answers
+    // them (tests/e2e/keycloak.rs compares every answer here with a real Keycloak).
     introspect(result, params) {
-      if (result.kind !== 'ok') return oauthError(401, 'invalid_client', 'Authentication failed.');
+      if (result.kind === 'unknown' || result.kind === 'no_client') {
+        return oauthError(401, 'invalid_client', invalidClient);
+      }
+      if (result.kind !== 'ok') return oauthError(401, 'invalid_client', 'Client authentication failed.');
       if (!params.token) return oauthError(400, 'invalid_request', 'Token not provided.');
       return undefined;
     },
-    // Revocation: 200 with the right secret, 401 with a wrong one, measured on 26.7 (issue #13).
-    // The body is not measured: Keycloak authenticates revocation with the same client
-    // authenticator as the token endpoint, so its answer is used here (body UNVERIFIED).
-    revoke(result) {
+    // Revocation: the token endpoint's client authentication (401 with a wrong secret); with the
+    // right one, a token that is not a JWT is answered 200 {"error":"invalid_token"} (Keycloak
+    // 26.7.3, compared by tests/e2e/keycloak.rs), a token it issued is revoked.
+    revoke(result, params) {
       if (result.kind !== 'ok') return this.tokenAuthError(result.kind);
+      if (!String(params.token ?? '').includes('.')) return oauthError(200, 'invalid_token', 'Invalid token');
       return undefined;
     },
     authz: {

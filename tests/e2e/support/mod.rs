@@ -1,6 +1,6 @@
 //! What the suites share: the cluster ([`cluster`]), the operator process ([`operator`]), the
 //! OIDC provider process ([`oidc`]), Helm releases of our chart ([`chart`]), the standard scenario
-//! ([`scenario`]), hostile providers ([`hostile_idp`]), the Argo CD health check ([`argocd`]) and the check of OpenMetadata's official
+//! ([`scenario`]), hostile providers ([`hostile_idp`]), a real Keycloak ([`keycloak`]), the Argo CD health check ([`argocd`]) and the check of OpenMetadata's official
 //! chart ([`official_chart`]).
 
 #[path = "../../support/argocd.rs"]
@@ -8,6 +8,7 @@ pub mod argocd;
 pub mod chart;
 pub mod cluster;
 pub mod hostile_idp;
+pub mod keycloak;
 #[path = "../../support/official_chart.rs"]
 pub mod official_chart;
 pub mod oidc;
