@@ -8,17 +8,20 @@
 //!
 //! One Keycloak serves both tests (its start takes 15–45 s); it ends with the test process.
 
-use reqwest::Client;
-use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use crate::provider_operator::{CALLBACK, CLIENT, expect_proved_and_held};
-use crate::provider_profiles::{Auth, post};
+use crate::provider_profiles::Auth;
 use crate::support::keycloak::{Keycloak, login_client, service_client};
 use crate::support::oidc::{Profile, ProviderOptions, TestClient, TestProvider, random_secret};
+use crate::support::side_by_side::{
+    self, ANY_TOKEN, CLIENT_CREDENTIALS, INTROSPECTION, REVOCATION, TOKEN, login_case, post_case,
+};
 
 /// The client with a service account, beside the login client [`CLIENT`].
 const SERVICE: &str = "svc";
+/// A callback the login client does not have.
+const OTHER_CALLBACK: &str = "https://om.example.com/sso/callback";
 
 struct Shared {
     keycloak: Keycloak,
@@ -66,253 +69,144 @@ async fn profile(shared: &Shared) -> TestProvider {
         .expect("Keycloak profile")
 }
 
-/// The fields of a form body.
-type Form<'a> = &'a [(&'a str, &'a str)];
-
-/// What a check reads off an answer: the status and the OAuth error fields (never a token).
-#[derive(Debug, PartialEq)]
-struct Reading {
-    status: u16,
-    error: Option<String>,
-    description: Option<String>,
-    active: Option<bool>,
-}
-
-async fn read(c: &Client, url: &str, auth: Auth<'_>, form: Form<'_>) -> Reading {
-    let answer = post(c, url, auth, form).await;
-    let body: Value = serde_json::from_str(&answer.text).unwrap_or(Value::Null);
-    let text = |k: &str| body[k].as_str().map(str::to_string);
-    Reading {
-        status: answer.status.as_u16(),
-        error: text("error"),
-        description: text("error_description"),
-        active: body["active"].as_bool(),
-    }
-}
-
-/// The status of the login redirect and what it shows: which of Keycloak's pages, or for a
-/// redirect, where to and the `error` it carries (never followed: it names the callback host).
-async fn login_page(
-    c: &Client,
-    url: &str,
-    client_id: &str,
-    redirect_uri: &str,
-    scope: &str,
-) -> String {
-    let url = url::Url::parse_with_params(
-        url,
-        [
-            ("response_type", "code"),
-            ("client_id", client_id),
-            ("redirect_uri", redirect_uri),
-            ("scope", scope),
-            ("state", "s"),
-            ("nonce", "n"),
-        ],
-    )
-    .expect("authorization URL");
-    let response = c.get(url).send().await.expect("request");
-    let status = response.status().as_u16();
-    if let Some(location) = response.headers().get("location") {
-        let location = url::Url::parse(location.to_str().unwrap_or_default()).expect("Location");
-        let error = location
-            .query_pairs()
-            .find(|(k, _)| k == "error")
-            .map(|(_, v)| v.into_owned());
-        let to = format!(
-            "{}{}",
-            location.origin().ascii_serialization(),
-            location.path()
-        );
-        return format!("{status} to {to} error={error:?}");
-    }
-    let html = response.text().await.unwrap_or_default();
-    let page = [
-        "kc-form-login",
-        "Client not found.",
-        "Invalid parameter: redirect_uri",
-    ]
-    .into_iter()
-    .find(|marker| html.contains(marker))
-    .unwrap_or("another page");
-    format!("{status} {page}")
-}
-
-/// The endpoints of the discovery document at `issuer`.
-async fn endpoints(c: &Client, issuer: &str) -> [String; 4] {
-    let doc: Value = c
-        .get(format!("{issuer}/.well-known/openid-configuration"))
-        .send()
-        .await
-        .expect("discovery")
-        .json()
-        .await
-        .expect("discovery JSON");
-    [
-        "token_endpoint",
-        "introspection_endpoint",
-        "revocation_endpoint",
-        "authorization_endpoint",
-    ]
-    .map(|k| {
-        doc[k]
-            .as_str()
-            .unwrap_or_else(|| panic!("{k} in {doc}"))
-            .to_string()
-    })
-}
-
-/// Every answer the checks classify, from `issuer`, labelled.
-async fn answers(c: &Client, issuer: &str, shared: &Shared) -> Vec<(String, String)> {
-    let [token, introspect, revoke, authorize] = endpoints(c, issuer).await;
+/// Every request the checks make, with the answers that tell them apart.
+async fn answers(issuer: &str, shared: &Shared) -> Vec<(String, String)> {
     let login = shared.login_secret.as_str();
     let service = shared.service_secret.as_str();
-    let cc = [("grant_type", "client_credentials")];
-    let any_token = [("token", "not-a-token")];
-    let posts: Vec<(&str, &str, Auth<'_>, Form<'_>)> = vec![
-        (
+    let posts = [
+        post_case(
             "token: service client, right secret",
-            &token,
+            TOKEN,
             Auth::Basic(SERVICE, service),
-            &cc,
+            CLIENT_CREDENTIALS,
         ),
-        (
+        post_case(
             "token: service client, wrong secret (basic)",
-            &token,
+            TOKEN,
             Auth::Basic(SERVICE, "wrong"),
-            &cc,
+            CLIENT_CREDENTIALS,
         ),
-        (
+        post_case(
             "token: service client, wrong secret (post)",
-            &token,
+            TOKEN,
             Auth::Post(SERVICE, "wrong"),
-            &cc,
+            CLIENT_CREDENTIALS,
         ),
-        (
+        post_case(
             "token: service client, empty secret",
-            &token,
+            TOKEN,
             Auth::Post(SERVICE, ""),
-            &cc,
+            CLIENT_CREDENTIALS,
         ),
-        ("token: no client at all", &token, Auth::None, &cc),
-        (
+        post_case(
+            "token: no client at all",
+            TOKEN,
+            Auth::None,
+            CLIENT_CREDENTIALS,
+        ),
+        post_case(
             "token: unknown client",
-            &token,
+            TOKEN,
             Auth::Basic("nobody", "x"),
-            &cc,
+            CLIENT_CREDENTIALS,
         ),
-        (
-            "token: login client, right secret, no service account",
-            &token,
+        post_case(
+            "token: login client, no service account",
+            TOKEN,
             Auth::Basic(CLIENT, login),
-            &cc,
+            CLIENT_CREDENTIALS,
         ),
-        (
+        post_case(
             "token: service client, a scope it lacks",
-            &token,
+            TOKEN,
             Auth::Basic(SERVICE, service),
             &[("grant_type", "client_credentials"), ("scope", "other-api")],
         ),
-        (
+        post_case(
             "introspection: right secret",
-            &introspect,
+            INTROSPECTION,
             Auth::Post(CLIENT, login),
-            &any_token,
+            ANY_TOKEN,
         ),
-        (
+        post_case(
             "introspection: right secret (basic)",
-            &introspect,
+            INTROSPECTION,
             Auth::Basic(CLIENT, login),
-            &any_token,
+            ANY_TOKEN,
         ),
-        (
+        post_case(
             "introspection: wrong secret",
-            &introspect,
+            INTROSPECTION,
             Auth::Post(CLIENT, "wrong"),
-            &any_token,
+            ANY_TOKEN,
         ),
-        (
+        post_case(
             "introspection: unknown client",
-            &introspect,
+            INTROSPECTION,
             Auth::Post("nobody", "x"),
-            &any_token,
+            ANY_TOKEN,
         ),
-        (
-            "introspection: right secret, no token",
-            &introspect,
+        post_case(
+            "introspection: no token",
+            INTROSPECTION,
             Auth::Post(CLIENT, login),
             &[],
         ),
-        (
-            "revocation: unknown client",
-            &revoke,
-            Auth::Post("nobody", "x"),
-            &any_token,
-        ),
-        (
+        post_case(
             "revocation: right secret",
-            &revoke,
+            REVOCATION,
             Auth::Post(CLIENT, login),
-            &any_token,
+            ANY_TOKEN,
         ),
-        (
+        post_case(
             "revocation: wrong secret",
-            &revoke,
+            REVOCATION,
             Auth::Post(CLIENT, "wrong"),
-            &any_token,
+            ANY_TOKEN,
+        ),
+        post_case(
+            "revocation: unknown client",
+            REVOCATION,
+            Auth::Post("nobody", "x"),
+            ANY_TOKEN,
         ),
     ];
-    let mut out = Vec::new();
-    for (label, url, auth, params) in posts {
-        out.push((
-            label.to_string(),
-            format!("{:?}", read(c, url, auth, params).await),
-        ));
-    }
-    for (label, client_id, redirect, scope) in [
-        (
+    let logins = [
+        login_case(
             "login: registered callback",
             CLIENT,
             CALLBACK,
             "openid email profile",
         ),
-        (
+        login_case(
             "login: unregistered callback",
             CLIENT,
-            "https://om.example.com/sso/callback",
+            OTHER_CALLBACK,
             "openid",
         ),
-        ("login: unknown client", "nobody", CALLBACK, "openid"),
-        (
+        login_case("login: unknown client", "nobody", CALLBACK, "openid"),
+        login_case(
             "login: a scope the realm lacks",
             CLIENT,
             CALLBACK,
             "openid bogus",
         ),
-    ] {
-        let page = login_page(c, &authorize, client_id, redirect, scope).await;
-        out.push((label.to_string(), page));
-    }
-    out
+    ];
+    let markers = [
+        "kc-form-login",
+        "Client not found.",
+        "Invalid parameter: redirect_uri",
+    ];
+    side_by_side::answers(&side_by_side::client(), issuer, &posts, &logins, &markers).await
 }
 
 #[tokio::test]
 async fn the_keycloak_profile_answers_every_check_request_as_keycloak_does() {
     let shared = keycloak().await;
     let profile = profile(shared).await;
-    // Redirects are reported, never followed: they point at the callback's host.
-    let c = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("HTTP client");
-    let real = answers(&c, &shared.keycloak.issuer(), shared).await;
-    let imitated = answers(&c, &profile.issuer(), shared).await;
-    let differences: Vec<String> = real
-        .iter()
-        .zip(&imitated)
-        .filter(|(r, i)| r != i)
-        .map(|((label, r), (_, i))| format!("{label}:\n  Keycloak: {r}\n  profile:  {i}"))
-        .collect();
+    let real = answers(&shared.keycloak.issuer(), shared).await;
+    let imitated = answers(&profile.issuer(), shared).await;
+    let differences = side_by_side::differences("Keycloak", &real, &imitated);
     assert!(
         differences.is_empty(),
         "the profile differs from Keycloak 26.7.3:\n{}",

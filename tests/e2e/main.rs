@@ -11,6 +11,7 @@ mod support;
 
 mod chart;
 mod controller;
+mod dex;
 mod gitops;
 mod ha;
 mod hostile;

@@ -42,7 +42,7 @@ const html = (status, title, message) => ({
   html: `<!DOCTYPE html>\n<html><head><title>${escapeHtml(title)}</title></head>`
     + `<body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>\n`,
 });
-const redirect = (location) => ({ status: 302, location });
+const redirect = (location, status = 302) => ({ status, location });
 
 function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
@@ -147,7 +147,7 @@ function generatedRsaPublic(kid) {
 //   introspect / revoke(result, params)         answer, or undefined to let oidc-provider answer
 //   authz                  {unknownClient(q), badRedirect(q, client), login(q, client),
 //                           loginScopes(client), supportedResponseTypes, pkceMethods,
-//                           requireOpenid?, beforeValidation?(q)}
+//                           requireOpenid?, beforeValidation?(q), errorRedirectStatus? (302)}
 
 function keycloak(env) {
   const { base, endpointBase, clients, signing } = env;
@@ -880,7 +880,14 @@ function dex(env) {
     authorizationPath: '/dex/auth',
     tokenPaths: { '/dex/token': {} },
     introspectionPath: '/dex/token/introspect',
-    pages: {},
+    pages: {
+      // The local (password) connector's login form, where /auth/local hands the login on to.
+      '/dex/auth/local/login': () => ({
+        status: 200,
+        html: '<!DOCTYPE html>\n<html><head><title>dex</title></head><body><h2>Log in to Your Account</h2>'
+          + '<form method="post"><input name="login"><input name="password" type="password"></form></body></html>\n',
+      }),
+    },
     // Dex checks grant_type before it authenticates the client: an unsupported grant is 400
     // {"error":"unsupported_grant_type"} without description, whatever the secret (report §7).
     grantFirst: (grant) => (grants.includes(grant) ? null : json(400, { error: 'unsupported_grant_type' })),
@@ -912,12 +919,11 @@ function dex(env) {
       // "Unregistered redirect_uri." (report §7, server/oauth2.go:438-447).
       unknownClient: () => errorPage(404, 'Invalid client_id.'),
       badRedirect: () => errorPage(400, 'Unregistered redirect_uri.'),
-      // The local (password) connector's login form (not in the report; a 200 page stands for it).
-      login: () => ({
-        status: 200,
-        html: '<!DOCTYPE html>\n<html><head><title>dex</title></head><body><h2>Log in to Your Account</h2>'
-          + '<form method="post"><input name="login"><input name="password" type="password"></form></body></html>\n',
-      }),
+      // A valid request is handed on to the connector's login form, without client_id (Dex
+      // v2.45.1, compared by tests/e2e/dex.rs).
+      login: () => redirect(`/dex/auth/local/login?back=&state=${randomBytes(12).toString('base64url')}`),
+      // Errors go back to the callback with 303 See Other (tests/e2e/dex.rs).
+      errorRedirectStatus: 303,
       loginScopes: (client) => new Set([...scopes, ...client.scopes]),
       supportedResponseTypes: ['code'],
       pkceMethods: ['S256', 'plain'],
@@ -992,7 +998,7 @@ export function createFront(name, env) {
       error,
       error_description: profile.authz.messages[error]?.(q) ?? description,
       state: q.state,
-    }, fragment ? '#' : '?'));
+    }, fragment ? '#' : '?'), profile.authz.errorRedirectStatus);
     if (responseType.length === 0) return refuse('invalid_request', 'Missing parameter: response_type');
     if (!supportedResponseTypes.some((rt) => sameSet(rt, responseType))) {
       return refuse('unsupported_response_type', `Unsupported response_type: ${q.response_type}`);

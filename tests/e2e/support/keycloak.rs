@@ -4,18 +4,16 @@
 //!
 //! Started in development mode on 127.0.0.1 with an in-memory database, a throwaway admin and
 //! no management interface; a realm with one confidential client is created through the admin
-//! REST API. Keycloak runs in a process group of its own behind a small shell that ends the
-//! group when its stdin closes: on drop, and also when the test process dies, so an aborted run
-//! leaves no JVM behind.
+//! REST API. Keycloak (kc.sh and its JVM) runs as a [`ProcessGroup`]: it ends on drop and with
+//! the test process.
 
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
+
+use super::process_group::{ProcessGroup, free_port, installed};
 
 /// First start re-augments the distribution for development mode (about 40 s on two loaded
 /// cores); later starts take about 15 s.
@@ -25,8 +23,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(240);
 pub struct Keycloak {
     port: u16,
     log_path: PathBuf,
-    child: Option<Child>,
-    stdin: Option<ChildStdin>,
+    _process: ProcessGroup,
     admin_password: String,
 }
 
@@ -36,7 +33,7 @@ impl Keycloak {
 
     /// Installs (once) and starts Keycloak; waits until it serves its master realm.
     pub async fn start() -> Result<Self> {
-        let home = install()?;
+        let home = installed("oidc/install-keycloak.sh")?;
         let port = free_port()?;
         // In cargo's scratch folder, not a temporary one: a Keycloak shared by a test binary's
         // tests lives in a static and is never dropped.
@@ -45,38 +42,36 @@ impl Keycloak {
         let log_path = dir.join(format!("keycloak-{port}.log"));
         let log = std::fs::File::create(&log_path)?;
         let admin_password = super::oidc::random_secret();
-        // The shell starts kc.sh in the background and, once its stdin reaches end of file,
-        // terminates its whole process group (itself, kc.sh and the JVM).
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(r#""$0" "$@" </dev/null & while read -r _; do :; done; kill -TERM 0"#)
-            .arg(home.join("bin/kc.sh"))
-            .args([
-                "start-dev",
-                "--http-host=127.0.0.1",
-                &format!("--http-port={port}"),
-                "--db=dev-mem",
-                "--health-enabled=false",
-                "--metrics-enabled=false",
-            ])
-            .env("KC_BOOTSTRAP_ADMIN_USERNAME", "admin")
-            .env("KC_BOOTSTRAP_ADMIN_PASSWORD", &admin_password)
-            .stdin(Stdio::piped())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .context("spawning Keycloak's kc.sh")?;
-        let stdin = child.stdin.take();
-        let mut keycloak = Self {
+        let args = [
+            "start-dev".to_string(),
+            "--http-host=127.0.0.1".into(),
+            format!("--http-port={port}"),
+            "--db=dev-mem".into(),
+            "--health-enabled=false".into(),
+            "--metrics-enabled=false".into(),
+        ];
+        let mut process = ProcessGroup::spawn(
+            &home.join("bin/kc.sh"),
+            &args,
+            &[
+                ("KC_BOOTSTRAP_ADMIN_USERNAME", "admin"),
+                ("KC_BOOTSTRAP_ADMIN_PASSWORD", &admin_password),
+            ],
+            log,
+        )?;
+        let ready =
+            format!("http://127.0.0.1:{port}/realms/master/.well-known/openid-configuration");
+        let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+        process
+            .wait_serving(&ready, READY_TIMEOUT, read_log)
+            .await
+            .context("Keycloak")?;
+        Ok(Self {
             port,
             log_path,
-            child: Some(child),
-            stdin,
+            _process: process,
             admin_password,
-        };
-        keycloak.wait_ready().await?;
-        Ok(keycloak)
+        })
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -92,37 +87,6 @@ impl Keycloak {
     /// Its log so far (for failure messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
-    }
-
-    async fn wait_ready(&mut self) -> Result<()> {
-        let url = format!(
-            "{}/realms/master/.well-known/openid-configuration",
-            self.base_url()
-        );
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + READY_TIMEOUT;
-        loop {
-            if let Ok(r) = http.get(&url).send().await
-                && r.status().is_success()
-            {
-                return Ok(());
-            }
-            if let Some(child) = self.child.as_mut()
-                && let Some(status) = child.try_wait()?
-            {
-                bail!(
-                    "Keycloak exited with {status} before it was ready:\n{}",
-                    self.log()
-                );
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "Keycloak not ready after {READY_TIMEOUT:?}:\n{}",
-                    self.log()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
     }
 
     /// Creates realm [`Keycloak::REALM`] with `clients` (Keycloak's client representations, see
@@ -199,63 +163,9 @@ fn confidential(id: &str, secret: &str, flows: Value) -> Value {
     client
 }
 
-impl Drop for Keycloak {
-    fn drop(&mut self) {
-        // Closing stdin makes the shell terminate its group; wait for the JVM to go, and kill
-        // what is left after 20 s (the group's id is the shell's PID, recorded at spawn).
-        self.stdin = None;
-        if let Some(mut child) = self.child.take() {
-            let group = format!("-{}", child.id());
-            let _ = child.wait();
-            let alive = || signal_group("0", &group);
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while alive() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            if alive() {
-                signal_group("KILL", &group);
-            }
-        }
-    }
-}
-
-/// `kill -s <signal> -- -<pgid>`; true when the group exists (signal "0" only checks).
-fn signal_group(signal: &str, group: &str) -> bool {
-    Command::new("kill")
-        .args(["-s", signal, "--", group])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// `application/x-www-form-urlencoded` text of `pairs`.
 fn form_body(pairs: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish()
-}
-
-/// `scripts/oidc/install-keycloak.sh`: installs once, prints the installation's directory.
-fn install() -> Result<PathBuf> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/oidc/install-keycloak.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .output()
-        .with_context(|| format!("running {}", script.display()))?;
-    ensure!(
-        output.status.success(),
-        "{} failed ({}):\n{}",
-        script.display(),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(PathBuf::from(
-        String::from_utf8(output.stdout)?.trim().to_string(),
-    ))
-}
-
-/// A port free on 127.0.0.1 right now (Keycloak binds it a few seconds later; a clash fails
-/// the start loudly rather than silently).
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

@@ -1,0 +1,83 @@
+//! A real Dex (v2.45.1, built from the Go module proxy by `scripts/oidc/build-dex.sh`) for the
+//! end-to-end tests that compare it with its profile in `tests/oidc-provider` and run the
+//! operator against it.
+//!
+//! Started on 127.0.0.1 with in-memory storage, static clients and the local password connector
+//! (so `/auth` hands the login on to `/auth/local`, as a Dex with one connector does); no
+//! telemetry or gRPC listener. It runs as a [`ProcessGroup`]: it ends on drop and with the test
+//! process.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use super::process_group::{ProcessGroup, free_port, installed};
+
+/// A running Dex.
+pub struct Dex {
+    port: u16,
+    dir: tempfile::TempDir,
+    _process: ProcessGroup,
+}
+
+/// A static client: id, secret, registered callbacks.
+pub struct DexClient<'a> {
+    pub id: &'a str,
+    pub secret: &'a str,
+    pub redirect_uris: &'a [&'a str],
+}
+
+impl Dex {
+    /// Builds (once) and starts Dex with `clients`; waits until it serves discovery.
+    pub async fn start(clients: &[DexClient<'_>]) -> Result<Self> {
+        let binary = installed("oidc/build-dex.sh")?;
+        let port = free_port()?;
+        let dir = tempfile::Builder::new().prefix("dex-").tempdir()?;
+        let issuer = format!("http://127.0.0.1:{port}/dex");
+        let config = json!({
+            "issuer": issuer,
+            "storage": {"type": "memory"},
+            "web": {"http": format!("127.0.0.1:{port}")},
+            "enablePasswordDB": true,
+            "oauth2": {"skipApprovalScreen": true},
+            "staticClients": clients.iter().map(|c| json!({
+                "id": c.id,
+                "name": c.id,
+                "secret": c.secret,
+                "redirectURIs": c.redirect_uris,
+            })).collect::<Vec<_>>(),
+        });
+        // Dex reads YAML, of which JSON is a part.
+        let config_path = dir.path().join("config.yaml");
+        std::fs::write(&config_path, config.to_string())?;
+        let log_path = dir.path().join("dex.log");
+        let log = std::fs::File::create(&log_path)?;
+        let args = ["serve".to_string(), config_path.display().to_string()];
+        let mut process = ProcessGroup::spawn(&binary, &args, &[], log)?;
+        let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+        process
+            .wait_serving(
+                &format!("{issuer}/.well-known/openid-configuration"),
+                Duration::from_secs(30),
+                read_log,
+            )
+            .await
+            .context("Dex")?;
+        Ok(Self {
+            port,
+            dir,
+            _process: process,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>/dex`, as configured.
+    pub fn issuer(&self) -> String {
+        format!("http://127.0.0.1:{}/dex", self.port)
+    }
+
+    /// Its log so far (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("dex.log")).unwrap_or_default()
+    }
+}

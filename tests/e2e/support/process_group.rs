@@ -1,0 +1,138 @@
+//! A provider process (and whatever it starts) in a process group of its own, behind a small
+//! shell that ends the group once its stdin closes: when the handle is dropped, and also when the
+//! test process dies, so an aborted run leaves nothing behind.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use std::os::unix::process::CommandExt;
+
+use anyhow::{Context, Result, bail, ensure};
+
+/// A running group; dropping it stops the group (TERM, then KILL after 20 s).
+pub struct ProcessGroup {
+    child: Option<Child>,
+    stdin: Option<ChildStdin>,
+}
+
+impl ProcessGroup {
+    /// Starts `program args` with `envs` added, its output appended to `log`.
+    pub fn spawn(
+        program: &Path,
+        args: &[String],
+        envs: &[(&str, &str)],
+        log: File,
+    ) -> Result<Self> {
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(r#""$0" "$@" </dev/null & while read -r _; do :; done; kill -TERM 0"#)
+            .arg(program)
+            .args(args)
+            .envs(envs.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("spawning {}", program.display()))?;
+        let stdin = child.stdin.take();
+        Ok(Self {
+            child: Some(child),
+            stdin,
+        })
+    }
+
+    /// The exit status of the shell, once the program has ended.
+    pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
+        match self.child.as_mut() {
+            Some(child) => Ok(child.try_wait()?),
+            None => Ok(None),
+        }
+    }
+
+    /// Waits until `url` answers 2xx; fails with `log()` when the program ends first or
+    /// `timeout` passes.
+    pub async fn wait_serving(
+        &mut self,
+        url: &str,
+        timeout: Duration,
+        log: impl Fn() -> String,
+    ) -> Result<()> {
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(r) = http.get(url).send().await
+                && r.status().is_success()
+            {
+                return Ok(());
+            }
+            if let Some(status) = self.try_wait()? {
+                bail!("exited with {status} before serving {url}:\n{}", log());
+            }
+            if Instant::now() > deadline {
+                bail!("not serving {url} after {timeout:?}:\n{}", log());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// A port free on 127.0.0.1 right now (the program binds it a moment later; a clash fails its
+/// start loudly rather than silently).
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        // Closing stdin makes the shell terminate its group; wait for the rest to go, and kill
+        // what is left after 20 s (the group's id is the shell's PID, recorded at spawn).
+        self.stdin = None;
+        if let Some(mut child) = self.child.take() {
+            let group = format!("-{}", child.id());
+            let _ = child.wait();
+            let alive = || signal_group("0", &group);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while alive() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            if alive() {
+                signal_group("KILL", &group);
+            }
+        }
+    }
+}
+
+/// `kill -s <signal> -- -<pgid>`; true when the group exists (signal "0" only checks).
+fn signal_group(signal: &str, group: &str) -> bool {
+    Command::new("kill")
+        .args(["-s", signal, "--", group])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs `scripts/<script>` of this checkout (one that installs or builds a program once and prints
+/// where it is) and returns the path it printed.
+pub fn installed(script: &str) -> Result<PathBuf> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts")
+        .join(script);
+    let output = Command::new("bash")
+        .arg(&script)
+        .output()
+        .with_context(|| format!("running {}", script.display()))?;
+    ensure!(
+        output.status.success(),
+        "{} failed ({}):\n{}",
+        script.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(PathBuf::from(
+        String::from_utf8(output.stdout)?.trim().to_string(),
+    ))
+}
