@@ -7,12 +7,13 @@
 //! telemetry or gRPC listener. It runs as a [`ProcessGroup`]: it ends on drop and with the test
 //! process.
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::process_group::{ProcessGroup, free_port, installed};
+use super::process_group::{ProcessGroup, installed, on_a_free_port};
 
 /// A running Dex.
 pub struct Dex {
@@ -32,7 +33,10 @@ impl Dex {
     /// Builds (once) and starts Dex with `clients`; waits until it serves discovery.
     pub async fn start(clients: &[DexClient<'_>]) -> Result<Self> {
         let binary = installed("oidc/build-dex.sh")?;
-        let port = free_port()?;
+        on_a_free_port(|port| Self::start_on(&binary, port, clients)).await
+    }
+
+    async fn start_on(binary: &Path, port: u16, clients: &[DexClient<'_>]) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("dex-").tempdir()?;
         let issuer = format!("http://127.0.0.1:{port}/dex");
         let config = json!({
@@ -54,7 +58,7 @@ impl Dex {
         let log_path = dir.path().join("dex.log");
         let log = std::fs::File::create(&log_path)?;
         let args = ["serve".to_string(), config_path.display().to_string()];
-        let mut process = ProcessGroup::spawn(&binary, &args, &[], log)?;
+        let mut process = ProcessGroup::spawn(binary, &args, &[], log)?;
         let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
         process
             .wait_serving(

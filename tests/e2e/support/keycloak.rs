@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
 
-use super::process_group::{ProcessGroup, free_port, installed};
+use super::process_group::{ProcessGroup, installed, on_a_free_port};
 
 /// First start re-augments the distribution for development mode (about 40 s on two loaded
 /// cores); later starts take about 15 s.
@@ -34,7 +34,10 @@ impl Keycloak {
     /// Installs (once) and starts Keycloak; waits until it serves its master realm.
     pub async fn start() -> Result<Self> {
         let home = installed("oidc/install-keycloak.sh")?;
-        let port = free_port()?;
+        on_a_free_port(|port| Self::start_on(&home, port)).await
+    }
+
+    async fn start_on(home: &Path, port: u16) -> Result<Self> {
         // In cargo's scratch folder, not a temporary one: a Keycloak shared by a test binary's
         // tests lives in a static and is never dropped.
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("keycloak");

@@ -12,6 +12,18 @@ use std::os::unix::process::CommandExt;
 
 use anyhow::{Context, Result, bail, ensure};
 
+/// Starts the program (`$0 $@`) in the background and a watcher that terminates the whole group
+/// once stdin reaches end of file; exits with the program's status when the program ends first.
+/// Stdin is kept on fd 3 for the watcher: POSIX gives an asynchronous list /dev/null as stdin
+/// before its own redirections.
+const WRAPPER: &str = r#"exec 3<&0
+"$0" "$@" </dev/null 3<&- & program=$!
+( while read -r _; do :; done; kill -TERM 0 ) <&3 & watcher=$!
+exec 3<&-
+wait "$program"; status=$?
+kill "$watcher" 2>/dev/null
+exit "$status""#;
+
 /// A running group; dropping it stops the group (TERM, then KILL after 20 s).
 pub struct ProcessGroup {
     child: Option<Child>,
@@ -28,7 +40,7 @@ impl ProcessGroup {
     ) -> Result<Self> {
         let mut child = Command::new("sh")
             .arg("-c")
-            .arg(r#""$0" "$@" </dev/null & while read -r _; do :; done; kill -TERM 0"#)
+            .arg(WRAPPER)
             .arg(program)
             .args(args)
             .envs(envs.iter().copied())
@@ -80,10 +92,28 @@ impl ProcessGroup {
     }
 }
 
-/// A port free on 127.0.0.1 right now (the program binds it a moment later; a clash fails its
-/// start loudly rather than silently).
-pub fn free_port() -> Result<u16> {
+/// A port free on 127.0.0.1 right now (the program binds it a moment later).
+fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Runs `start` on a port free on 127.0.0.1; when something else took that port before the
+/// program bound it (its start fails with "address already in use"), tries another, three times
+/// in all.
+pub async fn on_a_free_port<T, F, Fut>(mut start: F) -> Result<T>
+where
+    F: FnMut(u16) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match start(free_port()?).await {
+            Err(e) if attempt < 3 && format!("{e:#}").contains("ddress already in use") => {
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 impl Drop for ProcessGroup {
