@@ -7,7 +7,8 @@
 //! Nothing else on the workload is touched. A target already carrying the hash is not written,
 //! which is why an operator restart or a resync causes no rollout.
 
-use kube::api::{Patch, PatchParams};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use kube::api::{ApiResource, DynamicObject, Patch, PatchParams};
 use kube::{Api, Client};
 use serde_json::json;
 
@@ -62,38 +63,27 @@ pub(super) async fn roll(
 
 async fn patch(client: &Client, namespace: &str, t: &Target, hash: &str) -> Result<(), Error> {
     let uid = t.state.as_ref().map(|s| s.uid.as_str());
-    let (api_version, kind) = match t.reference.kind {
-        TargetKind::Deployment => ("apps/v1", "Deployment"),
-        TargetKind::StatefulSet => ("apps/v1", "StatefulSet"),
+    // One request for either kind: the same apply body at the kind's own path.
+    let resource = match t.reference.kind {
+        TargetKind::Deployment => ApiResource::erase::<Deployment>(&()),
+        TargetKind::StatefulSet => ApiResource::erase::<StatefulSet>(&()),
     };
     let body = json!({
-        "apiVersion": api_version,
-        "kind": kind,
+        "apiVersion": resource.api_version,
+        "kind": resource.kind,
         "metadata": {"name": t.reference.name, "namespace": namespace, "uid": uid},
         "spec": {"template": {"metadata": {"annotations": {annotations::CONFIG_HASH: hash}}}},
     });
     let params = PatchParams::apply(field_managers::ROLLOUT).force();
-    let result = match t.reference.kind {
-        TargetKind::Deployment => {
-            let api: Api<k8s_openapi::api::apps::v1::Deployment> =
-                Api::namespaced(client.clone(), namespace);
-            api.patch(&t.reference.name, &params, &Patch::Apply(&body))
-                .await
-                .map(|_| ())
-        }
-        TargetKind::StatefulSet => {
-            let api: Api<k8s_openapi::api::apps::v1::StatefulSet> =
-                Api::namespaced(client.clone(), namespace);
-            api.patch(&t.reference.name, &params, &Patch::Apply(&body))
-                .await
-                .map(|_| ())
-        }
-    };
-    result.map_err(|source| Error {
-        kind: t.reference.kind,
-        name: t.reference.name.clone(),
-        source,
-    })
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &resource);
+    api.patch(&t.reference.name, &params, &Patch::Apply(&body))
+        .await
+        .map(|_| ())
+        .map_err(|source| Error {
+            kind: t.reference.kind,
+            name: t.reference.name.clone(),
+            source,
+        })
 }
 
 /// Progress of each target towards `hash`. `held` marks a configuration not rolled out on purpose

@@ -24,3 +24,4 @@ mod provider_operator;
 mod provider_profiles;
 mod render_verify;
 mod smoke;
+mod stateful_set;

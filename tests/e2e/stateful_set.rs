@@ -1,0 +1,139 @@
+//! A StatefulSet target (`targets[].kind: StatefulSet`): rolled exactly once per effective
+//! change, as a Deployment is, and reported rolled out once the StatefulSet controller has moved
+//! every replica to the new revision.
+
+use std::time::Duration;
+
+use anyhow::ensure;
+use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
+use kube::api::{ListParams, PostParams};
+use kube::{Api, ResourceExt};
+use serde_json::json;
+
+use crate::support::cluster::{self, DEFAULT_TIMEOUT, wait_for};
+use crate::support::scenario::{NAME, Scenario, confidential_spec};
+
+/// A two-replica StatefulSet with the scenario's pod template (a fake node runs its pods).
+fn stateful_set() -> StatefulSet {
+    let d = cluster::simple_deployment(NAME, 2);
+    serde_json::from_value(json!({
+        "metadata": {"name": NAME, "labels": d.metadata.labels},
+        "spec": {
+            "replicas": 2,
+            "serviceName": NAME,
+            "podManagementPolicy": "Parallel",
+            "selector": d.spec.selector,
+            "template": d.spec.template,
+        },
+    }))
+    .expect("a StatefulSet")
+}
+
+/// The revisions the StatefulSet controller has made of its template: one per template change.
+async fn revisions(env: &Scenario) -> usize {
+    let set = env
+        .api::<StatefulSet>()
+        .get(NAME)
+        .await
+        .expect("StatefulSet");
+    let uid = set.uid().unwrap_or_default();
+    Api::<ControllerRevision>::namespaced(env.client.clone(), &env.ns)
+        .list(&ListParams::default())
+        .await
+        .expect("ControllerRevisions")
+        .items
+        .iter()
+        .filter(|r| r.owner_references().iter().any(|o| o.uid == uid))
+        .count()
+}
+
+/// Waits until every replica runs the current revision and its template carries `hash`.
+async fn wait_rolled_to(env: &Scenario, hash: &str) {
+    let api = env.api::<StatefulSet>();
+    wait_for("the StatefulSet to roll out", DEFAULT_TIMEOUT, || {
+        let api = api.clone();
+        async move {
+            let set = api.get(NAME).await?;
+            let carried = set
+                .spec
+                .template
+                .metadata
+                .as_ref()
+                .and_then(|m| m.annotations.as_ref())
+                .and_then(|a| a.get(oidc_sso_operator::names::annotations::CONFIG_HASH))
+                .cloned();
+            ensure!(
+                carried.as_deref() == Some(hash),
+                "template carries {carried:?}"
+            );
+            let s = set.status.unwrap_or_default();
+            ensure!(
+                s.observed_generation == set.metadata.generation
+                    && s.updated_replicas == Some(2)
+                    && s.ready_replicas == Some(2)
+                    && s.update_revision.is_some()
+                    && s.current_revision == s.update_revision,
+                "not rolled out: {s:?}"
+            );
+            Ok(())
+        }
+    })
+    .await;
+}
+
+async fn config_hash(env: &Scenario) -> String {
+    env.configs()
+        .get(NAME)
+        .await
+        .expect("OidcSsoConfig")
+        .status
+        .and_then(|s| s.config_hash)
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_stateful_set_target_rolls_once_per_change_and_is_reported_rolled_out() {
+    let env = Scenario::start("sts", &[]).await;
+    env.put_credentials("first-secret").await;
+    env.api::<StatefulSet>()
+        .create(&PostParams::default(), &stateful_set())
+        .await
+        .expect("create the StatefulSet");
+    let before = revisions(&env).await;
+    let mut spec = confidential_spec();
+    spec["targets"] = json!([{"kind": "StatefulSet", "name": NAME}]);
+    env.create_config(spec).await.expect("create");
+
+    let cr = env.wait_condition("Ready", "True", None).await;
+    let hash = cr
+        .status
+        .and_then(|s| s.config_hash)
+        .expect("a config hash");
+    wait_rolled_to(&env, &hash).await;
+    assert_eq!(revisions(&env).await, before + 1, "one rollout");
+    let cr = env.wait_condition("Ready", "True", None).await;
+    let target = cr
+        .status
+        .expect("status")
+        .targets
+        .into_iter()
+        .find(|t| t.name == NAME)
+        .expect("the target's status");
+    assert_eq!(
+        serde_json::to_value(target.phase).expect("phase"),
+        json!("RolledOut"),
+        "{target:?}"
+    );
+
+    // A credential change: exactly one more revision; a resync's worth of waiting adds none.
+    env.put_credentials("second-secret").await;
+    let new_hash = wait_for("a new config hash", DEFAULT_TIMEOUT, || async {
+        let h = config_hash(&env).await;
+        ensure!(!h.is_empty() && h != hash, "still {h}");
+        Ok(h)
+    })
+    .await;
+    wait_rolled_to(&env, &new_hash).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(revisions(&env).await, before + 2, "one rollout per change");
+}
