@@ -35,82 +35,25 @@ async fn answers(issuer: &str, secret: &str) -> Vec<(String, String)> {
         ("grant_type", "refresh_token"),
         ("refresh_token", "made-up"),
     ];
+    let (cc, token, introspect) = (CLIENT_CREDENTIALS, TOKEN, INTROSPECTION);
+    #[rustfmt::skip]
     let posts = [
-        post_case(
-            "token: made-up code, right secret (basic)",
-            TOKEN,
-            Auth::Basic(CLIENT, secret),
-            code,
-        ),
-        post_case(
-            "token: made-up code, right secret (post)",
-            TOKEN,
-            Auth::Post(CLIENT, secret),
-            code,
-        ),
-        post_case(
-            "token: made-up code, wrong secret",
-            TOKEN,
-            Auth::Basic(CLIENT, "wrong"),
-            code,
-        ),
-        post_case(
-            "token: made-up code, empty secret",
-            TOKEN,
-            Auth::Post(CLIENT, ""),
-            code,
-        ),
-        post_case(
-            "token: made-up code, unknown client",
-            TOKEN,
-            Auth::Basic("nobody", "x"),
-            code,
-        ),
-        post_case(
-            "token: made-up code, no client at all",
-            TOKEN,
-            Auth::None,
-            code,
-        ),
-        post_case(
-            "token: client credentials, right secret",
-            TOKEN,
-            Auth::Basic(CLIENT, secret),
-            CLIENT_CREDENTIALS,
-        ),
-        post_case(
-            "token: client credentials, wrong secret",
-            TOKEN,
-            Auth::Basic(CLIENT, "wrong"),
-            CLIENT_CREDENTIALS,
-        ),
-        post_case(
-            "token: made-up refresh token",
-            TOKEN,
-            Auth::Basic(CLIENT, secret),
-            refresh,
-        ),
-        post_case(
-            "introspection: right secret",
-            INTROSPECTION,
-            Auth::Post(CLIENT, secret),
-            ANY_TOKEN,
-        ),
-        post_case(
-            "introspection: wrong secret",
-            INTROSPECTION,
-            Auth::Post(CLIENT, "wrong"),
-            ANY_TOKEN,
-        ),
+        post_case("token: made-up code, right secret (basic)", token, Auth::Basic(CLIENT, secret), code),
+        post_case("token: made-up code, right secret (post)", token, Auth::Post(CLIENT, secret), code),
+        post_case("token: made-up code, wrong secret", token, Auth::Basic(CLIENT, "wrong"), code),
+        post_case("token: made-up code, empty secret", token, Auth::Post(CLIENT, ""), code),
+        post_case("token: made-up code, unknown client", token, Auth::Basic("nobody", "x"), code),
+        post_case("token: made-up code, no client at all", token, Auth::None, code),
+        post_case("token: client credentials, right secret", token, Auth::Basic(CLIENT, secret), cc),
+        post_case("token: client credentials, wrong secret", token, Auth::Basic(CLIENT, "wrong"), cc),
+        post_case("token: made-up refresh token", token, Auth::Basic(CLIENT, secret), refresh),
+        post_case("introspection: right secret", introspect, Auth::Post(CLIENT, secret), ANY_TOKEN),
+        post_case("introspection: wrong secret", introspect, Auth::Post(CLIENT, "wrong"), ANY_TOKEN),
     ];
     let other = "https://om.example.com/sso/callback";
+    #[rustfmt::skip]
     let logins = [
-        login_case(
-            "login: registered callback",
-            CLIENT,
-            CALLBACK,
-            "openid email profile",
-        ),
+        login_case("login: registered callback", CLIENT, CALLBACK, "openid email profile"),
         login_case("login: unregistered callback", CLIENT, other, "openid"),
         login_case("login: unknown client", "nobody", CALLBACK, "openid"),
         login_case("login: an unknown scope", CLIENT, CALLBACK, "openid bogus"),

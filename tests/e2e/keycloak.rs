@@ -15,7 +15,8 @@ use crate::provider_profiles::Auth;
 use crate::support::keycloak::{Keycloak, login_client, service_client};
 use crate::support::oidc::{Profile, ProviderOptions, TestClient, TestProvider, random_secret};
 use crate::support::side_by_side::{
-    self, ANY_TOKEN, CLIENT_CREDENTIALS, INTROSPECTION, REVOCATION, TOKEN, login_case, post_case,
+    self, ANY_TOKEN, CLIENT_CREDENTIALS, Form, INTROSPECTION, REVOCATION, TOKEN, login_case,
+    post_case,
 };
 
 /// The client with a service account, beside the login client [`CLIENT`].
@@ -73,124 +74,33 @@ async fn profile(shared: &Shared) -> TestProvider {
 async fn answers(issuer: &str, shared: &Shared) -> Vec<(String, String)> {
     let login = shared.login_secret.as_str();
     let service = shared.service_secret.as_str();
+    let (cc, token, introspect, revoke) = (CLIENT_CREDENTIALS, TOKEN, INTROSPECTION, REVOCATION);
+    let scope_it_lacks: Form<'_> = &[("grant_type", "client_credentials"), ("scope", "other-api")];
+    #[rustfmt::skip]
     let posts = [
-        post_case(
-            "token: service client, right secret",
-            TOKEN,
-            Auth::Basic(SERVICE, service),
-            CLIENT_CREDENTIALS,
-        ),
-        post_case(
-            "token: service client, wrong secret (basic)",
-            TOKEN,
-            Auth::Basic(SERVICE, "wrong"),
-            CLIENT_CREDENTIALS,
-        ),
-        post_case(
-            "token: service client, wrong secret (post)",
-            TOKEN,
-            Auth::Post(SERVICE, "wrong"),
-            CLIENT_CREDENTIALS,
-        ),
-        post_case(
-            "token: service client, empty secret",
-            TOKEN,
-            Auth::Post(SERVICE, ""),
-            CLIENT_CREDENTIALS,
-        ),
-        post_case(
-            "token: no client at all",
-            TOKEN,
-            Auth::None,
-            CLIENT_CREDENTIALS,
-        ),
-        post_case(
-            "token: unknown client",
-            TOKEN,
-            Auth::Basic("nobody", "x"),
-            CLIENT_CREDENTIALS,
-        ),
-        post_case(
-            "token: login client, no service account",
-            TOKEN,
-            Auth::Basic(CLIENT, login),
-            CLIENT_CREDENTIALS,
-        ),
-        post_case(
-            "token: service client, a scope it lacks",
-            TOKEN,
-            Auth::Basic(SERVICE, service),
-            &[("grant_type", "client_credentials"), ("scope", "other-api")],
-        ),
-        post_case(
-            "introspection: right secret",
-            INTROSPECTION,
-            Auth::Post(CLIENT, login),
-            ANY_TOKEN,
-        ),
-        post_case(
-            "introspection: right secret (basic)",
-            INTROSPECTION,
-            Auth::Basic(CLIENT, login),
-            ANY_TOKEN,
-        ),
-        post_case(
-            "introspection: wrong secret",
-            INTROSPECTION,
-            Auth::Post(CLIENT, "wrong"),
-            ANY_TOKEN,
-        ),
-        post_case(
-            "introspection: unknown client",
-            INTROSPECTION,
-            Auth::Post("nobody", "x"),
-            ANY_TOKEN,
-        ),
-        post_case(
-            "introspection: no token",
-            INTROSPECTION,
-            Auth::Post(CLIENT, login),
-            &[],
-        ),
-        post_case(
-            "revocation: right secret",
-            REVOCATION,
-            Auth::Post(CLIENT, login),
-            ANY_TOKEN,
-        ),
-        post_case(
-            "revocation: wrong secret",
-            REVOCATION,
-            Auth::Post(CLIENT, "wrong"),
-            ANY_TOKEN,
-        ),
-        post_case(
-            "revocation: unknown client",
-            REVOCATION,
-            Auth::Post("nobody", "x"),
-            ANY_TOKEN,
-        ),
+        post_case("token: service client, right secret", token, Auth::Basic(SERVICE, service), cc),
+        post_case("token: service client, wrong secret (basic)", token, Auth::Basic(SERVICE, "wrong"), cc),
+        post_case("token: service client, wrong secret (post)", token, Auth::Post(SERVICE, "wrong"), cc),
+        post_case("token: service client, empty secret", token, Auth::Post(SERVICE, ""), cc),
+        post_case("token: no client at all", token, Auth::None, cc),
+        post_case("token: unknown client", token, Auth::Basic("nobody", "x"), cc),
+        post_case("token: login client, no service account", token, Auth::Basic(CLIENT, login), cc),
+        post_case("token: service client, a scope it lacks", token, Auth::Basic(SERVICE, service), scope_it_lacks),
+        post_case("introspection: right secret", introspect, Auth::Post(CLIENT, login), ANY_TOKEN),
+        post_case("introspection: right secret (basic)", introspect, Auth::Basic(CLIENT, login), ANY_TOKEN),
+        post_case("introspection: wrong secret", introspect, Auth::Post(CLIENT, "wrong"), ANY_TOKEN),
+        post_case("introspection: unknown client", introspect, Auth::Post("nobody", "x"), ANY_TOKEN),
+        post_case("introspection: no token", introspect, Auth::Post(CLIENT, login), &[]),
+        post_case("revocation: right secret", revoke, Auth::Post(CLIENT, login), ANY_TOKEN),
+        post_case("revocation: wrong secret", revoke, Auth::Post(CLIENT, "wrong"), ANY_TOKEN),
+        post_case("revocation: unknown client", revoke, Auth::Post("nobody", "x"), ANY_TOKEN),
     ];
+    #[rustfmt::skip]
     let logins = [
-        login_case(
-            "login: registered callback",
-            CLIENT,
-            CALLBACK,
-            "openid email profile",
-        ),
-        login_case(
-            "login: unregistered callback",
-            CLIENT,
-            OTHER_CALLBACK,
-            "openid",
-        ),
+        login_case("login: registered callback", CLIENT, CALLBACK, "openid email profile"),
+        login_case("login: unregistered callback", CLIENT, OTHER_CALLBACK, "openid"),
         login_case("login: unknown client", "nobody", CALLBACK, "openid"),
-        login_case(
-            "login: a scope the realm lacks",
-            CLIENT,
-            CALLBACK,
-            "openid bogus",
-        ),
+        login_case("login: a scope the realm lacks", CLIENT, CALLBACK, "openid bogus"),
     ];
     let markers = [
         "kc-form-login",

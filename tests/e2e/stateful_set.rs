@@ -81,16 +81,6 @@ async fn wait_rolled_to(env: &Scenario, hash: &str) {
     .await;
 }
 
-async fn config_hash(env: &Scenario) -> String {
-    env.configs()
-        .get(NAME)
-        .await
-        .expect("OidcSsoConfig")
-        .status
-        .and_then(|s| s.config_hash)
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn a_stateful_set_target_rolls_once_per_change_and_is_reported_rolled_out() {
     let env = Scenario::start("sts", &[]).await;
@@ -127,12 +117,7 @@ async fn a_stateful_set_target_rolls_once_per_change_and_is_reported_rolled_out(
 
     // A credential change: exactly one more revision; a resync's worth of waiting adds none.
     env.put_credentials("second-secret").await;
-    let new_hash = wait_for("a new config hash", DEFAULT_TIMEOUT, || async {
-        let h = config_hash(&env).await;
-        ensure!(!h.is_empty() && h != hash, "still {h}");
-        Ok(h)
-    })
-    .await;
+    let new_hash = env.wait_hash_change(&hash).await;
     wait_rolled_to(&env, &new_hash).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(revisions(&env).await, before + 2, "one rollout per change");

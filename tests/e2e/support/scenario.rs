@@ -225,8 +225,15 @@ impl Scenario {
 
     /// Waits until the status reports a config hash other than `old`, then Ready; returns it.
     pub async fn wait_new_hash(&self, old: &str) -> String {
+        let hash = self.wait_hash_change(old).await;
+        self.wait_ready().await;
+        hash
+    }
+
+    /// Waits until the status reports a config hash other than `old`; returns it.
+    pub async fn wait_hash_change(&self, old: &str) -> String {
         let api = self.configs();
-        let hash = cluster::wait_for("the config hash to change", DEFAULT_TIMEOUT, || {
+        cluster::wait_for("the config hash to change", DEFAULT_TIMEOUT, || {
             let api = api.clone();
             async move {
                 let h = api
@@ -239,9 +246,7 @@ impl Scenario {
                 Ok(h)
             }
         })
-        .await;
-        self.wait_ready().await;
-        hash
+        .await
     }
 
     /// ReplicaSets of the server Deployment: 1 before any rollout, +1 per rollout.
