@@ -47,6 +47,26 @@ async fn revisions(env: &Scenario) -> usize {
         .count()
 }
 
+/// Waits for the StatefulSet controller's first revision of a new set, so a count taken after it
+/// is not raced by the controller catching up (CI once counted 0 here, then 2 after one rollout).
+async fn settled_revisions(env: &Scenario) -> usize {
+    let api = env.api::<StatefulSet>();
+    wait_for("the StatefulSet's first revision", DEFAULT_TIMEOUT, || {
+        let api = api.clone();
+        async move {
+            let set = api.get(NAME).await?;
+            let s = set.status.unwrap_or_default();
+            ensure!(
+                s.observed_generation == set.metadata.generation && s.update_revision.is_some(),
+                "not observed yet: {s:?}"
+            );
+            Ok(())
+        }
+    })
+    .await;
+    revisions(env).await
+}
+
 /// Waits until every replica runs the current revision and its template carries `hash`.
 async fn wait_rolled_to(env: &Scenario, hash: &str) {
     let api = env.api::<StatefulSet>();
@@ -89,7 +109,8 @@ async fn a_stateful_set_target_rolls_once_per_change_and_is_reported_rolled_out(
         .create(&PostParams::default(), &stateful_set())
         .await
         .expect("create the StatefulSet");
-    let before = revisions(&env).await;
+    let before = settled_revisions(&env).await;
+    assert_eq!(before, 1, "the StatefulSet controller's own first revision");
     let mut spec = confidential_spec();
     spec["targets"] = json!([{"kind": "StatefulSet", "name": NAME}]);
     env.create_config(spec).await.expect("create");
