@@ -2,10 +2,10 @@
 //! them) and the `render` preview (which prints them), so the preview shows what is applied.
 
 use k8s_openapi::ByteString;
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{PodTemplateSpec, Secret};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
-use crate::names::{OPERATOR, labels};
+use crate::names::{OPERATOR, annotations, labels};
 use crate::render::SecretPayload;
 
 /// The owned Secret for `payload`. Labels are the operator's own, never copied from the
@@ -42,4 +42,15 @@ pub fn owned_secret(
         ),
         ..Secret::default()
     }
+}
+
+/// The config hash the operator last put on a pod template (what its pods consume), if any.
+pub fn config_hash_on(template: &PodTemplateSpec) -> Option<&str> {
+    template
+        .metadata
+        .as_ref()?
+        .annotations
+        .as_ref()?
+        .get(annotations::CONFIG_HASH)
+        .map(String::as_str)
 }

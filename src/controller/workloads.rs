@@ -1,14 +1,12 @@
 //! The rollout state of a target workload, read off the Deployment or StatefulSet the way
 //! `kubectl rollout status` reads it. Pure.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::crd::{TargetRef, TargetStatus};
-use crate::names::annotations;
+use crate::objects::config_hash_on;
 
 /// A target as the rollout step needs it.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,12 +68,6 @@ impl TargetState {
     }
 }
 
-fn template_hash(template_annotations: Option<&BTreeMap<String, String>>) -> Option<String> {
-    template_annotations
-        .and_then(|a| a.get(annotations::CONFIG_HASH))
-        .cloned()
-}
-
 /// What a workload's status reports (absent counts as 0).
 struct Counts {
     observed_generation: Option<i64>,
@@ -120,12 +112,7 @@ fn shared_state(
     };
     Some(TargetState {
         uid: meta.uid.clone()?,
-        hash: template_hash(
-            template
-                .metadata
-                .as_ref()
-                .and_then(|m| m.annotations.as_ref()),
-        ),
+        hash: config_hash_on(template).map(str::to_string),
         generation,
         observed_generation,
         replicas: replicas.unwrap_or(1),

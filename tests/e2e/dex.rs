@@ -7,8 +7,8 @@
 //!   unregistered callback URL, against the real server.
 
 use crate::provider_operator::{CALLBACK, CLIENT, expect_proved_and_held};
-use crate::provider_profiles::Auth;
 use crate::support::dex::{Dex, DexClient};
+use crate::support::http::Auth;
 use crate::support::oidc::{Profile, ProviderOptions, TestClient, TestProvider, random_secret};
 use crate::support::side_by_side::{
     self, ANY_TOKEN, CLIENT_CREDENTIALS, Form, INTROSPECTION, TOKEN, login_case, post_case,

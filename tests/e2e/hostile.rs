@@ -14,6 +14,7 @@ use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::api::{DeleteParams, PostParams};
 use kube::{Api, Client};
 use oidc_sso_operator::crd::OidcSsoConfig;
+use oidc_sso_operator::objects::config_hash_on;
 use serde_json::{Value, json};
 
 use crate::support::chart::{self, Release};
@@ -537,10 +538,5 @@ async fn rollout_latency(t: &Tenant, secret: &str) -> Duration {
 
 async fn template_hash(t: &Tenant) -> Option<String> {
     let d: Deployment = t.scenario.deployments().get("own-app").await.ok()?;
-    d.spec
-        .template
-        .metadata?
-        .annotations?
-        .get(oidc_sso_operator::names::annotations::CONFIG_HASH)
-        .cloned()
+    config_hash_on(&d.spec.template).map(str::to_owned)
 }

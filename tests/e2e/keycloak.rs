@@ -11,7 +11,7 @@
 use tokio::sync::OnceCell;
 
 use crate::provider_operator::{CALLBACK, CLIENT, expect_proved_and_held};
-use crate::provider_profiles::Auth;
+use crate::support::http::Auth;
 use crate::support::keycloak::{Keycloak, login_client, service_client};
 use crate::support::oidc::{Profile, ProviderOptions, TestClient, TestProvider, random_secret};
 use crate::support::side_by_side::{

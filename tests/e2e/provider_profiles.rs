@@ -13,6 +13,7 @@ use openidconnect::{JsonWebKey as _, JsonWebKeyUse};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::support::http::{Answer, Auth, answer, post};
 use crate::support::oidc::{
     COGNITO_USER_POOL, ENTRA_TENANT, KEYCLOAK_REALM, Profile, ProviderOptions, TestClient,
     TestProvider, random_secret,
@@ -24,14 +25,7 @@ const CALLBACK: &str = "https://om.example.com/callback";
 // ------------------------------------------------------------------------------------------------
 // Helpers
 
-/// An answer, whatever its content type.
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub(crate) status: StatusCode,
-    pub(crate) text: String,
-    pub(crate) location: Option<String>,
-}
-
+/// The assertions of these tests on an [`Answer`].
 impl Answer {
     fn json(&self) -> Value {
         serde_json::from_str(&self.text)
@@ -111,19 +105,6 @@ fn http(idp: &TestProvider) -> reqwest::Client {
     b.build().unwrap()
 }
 
-async fn answer(resp: reqwest::Response) -> Answer {
-    let status = resp.status();
-    let location = resp
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .map(|v| v.to_str().unwrap().to_owned());
-    Answer {
-        status,
-        text: resp.text().await.unwrap(),
-        location,
-    }
-}
-
 async fn get(c: &reqwest::Client, url: &str) -> Answer {
     answer(c.get(url).send().await.unwrap()).await
 }
@@ -132,36 +113,6 @@ async fn get_json(c: &reqwest::Client, url: &str) -> Value {
     let a = get(c, url).await;
     assert_eq!(a.status, StatusCode::OK, "{url}: {}", a.text);
     a.json()
-}
-
-/// Client credentials for a form post: HTTP Basic, in the body, or none.
-#[derive(Clone, Copy)]
-pub(crate) enum Auth<'a> {
-    Basic(&'a str, &'a str),
-    Post(&'a str, &'a str),
-    None,
-}
-
-pub(crate) async fn post(
-    c: &reqwest::Client,
-    url: &str,
-    auth: Auth<'_>,
-    form: &[(&str, &str)],
-) -> Answer {
-    let mut fields: Vec<(&str, &str)> = form.to_vec();
-    let mut req = c.post(url);
-    match auth {
-        Auth::Basic(id, secret) => req = req.basic_auth(id, Some(secret)),
-        Auth::Post(id, secret) => fields.extend([("client_id", id), ("client_secret", secret)]),
-        Auth::None => {}
-    }
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish();
-    let req = req
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body);
-    answer(req.send().await.unwrap()).await
 }
 
 /// `GET <authorization_endpoint>` as a relying party without a user would send it.

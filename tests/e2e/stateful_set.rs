@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::support::cluster::{self, DEFAULT_TIMEOUT, wait_for};
 use crate::support::scenario::{NAME, Scenario, confidential_spec};
+use oidc_sso_operator::objects::config_hash_on;
 
 /// A two-replica StatefulSet with the scenario's pod template (a fake node runs its pods).
 fn stateful_set() -> StatefulSet {
@@ -74,18 +75,8 @@ async fn wait_rolled_to(env: &Scenario, hash: &str) {
         let api = api.clone();
         async move {
             let set = api.get(NAME).await?;
-            let carried = set
-                .spec
-                .template
-                .metadata
-                .as_ref()
-                .and_then(|m| m.annotations.as_ref())
-                .and_then(|a| a.get(oidc_sso_operator::names::annotations::CONFIG_HASH))
-                .cloned();
-            ensure!(
-                carried.as_deref() == Some(hash),
-                "template carries {carried:?}"
-            );
+            let carried = config_hash_on(&set.spec.template);
+            ensure!(carried == Some(hash), "template carries {carried:?}");
             let s = set.status.unwrap_or_default();
             ensure!(
                 s.observed_generation == set.metadata.generation

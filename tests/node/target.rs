@@ -10,6 +10,7 @@ use anyhow::{Context as _, ensure};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
+use oidc_sso_operator::objects::config_hash_on;
 use serde_json::json;
 
 use crate::node::{self, NODE_NAME, NONROOT, digest};
@@ -128,15 +129,9 @@ pub async fn check_settled(s: &Scenario) -> anyhow::Result<Settled> {
         "{} pods, want {TARGET_REPLICAS}",
         pods.len()
     );
-    let hash = d
-        .spec
-        .template
-        .metadata
-        .as_ref()
-        .and_then(|m| m.annotations.as_ref())
-        .and_then(|a| a.get(oidc_sso_operator::names::annotations::CONFIG_HASH))
-        .cloned()
-        .unwrap_or_default();
+    let hash = config_hash_on(&d.spec.template)
+        .unwrap_or_default()
+        .to_owned();
     Ok(Settled {
         generation: d.metadata.generation.unwrap_or_default(),
         replica_sets: sets

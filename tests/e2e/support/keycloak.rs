@@ -13,6 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
 
+use super::http::form_body;
 use super::process_group::{ProcessGroup, installed, on_a_free_port};
 
 /// First start re-augments the distribution for development mode (about 40 s on two loaded
@@ -164,11 +165,4 @@ fn confidential(id: &str, secret: &str, flows: Value) -> Value {
         client[k] = v.clone();
     }
     client
-}
-
-/// `application/x-www-form-urlencoded` text of `pairs`.
-fn form_body(pairs: &[(&str, &str)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
 }

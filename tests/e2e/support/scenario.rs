@@ -14,6 +14,7 @@ use k8s_openapi::api::events::v1::Event;
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use oidc_sso_operator::crd::OidcSsoConfig;
+use oidc_sso_operator::objects::config_hash_on;
 use serde_json::{Value, json};
 
 use super::cluster::{self, DEFAULT_TIMEOUT, TestNamespace};
@@ -261,12 +262,7 @@ impl Scenario {
     /// The config hash on the server's pod template.
     pub async fn template_hash(&self) -> Option<String> {
         let d = self.deployments().get(NAME).await.expect("Deployment");
-        d.spec
-            .template
-            .metadata?
-            .annotations?
-            .get(oidc_sso_operator::names::annotations::CONFIG_HASH)
-            .cloned()
+        config_hash_on(&d.spec.template).map(str::to_owned)
     }
 
     /// The text of entry `key` of Secret `name`.

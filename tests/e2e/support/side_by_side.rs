@@ -4,7 +4,7 @@
 use reqwest::Client;
 use serde_json::Value;
 
-use crate::provider_profiles::{Auth, post};
+use crate::support::http::{Auth, post};
 
 /// The fields of a form body.
 pub type Form<'a> = &'a [(&'a str, &'a str)];
