@@ -102,17 +102,19 @@ async fn the_standby_takes_over_within_the_lease_duration_when_the_leader_is_kil
     let pair = Pair::start("ha-kill", LEASE_DURATION).await;
     let (leader, identity) = pair.wait_leader(cluster::DEFAULT_TIMEOUT).await;
     let standby = 1 - leader;
-    // Both serve probes and are ready: a standby's job is to be able to take over.
-    assert!(ready(&pair.ops[standby]).await, "the standby is ready");
-    cluster::wait_for(
-        "the leader to be ready",
-        cluster::DEFAULT_TIMEOUT,
-        || async {
-            ensure!(ready(&pair.ops[leader]).await, "not ready");
-            Ok(())
-        },
-    )
-    .await;
+    // Both serve probes and become ready (each once it has joined the election): a standby's
+    // job is to be able to take over.
+    for (who, i) in [("the standby", standby), ("the leader", leader)] {
+        cluster::wait_for(
+            &format!("{who} to be ready"),
+            cluster::DEFAULT_TIMEOUT,
+            || async {
+                ensure!(ready(&pair.ops[i]).await, "not ready");
+                Ok(())
+            },
+        )
+        .await;
+    }
 
     let scenario = Scenario::new(&pair.client, pair.ns.name());
     let first = scenario.run_to_ready().await;

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// The metric counting finished reconciles (see [`Operator::completed_reconciles`]).
+pub const COMPLETED_RECONCILES: &str = "oidc_sso_reconcile_duration_seconds_count";
+
 /// A running operator process.
 pub struct Operator {
     child: Option<Child>,
@@ -120,10 +123,18 @@ impl Operator {
             .sum()
     }
 
-    /// Waits until the operator has completed at least `n` more reconciles than `since`.
+    /// Reconciles the operator has finished (status written, Events published): the duration
+    /// histogram's count, observed as a reconcile returns. (`oidc_sso_reconciles_total` counts
+    /// them as they start.)
+    pub async fn completed_reconciles(&self) -> f64 {
+        self.metric(COMPLETED_RECONCILES).await
+    }
+
+    /// Waits until the operator has completed at least `n` more reconciles than `since` (a
+    /// [`Operator::completed_reconciles`] value).
     pub async fn wait_reconciles_after(&self, since: f64, n: f64) {
         for _ in 0..600 {
-            if self.metric("oidc_sso_reconciles_total").await >= since + n {
+            if self.completed_reconciles().await >= since + n {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
