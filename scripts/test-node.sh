@@ -90,5 +90,5 @@ echo "node up with the images in $(took "$t")"
 step "end-to-end tests on the real node"
 t=$(date +%s)
 # One test thread: the suites share the node's two cores with the control plane.
-cargo test --features e2e --test node -- --test-threads 1
+OIDCSSO_OPERATOR_ARCHIVE=$operator_archive cargo test --features e2e --test node -- --test-threads 1
 echo "node suites passed in $(took "$t") ($(took "$t0") in all)"

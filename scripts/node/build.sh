@@ -6,6 +6,8 @@
 #   cni          the CNI plugins bridge, host-local, loopback $CNI_PLUGINS_VERSION (CGO_ENABLED=0)
 #   pause        scripts/node/pause (static Go), packaged FROM scratch as $PAUSE_IMAGE (OCI archive)
 #   runc         Debian's (apt-get install -y runc when missing); also buildah for the pause image
+#   registry     the Distribution registry $REGISTRY_VERSION (CGO_ENABLED=0) and Debian's skopeo: the
+#                suite that pushes our image and chart to a registry and pulls them from it
 # Usage: scripts/node/build.sh [component...]   (default: all). Prints the cached paths.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -129,8 +131,25 @@ build_runc() {
   ensure_pkg runc runc
 }
 
+build_registry() {
+  ensure_pkg skopeo skopeo
+  local bin out; bin=$(registry_bin); out=$(dirname "$bin")
+  [ -x "$bin" ] && return 0
+  command -v go >/dev/null || { nlog "go not found on PATH"; exit 1; }
+  local t0; t0=$(date +%s)
+  nlog "registry $REGISTRY_VERSION: building (cold: about 2 min)"
+  local mod=github.com/distribution/distribution/v3
+  rm -rf "$out.tmp"
+  mkdir -p "$out.tmp"
+  GOBIN="$out.tmp" go install -trimpath -ldflags "-s -w -X $mod/version.version=$REGISTRY_VERSION" \
+    "$mod/cmd/registry@$REGISTRY_VERSION"
+  rm -rf "$out"
+  mv "$out.tmp" "$out"
+  nlog "registry $REGISTRY_VERSION: built in $(took "$t0")"
+}
+
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(runc pause cni containerd kubelet)
+[ ${#components[@]} -gt 0 ] || components=(runc pause cni containerd kubelet registry)
 for c in "${components[@]}"; do
   case $c in
     kubelet) build_kubelet; echo "$(kubelet_bin_dir)/kubelet" ;;
@@ -138,7 +157,8 @@ for c in "${components[@]}"; do
     pause) build_pause; pause_archive ;;
     cni) build_cni; cni_bin_dir ;;
     runc) build_runc; runc_bin ;;
+    registry) build_registry; registry_bin ;;
     -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
-    *) nlog "unknown component: $c (kubelet, containerd, cni, pause, runc)"; exit 2 ;;
+    *) nlog "unknown component: $c (kubelet, containerd, cni, pause, runc, registry)"; exit 2 ;;
   esac
 done

@@ -18,6 +18,9 @@ PAUSE_IMAGE=registry.k8s.io/pause:3.10.2
 # CNI plugins (bridge, host-local, loopback) from github.com/containernetworking/plugins.
 CNI_PLUGINS_VERSION=${CNI_PLUGINS_VERSION:-v1.10.0}
 CNI_PLUGINS=(bridge host-local loopback)
+# The OCI registry users push our image and chart to (github.com/distribution/distribution, the
+# CNCF Distribution registry), for the suite that pulls both from one as users do.
+REGISTRY_VERSION=${REGISTRY_VERSION:-v3.1.2}
 
 # --- Cached binaries (version-keyed, like scripts/cluster/build.sh) --------------------------------
 kubelet_bin_dir() { echo "$CACHE_ROOT/bin/kubelet-$K8S_VERSION"; }
@@ -31,6 +34,8 @@ pause_dir() {
 pause_archive() { echo "$(pause_dir)/pause.oci.tar"; }
 runc_bin() { command -v runc || echo /usr/sbin/runc; }
 cni_bin_dir() { echo "$CACHE_ROOT/bin/cni-plugins-$CNI_PLUGINS_VERSION"; }
+registry_bin() { echo "$CACHE_ROOT/bin/registry-$REGISTRY_VERSION/registry"; }
+skopeo_bin() { command -v skopeo || echo /usr/bin/skopeo; }
 
 # --- Node identity and ports (127.0.0.1 only) --------------------------------------------------------
 NODE_NAME=${NODE_NAME:-real-node-0}
@@ -65,6 +70,15 @@ bin_of() {
     containerd) echo "$(containerd_bin_dir)/containerd" ;;
     kubelet) echo "$(kubelet_bin_dir)/kubelet" ;;
     *) cluster_bin_of "$1" ;;
+  esac
+}
+
+# This host's architecture as OCI platforms name it.
+oci_arch() {
+  case $(uname -m) in
+    x86_64) echo amd64 ;;
+    aarch64) echo arm64 ;;
+    *) uname -m ;;
   esac
 }
 

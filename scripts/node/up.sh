@@ -3,7 +3,8 @@
 # (CRI, runc from Debian, native snapshotter) and a kubelet registered as $NODE_NAME (real-node-0), then
 # imports the pause image and the OCI archives given as arguments, and waits until the node is Ready.
 #   scripts/node/up.sh [ARCHIVE.oci.tar...]      e.g. target/image/oidc-sso-operator-0.1.0.oci.tar
-# Pods run there with imagePullPolicy: Never (no registry is reachable) and must opt in: the node is
+# Pods run there with imagePullPolicy: Never (no outside registry is reachable; a registry on 127.0.0.1
+# is, as tests/node/registry.rs shows) and must opt in: the node is
 # tainted and labelled, so the kwok suites never land on it:
 #   nodeSelector: {oidcsso.io/real-node: "true"}
 #   tolerations: [{key: oidcsso.io/real-node, operator: Exists, effect: NoSchedule}]
@@ -302,6 +303,14 @@ disabled_plugins = [
   [plugins.'io.containerd.internal.v1.opt']
     path = '$CTRD_DIR/opt'
 
+  # Images pulled from a registry are unpacked by the transfer service, for the snapshotters its
+  # unpack_config names; its default names overlayfs, which this host does not load, and a pull
+  # then fails with "no unpack platforms defined". Imported archives never go through it.
+  [plugins.'io.containerd.transfer.v1.local']
+    [[plugins.'io.containerd.transfer.v1.local'.unpack_config]]
+      platform = 'linux/$(oci_arch)'
+      snapshotter = 'native'
+
   [plugins.'io.containerd.grpc.v1.cri']
     stream_server_address = '127.0.0.1'
     stream_server_port = '0'
@@ -386,6 +395,18 @@ localStorageCapacityIsolation: ${NODE_LOCAL_STORAGE_ISOLATION:-true}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: 100Mi, nodefs.available: 2%, imagefs.available: 2%}
+# KEP-2535 (ensure secret-pulled images): once the kubelet has pulled an image with a pod's pull Secret
+# (the registry suite pulls our operator image so), a pod without that Secret may use the same image
+# (same image id) only after pulling it again, which for an imported one (imagePullPolicy: Never) means
+# never: the chart suite would fail after the registry suite on a node kept running. Our imported images
+# are allowlisted, as pods name them (the kubelet matches the name as written, without tag);
+# every other image keeps the verification.
+imagePullCredentialsVerificationPolicy: NeverVerifyAllowlistedImages
+preloadedImagesVerificationAllowlist:
+- oidc-sso-operator
+- oidc-sso-testapp
+- docker.io/library/oidc-sso-operator
+- docker.io/library/oidc-sso-testapp
 podLogsDir: $POD_LOGS_DIR
 registerNode: true
 registerWithTaints:

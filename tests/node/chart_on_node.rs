@@ -25,7 +25,7 @@ use crate::node::{self, ContainerProcess, NODE_NAME, NONROOT};
 use crate::support::chart::Release;
 use crate::support::cluster::{self, DEFAULT_TIMEOUT, TestNamespace};
 use crate::support::operator;
-use crate::support::scenario::{Scenario, confidential_spec};
+use crate::support::scenario::{NAME, Scenario, confidential_spec};
 use crate::target::{
     check_served, check_settled, rendered, rolled_once, settled, target_deployment,
 };
@@ -99,13 +99,7 @@ async fn check_operator_pods(client: &Client, release: &Release) {
             "{name}: the chart's default image is <repository>:<appVersion>"
         );
         assert!(cluster::is_pod_ready(pod), "{name} is not Ready");
-        let status = &pod
-            .status
-            .as_ref()
-            .unwrap()
-            .container_statuses
-            .as_ref()
-            .unwrap()[0];
+        let status = node::first_container_status(pod);
         assert!(
             status.image.ends_with(&node::operator_image()),
             "{name} runs {}",
@@ -250,6 +244,16 @@ async fn the_chart_runs_our_image_on_the_node_and_rolls_the_target_once_per_chan
         .create(&PostParams::default(), &target_deployment())
         .await
         .expect("create the target");
+    // The Deployment controller's first sync makes the first ReplicaSet (its pods wait for the
+    // Secrets); a rollout patch landing before it would leave one ReplicaSet, not two.
+    let deployments = s.deployments();
+    cluster::wait_for("the target's first sync", DEFAULT_TIMEOUT, || async {
+        let d = deployments.get(NAME).await?;
+        let observed = d.status.and_then(|st| st.observed_generation).unwrap_or(0);
+        ensure!(observed >= 1, "observedGeneration {observed}");
+        Ok(())
+    })
+    .await;
     s.create_config(offline_spec())
         .await
         .expect("create the OidcSsoConfig");
@@ -328,10 +332,10 @@ async fn the_chart_runs_our_image_on_the_node_and_rolls_the_target_once_per_chan
     assert_eq!(node::name(&new_leader), new_holder);
     assert_ne!(node::name(&new_standby), node::name(&leader));
     check_operator_pods(&client, &release).await;
-    // The new leader reconciles the resource and finds nothing to roll.
+    // The new leader reconciles the resource (to its end) and finds nothing to roll.
     let leader_ip = node::pod_ip(&new_leader).unwrap();
     cluster::wait_for("the new leader to reconcile", DEFAULT_TIMEOUT, || async {
-        let n = node::metric(&leader_ip, OPERATOR_PORT, "oidc_sso_reconciles_total").await?;
+        let n = node::metric(&leader_ip, OPERATOR_PORT, operator::COMPLETED_RECONCILES).await?;
         ensure!(n > 0.0, "{n} reconciles");
         Ok(())
     })

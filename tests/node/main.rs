@@ -18,6 +18,7 @@ mod support {
     pub mod chart;
     pub mod cluster;
     pub mod operator;
+    pub mod process_group;
     pub mod scenario;
 }
 
@@ -25,3 +26,4 @@ mod node;
 mod target;
 
 mod chart_on_node;
+mod registry;

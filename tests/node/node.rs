@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::{ContainerStatus, Node, Pod};
 use kube::{Api, Client};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -100,6 +100,15 @@ pub fn pod_ip(pod: &Pod) -> anyhow::Result<String> {
         .as_ref()
         .and_then(|s| s.pod_ip.clone())
         .with_context(|| format!("pod {} has no IP yet", name(pod)))
+}
+
+/// The status of the pod's first container (panics when it has none yet: call on a Ready pod).
+pub fn first_container_status(pod: &Pod) -> &ContainerStatus {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|c| c.first())
+        .unwrap_or_else(|| panic!("pod {} has no container status", name(pod)))
 }
 
 /// The pod's name.

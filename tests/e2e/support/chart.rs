@@ -49,6 +49,17 @@ impl Release {
     pub fn install_with(name: &str, namespace: &str, extra: &[&str]) -> anyhow::Result<Release> {
         let chart = chart_dir();
         let chart = chart.to_str().context("chart path is UTF-8")?;
+        Self::install_from(chart, name, namespace, extra)
+    }
+
+    /// `helm install <name> <chart> -n <namespace> --wait` with further helm arguments: `chart`
+    /// as helm takes it (a folder, a packaged chart, an `oci://` reference).
+    pub fn install_from(
+        chart: &str,
+        name: &str,
+        namespace: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<Release> {
         let mut args = vec![
             "install",
             name,

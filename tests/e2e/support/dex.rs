@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::process_group::{ProcessGroup, installed, on_a_free_port};
+use super::process_group::{ProcessGroup, installed, on_a_free_port, server_log};
 
 /// A running Dex.
 pub struct Dex {
@@ -32,7 +32,7 @@ pub struct DexClient<'a> {
 impl Dex {
     /// Builds (once) and starts Dex with `clients`; waits until it serves discovery.
     pub async fn start(clients: &[DexClient<'_>]) -> Result<Self> {
-        let binary = installed("oidc/build-dex.sh")?;
+        let binary = installed("oidc/build-dex.sh", &[])?;
         on_a_free_port(|port| Self::start_on(&binary, port, clients)).await
     }
 
@@ -52,22 +52,15 @@ impl Dex {
                 "redirectURIs": c.redirect_uris,
             })).collect::<Vec<_>>(),
         });
-        // Dex reads YAML, of which JSON is a part.
-        let config_path = dir.path().join("config.yaml");
-        std::fs::write(&config_path, config.to_string())?;
-        let log_path = dir.path().join("dex.log");
-        let log = std::fs::File::create(&log_path)?;
-        let args = ["serve".to_string(), config_path.display().to_string()];
-        let mut process = ProcessGroup::spawn(binary, &args, &[], log)?;
-        let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-        process
-            .wait_serving(
-                &format!("{issuer}/.well-known/openid-configuration"),
-                Duration::from_secs(30),
-                read_log,
-            )
-            .await
-            .context("Dex")?;
+        let process = ProcessGroup::serve_config(
+            binary,
+            &config,
+            dir.path(),
+            &format!("{issuer}/.well-known/openid-configuration"),
+            Duration::from_secs(30),
+        )
+        .await
+        .context("Dex")?;
         Ok(Self {
             port,
             dir,
@@ -82,6 +75,6 @@ impl Dex {
 
     /// Its log so far (for failure messages).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("dex.log")).unwrap_or_default()
+        server_log(self.dir.path())
     }
 }

@@ -34,7 +34,7 @@ impl Keycloak {
 
     /// Installs (once) and starts Keycloak; waits until it serves its master realm.
     pub async fn start() -> Result<Self> {
-        let home = installed("oidc/install-keycloak.sh")?;
+        let home = installed("oidc/install-keycloak.sh", &[])?;
         on_a_free_port(|port| Self::start_on(&home, port)).await
     }
 
@@ -44,7 +44,6 @@ impl Keycloak {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("keycloak");
         std::fs::create_dir_all(&dir)?;
         let log_path = dir.join(format!("keycloak-{port}.log"));
-        let log = std::fs::File::create(&log_path)?;
         let admin_password = super::oidc::random_secret();
         let args = [
             "start-dev".to_string(),
@@ -54,22 +53,21 @@ impl Keycloak {
             "--health-enabled=false".into(),
             "--metrics-enabled=false".into(),
         ];
-        let mut process = ProcessGroup::spawn(
+        let ready =
+            format!("http://127.0.0.1:{port}/realms/master/.well-known/openid-configuration");
+        let process = ProcessGroup::start_serving(
             &home.join("bin/kc.sh"),
             &args,
             &[
                 ("KC_BOOTSTRAP_ADMIN_USERNAME", "admin"),
                 ("KC_BOOTSTRAP_ADMIN_PASSWORD", &admin_password),
             ],
-            log,
-        )?;
-        let ready =
-            format!("http://127.0.0.1:{port}/realms/master/.well-known/openid-configuration");
-        let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-        process
-            .wait_serving(&ready, READY_TIMEOUT, read_log)
-            .await
-            .context("Keycloak")?;
+            &log_path,
+            &ready,
+            READY_TIMEOUT,
+        )
+        .await
+        .context("Keycloak")?;
         Ok(Self {
             port,
             log_path,

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use std::os::unix::process::CommandExt;
@@ -57,6 +57,47 @@ impl ProcessGroup {
         })
     }
 
+    /// Starts `program args` with `envs` added, its output in a new file `log_path`, and waits
+    /// until `ready_url` answers 2xx (see [`ProcessGroup::wait_serving`]).
+    pub async fn start_serving(
+        program: &Path,
+        args: &[String],
+        envs: &[(&str, &str)],
+        log_path: &Path,
+        ready_url: &str,
+        timeout: Duration,
+    ) -> Result<Self> {
+        let log = File::create(log_path)?;
+        let mut process = Self::spawn(program, args, envs, log)?;
+        let read_log = || std::fs::read_to_string(log_path).unwrap_or_default();
+        process.wait_serving(ready_url, timeout, read_log).await?;
+        Ok(process)
+    }
+
+    /// `program serve <dir>/config.yaml` (a Go server's usual command line) with `config` written
+    /// there as JSON, which YAML readers take; output in `<dir>/server.log` ([`server_log`]);
+    /// waits until `ready_url` answers 2xx.
+    pub async fn serve_config(
+        program: &Path,
+        config: &serde_json::Value,
+        dir: &Path,
+        ready_url: &str,
+        timeout: Duration,
+    ) -> Result<Self> {
+        let config_path = dir.join("config.yaml");
+        std::fs::write(&config_path, config.to_string())?;
+        let args = ["serve".to_string(), config_path.display().to_string()];
+        Self::start_serving(
+            program,
+            &args,
+            &[],
+            &dir.join(SERVER_LOG),
+            ready_url,
+            timeout,
+        )
+        .await
+    }
+
     /// The exit status of the shell, once the program has ended.
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
         match self.child.as_mut() {
@@ -90,6 +131,14 @@ impl ProcessGroup {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// The log file of a [`ProcessGroup::serve_config`] server in its folder.
+const SERVER_LOG: &str = "server.log";
+
+/// The log so far of the [`ProcessGroup::serve_config`] server in `dir` (for failure messages).
+pub fn server_log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(SERVER_LOG)).unwrap_or_default()
 }
 
 /// A port free on 127.0.0.1 right now (the program binds it a moment later).
@@ -145,24 +194,26 @@ fn signal_group(signal: &str, group: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Runs `scripts/<script>` of this checkout (one that installs or builds a program once and prints
-/// where it is) and returns the path it printed.
-pub fn installed(script: &str) -> Result<PathBuf> {
+/// Runs `scripts/<script> args...` of this checkout (one that installs or builds a program once and
+/// prints where it is) and returns the path it printed.
+pub fn installed(script: &str, args: &[&str]) -> Result<PathBuf> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scripts")
         .join(script);
-    let output = Command::new("bash")
-        .arg(&script)
-        .output()
-        .with_context(|| format!("running {}", script.display()))?;
-    ensure!(
-        output.status.success(),
-        "{} failed ({}):\n{}",
-        script.display(),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = run_ok(Command::new("bash").arg(&script).args(args))?;
     Ok(PathBuf::from(
         String::from_utf8(output.stdout)?.trim().to_string(),
     ))
+}
+
+/// Runs `cmd` to its end; its output, or an error with its stderr when it fails.
+pub fn run_ok(cmd: &mut Command) -> Result<Output> {
+    let output = cmd.output().with_context(|| format!("running {cmd:?}"))?;
+    ensure!(
+        output.status.success(),
+        "{cmd:?} failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(output)
 }
