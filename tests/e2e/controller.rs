@@ -631,6 +631,8 @@ async fn a_canary_secret_never_reaches_logs_events_status_or_annotations() {
     )
     .await;
     env.wait_ready().await;
+    // Every reconcile's Events published before they are searched.
+    env.op().wait_idle().await;
 
     let mut haystacks: BTreeMap<String, String> = BTreeMap::new();
     haystacks.insert("operator logs".into(), env.op().logs());

@@ -287,6 +287,8 @@ async fn no_value_read_from_a_secret_reaches_status_events_logs_or_metrics() {
         .expect("create");
     t.wait("url", "Ready", "False", "InvalidSpec").await;
     idp.stop().expect("stop provider");
+    // Every reconcile's Events published before they are searched.
+    t.scenario.op.as_ref().expect("operator").wait_idle().await;
 
     let mut haystacks = Vec::new();
     for cr in t

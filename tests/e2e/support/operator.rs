@@ -130,6 +130,25 @@ impl Operator {
         self.metric(COMPLETED_RECONCILES).await
     }
 
+    /// Waits until every reconcile the operator started has finished (status written, Events
+    /// published), seen twice 300 ms apart: for checks that read all it wrote.
+    pub async fn wait_idle(&self) {
+        let mut settled = 0;
+        for _ in 0..300 {
+            let started = self.metric("oidc_sso_reconciles_total").await;
+            settled = if started == self.completed_reconciles().await {
+                settled + 1
+            } else {
+                0
+            };
+            if settled == 2 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        panic!("the operator kept reconciling; logs:\n{}", self.logs());
+    }
+
     /// Waits until the operator has completed at least `n` more reconciles than `since` (a
     /// [`Operator::completed_reconciles`] value).
     pub async fn wait_reconciles_after(&self, since: f64, n: f64) {
