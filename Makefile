@@ -90,8 +90,8 @@ image-testapp:
 release:
 	scripts/release/build.sh
 
-## Build (once) and cache the real node's binaries: kubelet, containerd, the CNI plugins, the pause image;
-## runc from Debian.
+## Build (once) and cache the real node's binaries: kubelet, containerd, the CNI plugins, the pause image,
+## the OCI registry its registry suite pushes to; runc and skopeo from Debian.
 node-build:
 	scripts/node/build.sh
 
