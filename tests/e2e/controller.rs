@@ -188,7 +188,7 @@ async fn secret_change_rolls_exactly_once_and_label_edits_or_restarts_do_not() {
         .await
         .unwrap()
         .resource_version();
-    let before = env.op().completed_reconciles().await;
+    let before = env.op().idle_reconciles().await;
     env.configs()
         .patch(
             NAME,
@@ -309,7 +309,7 @@ async fn rotation_annotation_replaces_the_key_pair_and_rolls_once() {
     env.wait_event("KeysRotated", "Normal").await;
 
     // The same annotation value again changes nothing.
-    let before = env.op().completed_reconciles().await;
+    let before = env.op().idle_reconciles().await;
     env.configs()
         .patch(
             NAME,

@@ -132,7 +132,7 @@ async fn applying_crds_and_examples_twice_changes_nothing_and_diff_is_empty_whil
 
     // What Argo CD's and Flux's diffs compute: nothing, while the operator keeps reconciling
     // (its status, owned Secrets and the pod-template annotation are not in the manifests).
-    let reconciles = op.completed_reconciles().await;
+    let reconciles = op.idle_reconciles().await;
     let out = cluster::run_tool(
         &cluster::ClusterEnv::load().kubectl,
         &["diff", "--server-side", "-f", examples],

@@ -149,8 +149,15 @@ impl Operator {
         panic!("the operator kept reconciling; logs:\n{}", self.logs());
     }
 
-    /// Waits until the operator has completed at least `n` more reconciles than `since` (a
-    /// [`Operator::completed_reconciles`] value).
+    /// Finished reconciles once the operator is idle: a baseline for
+    /// [`Operator::wait_reconciles_after`] that no reconcile still running can move.
+    pub async fn idle_reconciles(&self) -> f64 {
+        self.wait_idle().await;
+        self.completed_reconciles().await
+    }
+
+    /// Waits until the operator has completed at least `n` more reconciles than `since` (an
+    /// [`Operator::idle_reconciles`] value).
     pub async fn wait_reconciles_after(&self, since: f64, n: f64) {
         for _ in 0..600 {
             if self.completed_reconciles().await >= since + n {
