@@ -82,9 +82,21 @@ impl Registry {
         server_log(self.dir.path())
     }
 
-    /// Helm's registry configuration, where `helm registry login` keeps the credentials.
-    fn helm_config(&self) -> PathBuf {
-        self.dir.path().join("helm-registry.json")
+    /// The credentials as a Docker config file (what `docker login`, `helm registry login` and
+    /// `skopeo login` write), which skopeo, helm and a pull Secret all take: no command line ever
+    /// carries the password, so no failure message prints it.
+    fn auth_file(&self) -> Result<PathBuf> {
+        let path = self.dir.path().join("auth.json");
+        std::fs::write(&path, self.docker_config().to_string())?;
+        Ok(path)
+    }
+
+    /// `{"auths": {"<host>": {"auth": base64(user:password)}}}`.
+    fn docker_config(&self) -> serde_json::Value {
+        use base64::Engine as _;
+        let auth =
+            base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{}", self.password));
+        json!({"auths": {self.host(): {"auth": auth}}})
     }
 
     /// `skopeo copy oci-archive:<archive> docker://<host>/<name>:<tag>` as docs/install.md says;
@@ -95,8 +107,8 @@ impl Registry {
             "copy",
             "--quiet",
             "--dest-tls-verify=false",
-            "--dest-creds",
-            &format!("{USER}:{}", self.password),
+            "--dest-authfile",
+            path_str(&self.auth_file()?)?,
             "--digestfile",
             path_str(&digest_file)?,
             &format!("oci-archive:{}", path_str(archive)?),
@@ -105,28 +117,16 @@ impl Registry {
         Ok(std::fs::read_to_string(digest_file)?.trim().to_string())
     }
 
-    /// `helm package` of our chart, `helm registry login` and `helm push` to `oci://<host>/charts`;
-    /// returns the chart's `oci://` reference.
+    /// `helm package` of our chart and `helm push` to `oci://<host>/charts` with the credentials
+    /// file; returns the chart's `oci://` reference.
     fn push_chart(&self) -> Result<String> {
         let out = self.dir.path().join("chart");
         let chart = crate::support::chart::chart_dir();
         cluster::helm(&["package", path_str(&chart)?, "-d", path_str(&out)?])?;
         let version = env!("CARGO_PKG_VERSION");
         let package = out.join(format!("oidc-sso-operator-{version}.tgz"));
-        let config = self.helm_config();
+        let config = self.auth_file()?;
         let config = path_str(&config)?;
-        cluster::helm(&[
-            "registry",
-            "login",
-            &self.host(),
-            "--plain-http",
-            "--registry-config",
-            config,
-            "--username",
-            USER,
-            "--password",
-            &self.password,
-        ])?;
         cluster::helm(&[
             "push",
             path_str(&package)?,
@@ -165,10 +165,7 @@ fn operator_archive() -> PathBuf {
 /// A `kubernetes.io/dockerconfigjson` Secret for the registry, as `kubectl create secret
 /// docker-registry` makes it.
 fn pull_secret(registry: &Registry) -> Secret {
-    use base64::Engine as _;
-    let auth =
-        base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{}", registry.password));
-    let config = json!({"auths": {registry.host(): {"auth": auth}}});
+    let config = registry.docker_config();
     serde_json::from_value(json!({
         "metadata": {"name": "registry-pull"},
         "type": "kubernetes.io/dockerconfigjson",
@@ -231,7 +228,7 @@ async fn the_chart_and_image_pulled_from_a_private_registry_run_on_the_node() {
     let dir = tempfile::tempdir().unwrap();
     let values_path = dir.path().join("values.json");
     std::fs::write(&values_path, values.to_string()).unwrap();
-    let helm_config = registry.helm_config();
+    let auth_file = registry.auth_file().expect("the credentials file");
     let installed = Release::install_from(
         &chart,
         &cluster::unique_name("pull"),
@@ -241,7 +238,7 @@ async fn the_chart_and_image_pulled_from_a_private_registry_run_on_the_node() {
             version,
             "--plain-http",
             "--registry-config",
-            helm_config.to_str().unwrap(),
+            auth_file.to_str().unwrap(),
             "--values",
             values_path.to_str().unwrap(),
         ],
