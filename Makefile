@@ -27,6 +27,7 @@ test-e2e: cluster-up
 	scripts/oidc/install-provider.sh
 	scripts/oidc/install-keycloak.sh >/dev/null
 	scripts/oidc/build-dex.sh >/dev/null
+	scripts/oidc/build-hydra.sh >/dev/null
 	cargo test --features e2e --test e2e -- --test-threads $${E2E_THREADS:-4}
 
 ## The operator's main job on the local control plane: install, reconcile, roll, rotate.

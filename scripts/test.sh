@@ -54,12 +54,14 @@ if [ -f .cluster/demo/operator.pid ]; then
   scripts/demo.sh --stop
 fi
 
-step "end-to-end tests (real kube-apiserver, kube-controller-manager, kube-scheduler, kwok, OIDC provider, Keycloak, Dex, helm, kubectl)"
+step "end-to-end tests (real kube-apiserver, kube-controller-manager, kube-scheduler, kwok, OIDC provider, Keycloak, Dex, Hydra, helm, kubectl)"
 scripts/oidc/install-provider.sh
 # A real Keycloak (Maven Central, checksum pinned, cached) for tests/e2e/keycloak.rs.
 scripts/oidc/install-keycloak.sh >/dev/null
 # A real Dex (built from the Go module proxy, cached) for tests/e2e/dex.rs.
 scripts/oidc/build-dex.sh >/dev/null
+# A real Ory Hydra (built from the Go module proxy, cached) for tests/e2e/hydra.rs.
+scripts/oidc/build-hydra.sh >/dev/null
 # Only the suites that need the cluster (one test binary): the offline ones already ran above.
 cargo test --features e2e --test e2e -- --test-threads "${E2E_THREADS:-4}"
 

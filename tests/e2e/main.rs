@@ -15,6 +15,7 @@ mod dex;
 mod gitops;
 mod ha;
 mod hostile;
+mod hydra;
 mod keycloak;
 mod oidc_checks;
 mod om_chart;

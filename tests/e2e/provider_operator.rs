@@ -30,7 +30,7 @@ async fn provider(profile: Profile, secret: &str) -> TestProvider {
 
 /// The provider section for the provider at `authority`: what its docs/providers.md row says to
 /// set, nothing more.
-fn provider_spec(
+pub(crate) fn provider_spec(
     authority: &str,
     tenant: Option<&str>,
     extra: serde_json::Value,
@@ -51,11 +51,29 @@ fn provider_spec(
     spec_with_provider(p)
 }
 
-fn condition(cr: &oidc_sso_operator::crd::OidcSsoConfig, type_: &str) -> Condition {
+pub(crate) fn condition(cr: &oidc_sso_operator::crd::OidcSsoConfig, type_: &str) -> Condition {
     cr.status
         .as_ref()
         .and_then(|s| s.conditions.iter().find(|c| c.type_ == type_).cloned())
         .unwrap_or_else(|| panic!("no {type_} condition"))
+}
+
+/// Condition `type_` of `cr`, asserted to have `(status, reason)`; `name` labels the failure.
+#[track_caller]
+pub(crate) fn expect_condition(
+    cr: &oidc_sso_operator::crd::OidcSsoConfig,
+    type_: &str,
+    (status, reason): (&str, &str),
+    name: &str,
+) -> Condition {
+    let c = condition(cr, type_);
+    assert_eq!(
+        (c.status.as_str(), c.reason.as_str()),
+        (status, reason),
+        "{name}: {}",
+        c.message
+    );
+    c
 }
 
 /// Waits a few seconds and asserts the server was not rolled again.
@@ -102,20 +120,8 @@ pub(crate) async fn expect_proved_and_held(
     env.apply_config(provider_spec(authority, tenant, json!({})))
         .await;
     let cr = env.wait_ready().await;
-    let creds = condition(&cr, "CredentialsValid");
-    assert_eq!(
-        (creds.status.as_str(), creds.reason.as_str()),
-        ("True", "Valid"),
-        "{name}: {}",
-        creds.message
-    );
-    let login = condition(&cr, "LoginAccepted");
-    assert_eq!(
-        (login.status.as_str(), login.reason.as_str()),
-        ("True", "Accepted"),
-        "{name}: {}",
-        login.message
-    );
+    expect_condition(&cr, "CredentialsValid", ("True", "Valid"), name);
+    let login = expect_condition(&cr, "LoginAccepted", ("True", "Accepted"), name);
     assert!(
         login.message.contains(CALLBACK),
         "{name}: {}",

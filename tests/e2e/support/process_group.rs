@@ -134,7 +134,7 @@ impl ProcessGroup {
 }
 
 /// The log file of a [`ProcessGroup::serve_config`] server in its folder.
-const SERVER_LOG: &str = "server.log";
+pub const SERVER_LOG: &str = "server.log";
 
 /// The log so far of the [`ProcessGroup::serve_config`] server in `dir` (for failure messages).
 pub fn server_log(dir: &Path) -> String {
@@ -142,7 +142,7 @@ pub fn server_log(dir: &Path) -> String {
 }
 
 /// A port free on 127.0.0.1 right now (the program binds it a moment later).
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
