@@ -21,31 +21,18 @@ CACHE=${OIDC_SSO_CACHE:-$HOME/.cache/oidc-sso-operator}
 BIN=$CACHE/bin/dex-$DEX_VERSION/dex
 MIRROR=${DEX_MIRROR:-/work/.mirror/dexidp+dex/repo}
 
-log() { printf '[dex] %s\n' "$*" >&2; }
+NAME=dex
+# shellcheck source=go-module.sh
+. "$(dirname "$0")/go-module.sh"
 
-mkdir -p "$CACHE/bin"
-exec 9>"$CACHE/bin/.dex-build.lock"
-flock 9
-if [ -x "$BIN" ]; then
-  echo "$BIN"
-  exit 0
-fi
-command -v go >/dev/null || { log "go not found on PATH"; exit 1; }
+lock_or_cached
 if [ -d "$MIRROR" ]; then
   tagged=$(git -C "$MIRROR" rev-list -n1 "$DEX_VERSION" 2>/dev/null || true)
   [ -z "$tagged" ] || [ "$tagged" = "$DEX_COMMIT" ] || { log "$DEX_VERSION is $tagged in $MIRROR, not $DEX_COMMIT"; exit 1; }
 fi
-dir=$(go mod download -json "$MODULE@$PSEUDO" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-[ -n "$dir" ] && [ -d "$dir" ] || { log "the Go module proxy did not serve $MODULE@$PSEUDO"; exit 1; }
-build=$(mktemp -d "$CACHE/bin/.dex-src.XXXXXX")
-trap 'chmod -R u+w "$build" && rm -rf "$build"' EXIT
-cp -r "$dir/." "$build/"
-chmod -R u+w "$build"
+writable_copy "$MODULE@$PSEUDO"
 (cd "$build" && go mod edit -dropreplace github.com/dexidp/dex/api/v2 && go mod download github.com/dexidp/dex/api/v2)
 log "building Dex $DEX_VERSION ($PSEUDO) — a few minutes on two cores"
-mkdir -p "$(dirname "$BIN")"
 (cd "$build" && go build -trimpath \
   -ldflags "-X main.version=$DEX_VERSION" -o "$BIN.part" ./cmd/dex)
-mv "$BIN.part" "$BIN"
-log "built $BIN"
-echo "$BIN"
+install_built

@@ -16,29 +16,16 @@ MODULE=github.com/ory/hydra/v2
 CACHE=${OIDC_SSO_CACHE:-$HOME/.cache/oidc-sso-operator}
 BIN=$CACHE/bin/hydra-$HYDRA_VERSION/hydra
 
-log() { printf '[hydra] %s\n' "$*" >&2; }
+NAME=hydra
+# shellcheck source=go-module.sh
+. "$(dirname "$0")/go-module.sh"
 
-mkdir -p "$CACHE/bin"
-exec 9>"$CACHE/bin/.hydra-build.lock"
-flock 9
-if [ -x "$BIN" ]; then
-  echo "$BIN"
-  exit 0
-fi
-command -v go >/dev/null || { log "go not found on PATH"; exit 1; }
-dir=$(go mod download -json "$MODULE@$HYDRA_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-[ -n "$dir" ] && [ -d "$dir" ] || { log "the Go module proxy did not serve $MODULE@$HYDRA_VERSION"; exit 1; }
-build=$(mktemp -d "$CACHE/bin/.hydra-src.XXXXXX")
-trap 'chmod -R u+w "$build" && rm -rf "$build"' EXIT
-cp -r "$dir/." "$build/"
-chmod -R u+w "$build"
+lock_or_cached
+writable_copy "$MODULE@$HYDRA_VERSION"
 (cd "$build" &&
   go mod edit -replace "github.com/ory/hydra-client-go/v2=github.com/ory/hydra-client-go/v2@$CLIENT_VERSION" &&
   GOFLAGS=-mod=mod go mod download github.com/ory/hydra-client-go/v2)
 log "building Hydra $HYDRA_VERSION — a few minutes on two cores"
-mkdir -p "$(dirname "$BIN")"
 (cd "$build" && CGO_ENABLED=1 GOFLAGS=-mod=mod go build -trimpath -tags sqlite,sqlite_omit_load_extension \
   -ldflags "-X github.com/ory/hydra/v2/driver/config.Version=$HYDRA_VERSION" -o "$BIN.part" .)
-mv "$BIN.part" "$BIN"
-log "built $BIN"
-echo "$BIN"
+install_built

@@ -8,17 +8,14 @@
 //!   registered for Basic with the spec left at post would fail every login, so the operator names
 //!   it and holds; with the spec saying `client_secret_basic` the same client is proved.
 
-use k8s_openapi::api::apps::v1::Deployment;
-use kube::api::PostParams;
 use serde_json::json;
 
 use crate::provider_operator::{
     CALLBACK, CLIENT, condition, expect_condition, expect_proved_and_held, provider_spec,
+    server_with_client,
 };
-use crate::support::cluster::{self, DEFAULT_TIMEOUT};
 use crate::support::hydra::{Hydra, HydraClient};
 use crate::support::oidc::random_secret;
-use crate::support::scenario::{NAME, Scenario};
 
 async fn hydra(secret: &str, auth_method: &str) -> Hydra {
     let hydra = Hydra::start().await.expect("Hydra");
@@ -45,13 +42,7 @@ async fn the_operator_proves_a_real_hydra_client_and_holds_a_wrong_secret_or_cal
 async fn a_client_registered_for_basic_auth_is_held_until_the_spec_says_so() {
     let secret = random_secret();
     let real = hydra(&secret, "client_secret_basic").await;
-    let env = Scenario::start("hydra-basic", &["--provider-check-failure-ttl", "2s"]).await;
-    env.api::<Deployment>()
-        .create(&PostParams::default(), &cluster::simple_deployment(NAME, 1))
-        .await
-        .expect("server Deployment");
-    cluster::wait_rolled_out(&env.client, &env.ns, NAME, DEFAULT_TIMEOUT).await;
-    env.put_client(CLIENT, &secret).await;
+    let env = server_with_client("hydra-basic", &secret).await;
 
     // The spec left at OpenMetadata's default (client_secret_post): named, held, nothing rolls.
     env.apply_config(provider_spec(&real.issuer(), None, json!({})))

@@ -89,18 +89,11 @@ async fn run(profile: Profile) {
     expect_proved_and_held(profile.name(), &idp.authority(), tenant, &secret).await;
 }
 
-/// The operator against the provider at `authority`, where client [`CLIENT`] has `secret` and
-/// [`CALLBACK`] registered: a correct configuration ends `Ready` with the secret proved and the
-/// login accepted, and rolls once; a wrong secret and an unregistered callback URL are named and
-/// hold the rollout.
-pub(crate) async fn expect_proved_and_held(
-    name: &str,
-    authority: &str,
-    tenant: Option<&str>,
-    secret: &str,
-) {
+/// A scenario whose operator re-checks the provider every 2 s, with a rolled-out server Deployment
+/// and client [`CLIENT`] with `secret` in the credentials Secret.
+pub(crate) async fn server_with_client(prefix: &str, secret: &str) -> Scenario {
     let env = Scenario::start(
-        &format!("op-{name}"),
+        prefix,
         &[
             "--provider-check-ttl",
             "2s",
@@ -115,6 +108,20 @@ pub(crate) async fn expect_proved_and_held(
         .expect("server Deployment");
     cluster::wait_rolled_out(&env.client, &env.ns, NAME, DEFAULT_TIMEOUT).await;
     env.put_client(CLIENT, secret).await;
+    env
+}
+
+/// The operator against the provider at `authority`, where client [`CLIENT`] has `secret` and
+/// [`CALLBACK`] registered: a correct configuration ends `Ready` with the secret proved and the
+/// login accepted, and rolls once; a wrong secret and an unregistered callback URL are named and
+/// hold the rollout.
+pub(crate) async fn expect_proved_and_held(
+    name: &str,
+    authority: &str,
+    tenant: Option<&str>,
+    secret: &str,
+) {
+    let env = server_with_client(&format!("op-{name}"), secret).await;
 
     // Correct: Ready, the secret proved, the login accepted, one rollout.
     env.apply_config(provider_spec(authority, tenant, json!({})))
