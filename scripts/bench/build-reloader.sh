@@ -24,7 +24,9 @@ set -euo pipefail
 
 RELOADER_VERSION=${RELOADER_VERSION:-v1.4.21}
 MODULE=github.com/stakater/Reloader
-CACHE=${BENCH_CACHE:-$HOME/.cache/oidc-sso-operator}
+# shellcheck source=../lib/cache.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
+CACHE=${BENCH_CACHE:-$CACHE_ROOT}
 OUT_DIR=$CACHE/bin/reloader-$RELOADER_VERSION-loopback
 # Named `reloader` on purpose: client-go derives the User-Agent from the binary name
 # ("reloader/v0.0.0 (linux/amd64) kubernetes/$Format"), which the audit-log counts match on.

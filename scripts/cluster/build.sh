@@ -120,10 +120,10 @@ components=("$@")
 [ ${#components[@]} -gt 0 ] || components=(etcd kwok helm k8s)
 for c in "${components[@]}"; do
   case $c in
-    etcd) build_etcd ;;
-    kwok) build_kwok ;;
-    helm) build_helm ;;
-    k8s) build_k8s ;;
+    etcd) with_cache_lock build-etcd build_etcd ;;
+    kwok) with_cache_lock build-kwok build_kwok ;;
+    helm) with_cache_lock build-helm build_helm ;;
+    k8s) with_cache_lock build-k8s build_k8s ;;
     *) echo "unknown component: $c" >&2; exit 2 ;;
   esac
 done

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Shared paths for the cluster scripts. Sourced after versions.env.
-CACHE_ROOT=${OIDC_SSO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/oidc-sso-operator}
+# shellcheck source=../lib/cache.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
 k8s_bin_dir() { echo "$CACHE_ROOT/bin/kubernetes-$K8S_VERSION"; }
 etcd_bin_dir() { echo "$CACHE_ROOT/bin/etcd-$ETCD_VERSION"; }
 kwok_bin_dir() { echo "$CACHE_ROOT/bin/kwok-$KWOK_VERSION"; }

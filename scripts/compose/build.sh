@@ -5,7 +5,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 src=$root/tests/compose
-cache_root=${OIDC_SSO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/oidc-sso-operator}
+# shellcheck source=../lib/cache.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
+cache_root=$CACHE_ROOT
 command -v go >/dev/null || { echo "go not found on PATH: Go 1.24+ builds the Compose loader the offline tests need" >&2; exit 1; }
 key=$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go | sha256sum | cut -c1-16)
 out=$cache_root/bin/compose-check-$key

@@ -4,7 +4,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 src=$root/tests/jvm
-cache_root=${OIDC_SSO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/oidc-sso-operator}
+# shellcheck source=../lib/cache.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
+cache_root=$CACHE_ROOT
 key=$(cat "$src/pom.xml" "$src"/src/*.java | sha256sum | cut -c1-16)
 out=$cache_root/jvm-checks-$key
 mkdir -p "$cache_root"

@@ -152,12 +152,12 @@ components=("$@")
 [ ${#components[@]} -gt 0 ] || components=(runc pause cni containerd kubelet registry)
 for c in "${components[@]}"; do
   case $c in
-    kubelet) build_kubelet; echo "$(kubelet_bin_dir)/kubelet" ;;
-    containerd) build_containerd; containerd_bin_dir ;;
-    pause) build_pause; pause_archive ;;
-    cni) build_cni; cni_bin_dir ;;
-    runc) build_runc; runc_bin ;;
-    registry) build_registry; registry_bin ;;
+    kubelet) with_cache_lock build-kubelet build_kubelet; echo "$(kubelet_bin_dir)/kubelet" ;;
+    containerd) with_cache_lock build-containerd build_containerd; containerd_bin_dir ;;
+    pause) with_cache_lock build-pause build_pause; pause_archive ;;
+    cni) with_cache_lock build-cni build_cni; cni_bin_dir ;;
+    runc) with_cache_lock build-runc build_runc; runc_bin ;;
+    registry) with_cache_lock build-registry build_registry; registry_bin ;;
     -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) nlog "unknown component: $c (kubelet, containerd, cni, pause, runc, registry)"; exit 2 ;;
   esac

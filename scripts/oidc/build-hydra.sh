@@ -13,7 +13,9 @@ set -euo pipefail
 HYDRA_VERSION=v2.3.0
 CLIENT_VERSION=v2.2.1
 MODULE=github.com/ory/hydra/v2
-CACHE=${OIDC_SSO_CACHE:-$HOME/.cache/oidc-sso-operator}
+# shellcheck source=../lib/cache.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
+CACHE=$CACHE_ROOT
 BIN=$CACHE/bin/hydra-$HYDRA_VERSION/hydra
 
 NAME=hydra

@@ -9,7 +9,9 @@ VERSION=26.7.3
 # sha256 of keycloak-quarkus-dist-$VERSION.tar.gz; its Maven Central .sha1 is checked too.
 SHA256=77657f30b7e90d70f727712ce1c967f430fd6a5e9f458d32d8c6df0635345f47
 URL=https://repo1.maven.org/maven2/org/keycloak/keycloak-quarkus-dist/$VERSION/keycloak-quarkus-dist-$VERSION.tar.gz
-CACHE=${OIDC_SSO_CACHE:-$HOME/.cache/oidc-sso-operator}/keycloak
+# shellcheck source=../lib/cache.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
+CACHE=$CACHE_ROOT/keycloak
 dest=$CACHE/keycloak-$VERSION
 
 log() { printf '[keycloak] %s\n' "$*" >&2; }
