@@ -11,7 +11,7 @@
 //! - [`oidc`]: the provider checks, with their own HTTP client and cache;
 //! - [`controller`]: the reconcile steps that do IO, the watches, the status;
 //! - process parts: [`endpoints`] (HTTP probes and metrics), [`metrics`], [`leader`] (Lease),
-//!   [`telemetry`] (logs), [`preview`] (the offline `render` command), [`offline`] (its files for
+//!   [`telemetry`] (logs), [`scrub`] (what a person may be shown of provider text), [`preview`] (the offline `render` command), [`offline`] (its files for
 //!   Docker Compose and bare metal, and its provider checks), [`errors`].
 #![forbid(unsafe_code)]
 // The library logs through `tracing`; only the binary prints (its command output).
@@ -31,6 +31,7 @@ pub mod oidc;
 pub mod preview;
 pub mod references;
 pub mod render;
+pub mod scrub;
 pub mod sensitive;
 pub mod telemetry;
 pub mod urls;

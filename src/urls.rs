@@ -75,6 +75,32 @@ pub fn redacted(text: &str) -> String {
     }
 }
 
+/// `text` (a message, a provider's answer) with the user name and password of every URL in it
+/// replaced, wherever the URL stands: a URL a provider's discovery document or redirect named is
+/// echoed as carefully as one the author wrote.
+pub fn redacted_in(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(found) = rest.find("://") {
+        let (before, after) = rest.split_at(found + 3);
+        out.push_str(before);
+        let end = after
+            .find(|c: char| c.is_whitespace() || "/?#\"'<>`".contains(c))
+            .unwrap_or(after.len());
+        let authority = &after[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                out.push_str("<credentials>@");
+                out.push_str(&authority[at + 1..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +158,19 @@ mod tests {
             "https://idp.example.com/a@b"
         );
         assert_eq!(redacted("not a url"), "not a url");
+    }
+
+    #[test]
+    fn credentials_in_urls_inside_text_are_never_echoed() {
+        assert_eq!(
+            redacted_in(
+                "cannot reach the token endpoint https://svc:pa%40ss@idp.example.com/token: refused; \
+                 jwks \"http://u@idp/keys\" and https://idp/a@b"
+            ),
+            "cannot reach the token endpoint https://<credentials>@idp.example.com/token: refused; \
+             jwks \"http://<credentials>@idp/keys\" and https://idp/a@b"
+        );
+        assert_eq!(redacted_in("no url here: a@b"), "no url here: a@b");
+        assert_eq!(redacted_in("https://a:b@c"), "https://<credentials>@c");
     }
 }

@@ -10,10 +10,12 @@ use crate::crd::{
     TokenAlgorithm,
 };
 use crate::oidc::{
-    CheckError, CheckOutcome, CheckRequest, ClientCredentials, CredentialsOutcome, GrantParams,
-    LoginOutcome, LoginRequest, ProviderChecker, ScopeSupport, SkipReason, TokenAuthMethod, Trust,
+    CLIENT_ID_PLACEHOLDER, CheckError, CheckOutcome, CheckRequest, ClientCredentials,
+    CredentialsOutcome, GrantParams, LoginOutcome, LoginRequest, ProviderChecker,
+    SECRET_PLACEHOLDER, ScopeSupport, SkipReason, TokenAuthMethod, Trust,
 };
 use crate::render::ProviderEndpoints;
+use crate::scrub::Scrubber;
 use crate::validate::ValidatedConfig;
 
 use super::status::conditions::{Cond, ConditionType};
@@ -151,6 +153,72 @@ fn login(config: &ValidatedConfig) -> LoginRequest {
 /// used, or, for a check never answered, the verification is pending (a failure that holds
 /// changes without stalling the resource).
 pub(crate) async fn verify(
+    checker: &ProviderChecker,
+    config: &ValidatedConfig,
+    previous: Option<&ProviderStatus>,
+    on_done: impl FnOnce() + Send + 'static,
+) -> Verification {
+    let found = check(checker, config, previous, on_done).await;
+    shown(config, found)
+}
+
+/// What a person may be told of the values this resource sent: its client secret (and the Basic
+/// credentials built with it) and, when a Secret holds it, its client id, each named instead of
+/// shown, in every encoding a provider could echo them in (docs/security.md, promise 2).
+pub(crate) fn scrubber(config: &ValidatedConfig) -> Scrubber {
+    let c = &config.provider.credentials;
+    let mut scrubber = Scrubber::new();
+    if let Some(secret) = &c.client_secret {
+        scrubber = scrubber
+            .hide(secret.expose(), SECRET_PLACEHOLDER)
+            .hide_basic(&c.client_id, secret.expose(), "<client credentials>");
+    }
+    if let Some(source) = &c.client_id_source {
+        scrubber = scrubber.hide(&c.client_id, &client_id_place(source));
+    }
+    scrubber
+}
+
+fn client_id_place(source: &str) -> String {
+    format!("<the client id in {source}>")
+}
+
+/// `found` as the status, Events and logs may show it: every message and every URL the provider
+/// named scrubbed by `scrubber`; where the checks cut out an echoed client id that a Secret holds,
+/// the Secret and key named. The endpoints rendered into the server's settings are left as found.
+fn shown(config: &ValidatedConfig, mut found: Verification) -> Verification {
+    let scrubber = scrubber(config);
+    let source = config.provider.credentials.client_id_source.as_deref();
+    let clean = |text: &str| {
+        let text = scrubber.scrub(text);
+        match source {
+            Some(source) => text.replace(CLIENT_ID_PLACEHOLDER, &client_id_place(source)),
+            None => text,
+        }
+    };
+    for c in &mut found.conditions {
+        c.message = clean(&c.message);
+    }
+    if let Some(f) = &mut found.failure {
+        f.message = clean(&f.message);
+    }
+    if let Some(s) = &mut found.status {
+        for url in [
+            &mut s.issuer,
+            &mut s.jwks_uri,
+            &mut s.token_endpoint,
+            &mut s.authorization_endpoint,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *url = clean(url);
+        }
+    }
+    found
+}
+
+async fn check(
     checker: &ProviderChecker,
     config: &ValidatedConfig,
     previous: Option<&ProviderStatus>,
@@ -358,5 +426,66 @@ fn failed(e: &CheckError) -> Failure {
         reason: e.reason(),
         message: e.to_string(),
         transient: e.is_transient(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    use super::*;
+    use crate::validate::tests::{confidential, creds, resource};
+
+    const SECRET: &str = "pa ss/wörd+&";
+    const ID: &str = "client-from-a-secret";
+
+    fn config() -> ValidatedConfig {
+        crate::validate::validate(&resource(confidential()), &creds(ID, SECRET)).expect("valid")
+    }
+
+    /// Every message and status URL of a verification reaches the status only scrubbed: the
+    /// secret and the Basic pair in their encodings, the Secret-held client id (named by its
+    /// Secret and key, also where the checks cut it out), URL credentials.
+    #[test]
+    fn what_the_status_shows_of_a_check_names_sent_values_and_never_shows_them() {
+        let form: String = url::form_urlencoded::byte_serialize(SECRET.as_bytes()).collect();
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{ID}:{form}"));
+        let found = Verification {
+            conditions: vec![Cond::new(
+                ConditionType::CredentialsValid,
+                false,
+                "InvalidClient",
+                format!(
+                    "HTTP 401 invalid_client: got client_secret={form} for {ID} (Basic {basic}); {CLIENT_ID_PLACEHOLDER} unknown"
+                ),
+            )],
+            endpoints: ProviderEndpoints::default(),
+            status: Some(ProviderStatus {
+                token_endpoint: Some(format!("https://svc:{form}@idp.example.com/{ID}/token")),
+                ..ProviderStatus::default()
+            }),
+            failure: Some(Failure {
+                reason: "InvalidClient",
+                message: format!("echo {SECRET}"),
+                transient: false,
+            }),
+        };
+        let shown = shown(&config(), found);
+        let place = "<the client id in Secret \"creds\" (key \"clientId\")>";
+        let message = &shown.conditions[0].message;
+        assert_eq!(
+            message,
+            &format!(
+                "HTTP 401 invalid_client: got client_secret=<client secret> for {place} (Basic <client credentials>); {place} unknown"
+            )
+        );
+        assert_eq!(
+            shown.status.and_then(|s| s.token_endpoint).as_deref(),
+            Some(format!("https://<credentials>@idp.example.com/{place}/token").as_str())
+        );
+        assert_eq!(
+            shown.failure.map(|f| f.message).as_deref(),
+            Some("echo <client secret>")
+        );
     }
 }

@@ -17,10 +17,18 @@
 //!   (`tests/offline/shell_env.rs`).
 //!
 //! What no environment can hold is refused, naming the variable: a NUL byte (environment
-//! strings end at NUL), bytes that are not UTF-8 text (both files are text), and a name that is
-//! not a shell identifier.
+//! strings end at NUL), bytes that are not UTF-8 text (both files are text), a name that is
+//! not a shell identifier, and a `NAME=value` longer than Linux lets one environment string be
+//! ([`MAX_ENV_STRING`]): the file would load, and then every program started from it would fail
+//! with "Argument list too long".
 
 use std::collections::BTreeMap;
+
+/// The longest `NAME=value` one environment string may be, in bytes, its closing NUL included:
+/// Linux's `MAX_ARG_STRLEN` (32 pages of 4 KiB), which `execve` applies to every argument and
+/// environment string alike (the whole environment is bounded too, by a quarter of the stack
+/// limit, at least 128 KiB more than this; the settings stay far below it).
+pub const MAX_ENV_STRING: usize = 32 * 4096;
 
 /// A file format for the settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +53,19 @@ pub enum EncodeError {
     NotUtf8 {
         /// The variable.
         name: String,
+    },
+    /// `NAME=value` is longer than one environment string may be.
+    #[error(
+        "{name}: the value is {bytes} bytes, more than an environment variable can hold ({limit} bytes with its name): \
+         every program started with it would fail with \"Argument list too long\""
+    )]
+    TooLong {
+        /// The variable.
+        name: String,
+        /// The value's length.
+        bytes: usize,
+        /// The most the value may be, given the name.
+        limit: usize,
     },
     /// The name cannot be set by the format.
     #[error("{name}: not a valid variable name for {format} ({rule})")]
@@ -77,6 +98,15 @@ pub fn encode(
     for (name, value) in variables {
         if value.contains(&0) {
             return Err(EncodeError::Nul { name: name.clone() });
+        }
+        // `NAME=value` and its closing NUL.
+        let limit = MAX_ENV_STRING.saturating_sub(name.len() + 2);
+        if value.len() > limit {
+            return Err(EncodeError::TooLong {
+                name: name.clone(),
+                bytes: value.len(),
+                limit,
+            });
         }
         let line = match format {
             EnvFormat::Dotenv => dotenv_line(name, value)?,

@@ -57,6 +57,9 @@ impl ProviderKey {
 pub(crate) struct CredentialsKey {
     pub(crate) provider: ProviderKey,
     client_id: String,
+    /// Messages name the client by its label (its id, or the Secret it is read from): resources
+    /// that name one client differently must not read each other's wording.
+    label: String,
     secret_sha256: [u8; 32],
     auth_method: TokenAuthMethod,
     method: CredentialsMethod,
@@ -78,6 +81,7 @@ impl CredentialsKey {
         Some(Self {
             provider: ProviderKey::of(req),
             client_id: creds.client_id.clone(),
+            label: creds.label.clone(),
             secret_sha256: hasher.finalize().into(),
             auth_method: creds.auth_method,
             method: creds.method,
@@ -153,5 +157,14 @@ mod tests {
         let debug = format!("{a:?}");
         assert!(!debug.contains("first-secret"), "{debug}");
         assert!(CredentialsKey::of(&CheckRequest::new("https://idp")).is_none());
+        let relabelled = CheckRequest::new("https://idp").with_client_credentials(
+            ClientCredentials::new("client", "first-secret")
+                .with_label("the client whose id is in Secret \"oidc\" (key \"clientId\")"),
+        );
+        assert_ne!(
+            a,
+            CredentialsKey::of(&relabelled).unwrap(),
+            "a message names the client by its label: one resource's label never reaches another's status"
+        );
     }
 }

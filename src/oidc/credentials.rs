@@ -24,6 +24,8 @@ use super::probe::{self, Answer, ClientAuth, Verdict, verdict};
 use super::request::{CheckRequest, ClientCredentials, CredentialsMethod};
 use super::stats::Counters;
 use super::transport::HttpClient;
+use super::{CLIENT_ID_PLACEHOLDER, SECRET_PLACEHOLDER};
+use crate::scrub::Scrubber;
 
 /// One way of proving the secret, at one URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,11 +170,7 @@ async fn try_one(
     let scope = creds.grant.scopes.join(" ");
     let params = params(attempt, creds, &made_up, &scope);
     let secret = creds.client_secret.expose();
-    let sent = [
-        secret.as_str(),
-        creds.client_id.as_str(),
-        wrong_secret.as_str(),
-    ];
+    let sent = sent_values(creds, &wrong_secret);
     let send = |secret| Send {
         http,
         attempt,
@@ -237,6 +235,23 @@ async fn try_one(
     }
 }
 
+/// What the requests of an attempt send that a provider could echo: the secret, the made-up
+/// wrong one, the client id (cut out everywhere: the checks' outcomes are cached and shared, and
+/// the id may have been read from a Secret), and the Basic credentials built of them.
+fn sent_values(creds: &ClientCredentials, wrong_secret: &str) -> Scrubber {
+    let secret = creds.client_secret.expose();
+    Scrubber::new()
+        .hide(secret, SECRET_PLACEHOLDER)
+        .hide(wrong_secret, "<a wrong secret>")
+        .hide(&creds.client_id, CLIENT_ID_PLACEHOLDER)
+        .hide_basic(&creds.client_id, secret, "<client credentials>")
+        .hide_basic(
+            &creds.client_id,
+            wrong_secret,
+            "<client credentials with a wrong secret>",
+        )
+}
+
 /// One request of an attempt, with one secret.
 struct Send<'a> {
     http: &'a HttpClient,
@@ -264,7 +279,7 @@ impl Send<'_> {
 
 /// The answers to the real and to a wrong secret: the secret is proved only when the wrong one is
 /// rejected as a client authentication failure and the real one is not.
-fn compare(place: &str, ours: &Answer, wrong: &Answer, sent: &[&str]) -> Step {
+fn compare(place: &str, ours: &Answer, wrong: &Answer, sent: &Scrubber) -> Step {
     if verdict(wrong) == Verdict::ClientRejected {
         Step::Done(CredentialsOutcome::Valid {
             proof: format!(
@@ -374,14 +389,14 @@ mod tests {
             "the token endpoint x",
             &answer(400, "invalid_grant"),
             &answer(401, "invalid_client"),
-            &[],
+            &Scrubber::new(),
         );
         assert!(matches!(
             proved,
             Step::Done(CredentialsOutcome::Valid { .. })
         ));
         // Dex's introspection: 200 {"active":false} whatever the secret.
-        let dex = compare("x", &answer(200, ""), &answer(200, ""), &[]);
+        let dex = compare("x", &answer(200, ""), &answer(200, ""), &Scrubber::new());
         let Step::Note(note) = dex else {
             panic!("an endpoint that authenticates no one proves nothing")
         };
@@ -392,7 +407,7 @@ mod tests {
                 "x",
                 &answer(400, "invalid_token"),
                 &answer(400, "invalid_token"),
-                &[]
+                &Scrubber::new()
             ),
             Step::Note(_)
         ));

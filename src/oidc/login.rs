@@ -25,13 +25,13 @@ use url::Url;
 
 use super::discovery::ProviderDocs;
 use super::error::{CheckError, Endpoint};
-use super::message::sanitize_provider_text;
 use super::outcome::LoginOutcome;
 use super::policy::AddressPolicy;
 use super::probe::random_token;
 use super::request::{CheckRequest, LoginRequest};
 use super::stats::Counters;
 use super::transport::HttpClient;
+use crate::scrub::Scrubber;
 
 /// Same-origin hand-overs followed at most.
 const MAX_HOPS: usize = 3;
@@ -134,7 +134,7 @@ fn redirect(from: &Url, to: &Url, login: &LoginRequest) -> Next {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    let sent = [login.client_id.as_str()];
+    let sent = Scrubber::new().hide(&login.client_id, super::CLIENT_ID_PLACEHOLDER);
     match param("error") {
         Some(error) if to_callback && NEEDS_A_USER.contains(&error.as_str()) => {
             Next::Done(LoginOutcome::Accepted {
@@ -144,8 +144,8 @@ fn redirect(from: &Url, to: &Url, login: &LoginRequest) -> Next {
         Some(error) if to_callback => Next::Done(LoginOutcome::Refused(CheckError::LoginRefused {
             client: login.label.clone(),
             what: refused_setting(&error).to_owned(),
-            description: param("error_description").map(|d| sanitize_provider_text(&d, &sent)),
-            error: sanitize_provider_text(&error, &sent),
+            description: param("error_description").map(|d| sent.provider_text(&d)),
+            error: sent.provider_text(&error),
         })),
         // The provider's own error page, reached by a redirect (Cognito).
         Some(error) => Next::Done(LoginOutcome::Refused(CheckError::LoginNotRegistered {
@@ -155,7 +155,7 @@ fn redirect(from: &Url, to: &Url, login: &LoginRequest) -> Next {
             callback: login.redirect_uri.clone(),
             hint: format!(
                 "; it redirected to its error page with error={}",
-                sanitize_provider_text(&error, &sent)
+                sent.provider_text(&error)
             ),
         })),
         None if to_callback => Next::Done(LoginOutcome::Accepted {

@@ -73,21 +73,6 @@ pub(super) fn describe(description: &Option<String>) -> String {
     }
 }
 
-/// Makes provider-supplied text safe for a status message: drops control characters, caps the
-/// length, and replaces every occurrence of the values sent (should a provider echo the request
-/// back: Entra quotes an unknown client id, for one), since they may have been read from a Secret.
-pub(crate) fn sanitize_provider_text(text: &str, sent: &[&str]) -> String {
-    const MAX: usize = 200;
-    let mut clean: String = text.chars().filter(|c| !c.is_control()).collect();
-    for value in sent.iter().filter(|s| !s.is_empty()) {
-        clean = clean.replace(value, "<redacted>");
-    }
-    if clean.chars().count() > MAX {
-        clean = clean.chars().take(MAX).collect::<String>() + "…";
-    }
-    clean
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,25 +115,5 @@ mod tests {
             Some(Duration::from_millis(1500)),
         );
         assert!(timeout.contains("within 1.5s"), "{timeout}");
-    }
-
-    #[test]
-    fn provider_text_is_sanitized() {
-        let text = "bad secret s3cr3t\nsent";
-        let clean = sanitize_provider_text(text, &["s3cr3t"]);
-        assert_eq!(clean, "bad secret <redacted>sent");
-        assert_eq!(
-            sanitize_provider_text(
-                "Application with identifier 'my-id' was not found",
-                &["s3cr3t", "my-id"]
-            ),
-            "Application with identifier '<redacted>' was not found"
-        );
-        assert!(
-            sanitize_provider_text(&"x".repeat(500), &[])
-                .chars()
-                .count()
-                <= 201
-        );
     }
 }

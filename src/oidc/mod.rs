@@ -54,6 +54,13 @@ mod stats;
 #[cfg(test)]
 mod testutil;
 
+/// How provider text names the client secret it echoed (cut out, never shown).
+pub const SECRET_PLACEHOLDER: &str = "<client secret>";
+/// How provider text names the client id it echoed: the checks' outcomes are cached and shared
+/// between resources, and the id may have been read from a Secret, so the checks cut it out
+/// everywhere; the resource's own status then names where its id is read from.
+pub const CLIENT_ID_PLACEHOLDER: &str = "<client id>";
+
 pub use checker::{CheckerConfig, ProviderChecker};
 pub use error::CheckError;
 pub use evaluate::{ProviderReport, ScopeSupport};

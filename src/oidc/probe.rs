@@ -23,6 +23,7 @@ use super::error::{CheckError, Endpoint};
 use super::request::TokenAuthMethod;
 use super::stats::Counters;
 use super::transport::HttpClient;
+use crate::scrub::Scrubber;
 
 /// The client as it authenticates.
 pub(crate) struct ClientAuth<'a> {
@@ -110,16 +111,16 @@ pub(crate) fn verdict(answer: &Answer) -> Verdict {
 }
 
 impl Answer {
-    /// `HTTP 401 invalid_client: <description>`, the description sanitised against `sent`.
-    pub(crate) fn describe(&self, sent: &[&str]) -> String {
+    /// `HTTP 401 invalid_client: <description>`, the provider's text scrubbed of what was sent.
+    pub(crate) fn describe(&self, sent: &Scrubber) -> String {
         let mut text = format!("HTTP {}", self.status);
         if let Some(error) = &self.error {
             text.push(' ');
-            text.push_str(&super::message::sanitize_provider_text(error, sent));
+            text.push_str(&sent.provider_text(error));
         }
         if let Some(d) = self.description.as_deref().filter(|d| !d.is_empty()) {
             text.push_str(": ");
-            text.push_str(&super::message::sanitize_provider_text(d, sent));
+            text.push_str(&sent.provider_text(d));
         }
         text
     }
@@ -376,8 +377,12 @@ mod tests {
             serde_json::json!({"error": "invalid_client", "error_description": "bad secret s3cr3t\nfor my-id"}),
         );
         assert_eq!(
-            err.describe(&["s3cr3t", "my-id"]),
-            "HTTP 401 invalid_client: bad secret <redacted>for <redacted>"
+            err.describe(
+                &Scrubber::new()
+                    .hide("s3cr3t", "<client secret>")
+                    .hide("my-id", "<client id>")
+            ),
+            "HTTP 401 invalid_client: bad secret <client secret>for <client id>"
         );
     }
 

@@ -118,6 +118,10 @@ impl HttpClient {
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.request)
             .redirect(redirects)
+            // A proxy from the environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY) would get the
+            // provider's host name and resolve it itself, out of the address policy's sight: the
+            // checks connect to the provider directly or not at all (docs/security.md).
+            .no_proxy()
             .dns_resolver(Arc::new(PolicyResolver(policy.clone())))
             .user_agent(crate::names::USER_AGENT);
         if let Trust::CaBundle {

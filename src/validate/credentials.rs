@@ -25,6 +25,9 @@ pub struct ClientCredentials {
     /// read from. A value read from a Secret is never echoed (a Secret the author cannot read
     /// could otherwise be read through the status).
     pub client_label: String,
+    /// Where the client id is read from (`Secret "oidc" (key "clientId")`) when a Secret holds
+    /// it: messages name it so wherever a provider echoes the id.
+    pub client_id_source: Option<String>,
     /// The client secret.
     pub client_secret: Option<Sensitive<String>>,
 }
@@ -57,6 +60,7 @@ pub(super) fn resolve(
         }
         return Some(ClientCredentials {
             client_label: format!("client {client_id:?}"),
+            client_id_source: None,
             client_id,
             client_secret: None,
         });
@@ -128,21 +132,21 @@ pub(super) fn resolve(
         ));
         return None;
     }
-    let client_label = if from_secret {
-        let place = match &reference.json_key {
-            Some(k) => format!("key {k:?}"),
-            None => format!(
-                "key {:?}",
-                reference.client_id_key.as_deref().unwrap_or(DEFAULT_ID_KEY)
-            ),
+    let client_id_source = from_secret.then(|| {
+        let key = match &reference.json_key {
+            Some(k) => k.as_str(),
+            None => reference.client_id_key.as_deref().unwrap_or(DEFAULT_ID_KEY),
         };
-        format!("the client whose id is in Secret {name:?} ({place})")
-    } else {
-        format!("client {client_id:?}")
+        format!("Secret {name:?} (key {key:?})")
+    });
+    let client_label = match &client_id_source {
+        Some(source) => format!("the client whose id is in {source}"),
+        None => format!("client {client_id:?}"),
     };
     Some(ClientCredentials {
         client_id,
         client_label,
+        client_id_source,
         client_secret: secret,
     })
 }

@@ -69,3 +69,37 @@ fn files_have_a_header_and_one_line_per_variable_in_name_order() {
         "# shellcheck shell=sh\n# made by a test\nexport A='1'\nexport B='2'\n"
     );
 }
+
+/// The limit is Linux's: the longest value passes and a program still starts with it; one byte
+/// more is refused, and the kernel refuses that string too (so the limit is neither too low nor
+/// too high).
+#[test]
+fn a_value_longer_than_an_environment_string_is_refused_naming_the_variable() {
+    let name = "AUTHENTICATION_PUBLIC_KEYS";
+    let longest = MAX_ENV_STRING - name.len() - 2;
+    for format in [EnvFormat::Dotenv, EnvFormat::Shell] {
+        let fits = vec![b'k'; longest];
+        assert!(encode(format, &[], &vars(&[(name, &fits)])).is_ok());
+        let err = encode(format, &[], &vars(&[(name, &vec![b'k'; longest + 1])]))
+            .expect_err("one byte too long");
+        assert_eq!(
+            err,
+            EncodeError::TooLong {
+                name: name.into(),
+                bytes: longest + 1,
+                limit: longest,
+            }
+        );
+        assert!(err.to_string().starts_with(name), "{err}");
+        assert!(!err.to_string().contains("kkkk"), "{err}");
+    }
+    let start = |len: usize| {
+        std::process::Command::new("true")
+            .env_clear()
+            .env(name, "k".repeat(len))
+            .status()
+    };
+    assert!(start(longest).is_ok_and(|s| s.success()));
+    let too_long = start(longest + 1).expect_err("the kernel refuses it");
+    assert_eq!(too_long.raw_os_error(), Some(7), "E2BIG: {too_long}");
+}
