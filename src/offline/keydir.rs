@@ -9,13 +9,12 @@
 //! alone is taken and the rest rewritten from it.
 
 use std::collections::BTreeMap;
-use std::io;
 use std::path::Path;
 
 use crate::keys::{self, KeyError, KeyMaterial};
 use crate::validate::ValidatedConfig;
 
-use super::OfflineError;
+use super::{OfflineError, files};
 
 /// What happened to the key pair in this run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,20 +60,19 @@ impl Stored {
 
 /// The pair stored in `dir`, `None` when there is no private key.
 fn read_stored(dir: &Path) -> Result<Option<Stored>, OfflineError> {
-    let private = dir.join(keys::PRIVATE_KEY_DER);
-    if !private.exists() {
-        return Ok(None);
+    // A planted link must not hand another key to the run (nor make it write beside one).
+    for folder in [dir.parent(), Some(dir)].into_iter().flatten() {
+        files::no_link(folder).map_err(|e| OfflineError::read(folder, e))?;
     }
     let mut data = BTreeMap::new();
     for name in [keys::PRIVATE_KEY_DER, keys::PUBLIC_KEY_DER, keys::KEY_ID] {
         let path = dir.join(name);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                data.insert(name.to_string(), bytes);
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => return Err(OfflineError::Read { path, source }),
+        if let Some(bytes) = files::read(&path).map_err(|e| OfflineError::read(&path, e))? {
+            data.insert(name.to_string(), bytes);
         }
+    }
+    if !data.contains_key(keys::PRIVATE_KEY_DER) {
+        return Ok(None);
     }
     let whole = match KeyMaterial::from_secret_data(&data) {
         Ok(keys) => return Ok(Some(Stored::Pair { keys, stale: false })),

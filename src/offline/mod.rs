@@ -18,6 +18,36 @@ use std::path::PathBuf;
 
 pub use envfile::{EncodeError, EnvFormat};
 
+impl OfflineError {
+    /// A failed write of `path`: a refused link is named as one.
+    pub(crate) fn write(path: &std::path::Path, source: std::io::Error) -> Self {
+        if files::is_link_refusal(&source) {
+            Self::Link {
+                path: path.to_path_buf(),
+            }
+        } else {
+            Self::Write {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+
+    /// A failed read of `path`: a refused link is named as one.
+    pub(crate) fn read(path: &std::path::Path, source: std::io::Error) -> Self {
+        if files::is_link_refusal(&source) {
+            Self::Link {
+                path: path.to_path_buf(),
+            }
+        } else {
+            Self::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+}
+
 /// Why the offline output could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum OfflineError {
@@ -29,6 +59,15 @@ pub enum OfflineError {
         /// The cause.
         #[source]
         source: std::io::Error,
+    },
+    /// A symbolic link stands where the output directory's files are read or written.
+    #[error(
+        "{} is a symbolic link: the output directory's files are never read or written through one (remove it, or pass the folder it points to as --out-dir)",
+        path.display()
+    )]
+    Link {
+        /// The link.
+        path: PathBuf,
     },
     /// A file or directory could not be written.
     #[error("failed to write {}", path.display())]

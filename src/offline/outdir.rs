@@ -59,10 +59,7 @@ pub fn write(
     let settings = envfile::encode(format, header, &rendered.auth_env.data)?;
     let keys = out.join(KEYS_DIR);
     for dir in [out, keys.as_path()] {
-        files::directory(dir, PRIVATE_DIR).map_err(|source| OfflineError::Write {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        files::directory(dir, PRIVATE_DIR).map_err(|source| OfflineError::write(dir, source))?;
     }
     let mut report = Report {
         settings: out.join(settings_file(format)),
@@ -94,10 +91,7 @@ pub fn write(
 /// Removes a file an earlier run wrote that the configuration no longer has.
 fn remove_stale(path: &Path) -> Result<(), OfflineError> {
     match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(OfflineError::Write {
-            path: path.to_path_buf(),
-            source: e,
-        }),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(OfflineError::write(path, e)),
         _ => Ok(()),
     }
 }
@@ -133,10 +127,8 @@ fn write_keys(
 }
 
 fn put(path: &Path, bytes: &[u8], mode: u32, report: &mut Report) -> Result<(), OfflineError> {
-    let written = files::write(path, bytes, mode).map_err(|source| OfflineError::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let written =
+        files::write(path, bytes, mode).map_err(|source| OfflineError::write(path, source))?;
     if written == Written::Replaced {
         report.replaced.push(path.to_path_buf());
     }

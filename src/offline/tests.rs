@@ -204,3 +204,98 @@ fn a_stored_key_other_than_the_specs_own_is_replaced_only_when_asked() {
         }
     );
 }
+
+/// A run of `decide` and `write` into `out`, as `render --out-dir` does.
+fn render_into(out: &Path) -> Result<outdir::Report, OfflineError> {
+    let input = input();
+    let config = config(&input);
+    let (keys, _) = decide(&out.join(KEYS_DIR), &config, false)?;
+    let rendered = crate::render::render(&config, &keys, &ProviderEndpoints::default()).unwrap();
+    outdir::write(out, EnvFormat::Shell, &[], &rendered)
+}
+
+/// Every file in `dir` (recursively) with its bytes and mode: what must not change.
+fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
+    let mut out = BTreeMap::new();
+    out.insert(".".into(), (Vec::new(), mode(dir)));
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        out.insert(path.display().to_string(), (bytes, mode(&path)));
+    }
+    out
+}
+
+/// A link to another folder at `DIR/keys` or at `DIR` is refused, naming the link; nothing is
+/// written there and the folder keeps its mode.
+#[test]
+fn a_link_where_a_folder_goes_is_refused_and_its_target_is_untouched() {
+    let base = tempfile::tempdir().unwrap();
+    let elsewhere = base.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(elsewhere.join("private_key.der"), b"someone else's").unwrap();
+    let before = snapshot(&elsewhere);
+
+    let out = base.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join(KEYS_DIR)).unwrap();
+    let err = render_into(&out).expect_err("a link at DIR/keys is refused");
+    assert!(
+        matches!(&err, OfflineError::Link { path } if path == &out.join(KEYS_DIR)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(snapshot(&elsewhere), before);
+
+    let linked_out = base.path().join("linked-out");
+    std::os::unix::fs::symlink(&elsewhere, &linked_out).unwrap();
+    let err = render_into(&linked_out).expect_err("a link at DIR is refused");
+    assert!(matches!(err, OfflineError::Link { .. }), "{err}");
+    assert_eq!(snapshot(&elsewhere), before);
+}
+
+/// A link at a key file's place is not read (its target would become our key); a link at a
+/// written file's place is replaced by the file, and its target keeps its content and mode.
+#[test]
+fn a_link_where_a_file_goes_is_never_followed() {
+    let base = tempfile::tempdir().unwrap();
+    let victim = base.path().join("victim");
+    std::fs::write(&victim, b"not ours").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = base.path().join("out");
+    let report = render_into(&out).unwrap();
+
+    // The files the key pair is read back from.
+    for name in [keys::PRIVATE_KEY_DER, keys::PUBLIC_KEY_DER, keys::KEY_ID] {
+        let read = report.keys.join(name);
+        let kept = std::fs::read(&read).unwrap();
+        std::fs::remove_file(&read).unwrap();
+        std::os::unix::fs::symlink(&victim, &read).unwrap();
+        let err = render_into(&out).expect_err("a link at a key file is not read");
+        assert!(
+            matches!(&err, OfflineError::Link { path } if path == &read),
+            "{err}"
+        );
+        std::fs::remove_file(&read).unwrap();
+        std::fs::write(&read, kept).unwrap();
+    }
+    assert_eq!(std::fs::read(&victim).unwrap(), b"not ours");
+
+    // The files only written.
+    let written = [
+        report.keys.join(keys::PRIVATE_KEY_PEM),
+        report.keys.join(keys::JWKS_JSON),
+        report.settings.clone(),
+        report.workflow.clone().expect("ingestion is enabled"),
+    ];
+    for path in written {
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        render_into(&out).unwrap();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        assert!(meta.is_file(), "{} is a file again", path.display());
+        assert_eq!(std::fs::read(&victim).unwrap(), b"not ours");
+        assert_eq!(mode(&victim), 0o644, "{}", path.display());
+    }
+}
