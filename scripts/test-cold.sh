@@ -18,6 +18,10 @@ if [ -n "$(ls -A "$dir")" ]; then
 fi
 git clone -q "$root" "$dir/src"
 git -C "$dir/src" checkout -q "$commit"
+# The tests read shared/ beside the repository, as CI lays it out.
+if [ -d "$root/../shared" ]; then
+  ln -s "$(cd "$root/../shared" && pwd)" "$dir/shared"
+fi
 export OIDC_SSO_CACHE=$dir/cache/oidc-sso-operator
 export GOMODCACHE=$dir/cache/go-mod GOCACHE=$dir/cache/go-build
 export CARGO_HOME=$dir/cache/cargo

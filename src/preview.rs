@@ -36,6 +36,17 @@ pub enum PreviewError {
         /// What is wrong with it.
         message: String,
     },
+    /// The apiserver would refuse the `OidcSsoConfig` (its CRD's schema or CEL rules).
+    #[error(
+        "{what}: the apiserver would refuse this OidcSsoConfig (the CRD's schema and rules):\n  - {}",
+        refusals.join("\n  - ")
+    )]
+    Refused {
+        /// The file.
+        what: String,
+        /// Each refusal, naming its field.
+        refusals: Vec<String>,
+    },
     /// No `OidcSsoConfig` in the input, or more than one.
     #[error("{0}")]
     Input(String),
@@ -73,6 +84,14 @@ pub fn parse_documents(
         })?;
     for doc in docs.into_iter().filter(|d| !d.is_null()) {
         if doc.get("kind").and_then(Value::as_str) == Some("OidcSsoConfig") {
+            // What the cluster would refuse is refused here too, before anything is rendered.
+            let refusals = validate::admission::refusals(&doc);
+            if !refusals.is_empty() {
+                return Err(PreviewError::Refused {
+                    what: what.to_string(),
+                    refusals,
+                });
+            }
             let resource: OidcSsoConfig =
                 serde_path_to_error::deserialize(doc).map_err(|e| PreviewError::Spec {
                     path: e.path().to_string(),

@@ -443,3 +443,22 @@ fn every_rendered_value_is_printable_ascii_whatever_the_input() {
         );
     }
 }
+
+/// Even a variable name validation would refuse (a newline and a second `hostPort`) stays inside
+/// its quoted scalar: the document keeps one `hostPort`, the rendered one.
+#[test]
+fn no_bot_token_variable_name_can_add_a_line_to_the_workflow() {
+    let c = config(confidential(), "s");
+    let mut ingestion = c.ingestion.clone().unwrap();
+    ingestion.bot_token =
+        crate::validate::BotToken::EnvVar("X}\"\n    hostPort: \"http://evil.example\"\n#".into());
+    let wf = workflow_config(&c, &ingestion, None);
+    assert_eq!(wf.lines().count(), 6, "{wf}");
+    let doc: serde_json::Value = serde_saphyr::from_str(&wf).expect("the workflow still parses");
+    let server = &doc["workflowConfig"]["openMetadataServerConfig"];
+    assert_eq!(server["hostPort"], "http://om.data.svc:8585/api");
+    assert_eq!(
+        server["securityConfig"]["jwtToken"],
+        "${X}\"\n    hostPort: \"http://evil.example\"\n#}"
+    );
+}

@@ -26,9 +26,13 @@ pub fn workflow_config(
             out.push_str("    authProvider: openmetadata\n    securityConfig:\n");
             let token = match &ingestion.bot_token {
                 BotToken::Value(token) => quoted(token.expose()),
-                // The variable name is validated as [A-Za-z_][A-Za-z0-9_]*, so it needs no escaping;
-                // the `$` stays live for the client's expandvars.
-                BotToken::EnvVar(name) => format!("\"${{{name}}}\""),
+                // The `$` stays live for the client's expandvars; the name is escaped like every
+                // other value (validation allows only [A-Za-z_][A-Za-z0-9_]*, where escaping
+                // changes nothing), so no name can add a line even if validation were skipped.
+                BotToken::EnvVar(name) => {
+                    let name = quoted(name);
+                    format!("\"${{{}}}\"", &name[1..name.len() - 1])
+                }
             };
             out.push_str(&format!("      jwtToken: {token}\n"));
         }

@@ -6,6 +6,7 @@
 //! preview never met the schema) and checks what the schema cannot see: the referenced Secrets and
 //! URLs whose allowed scheme depends on another field.
 
+pub mod admission;
 mod credentials;
 mod duration;
 mod errors;

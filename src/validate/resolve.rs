@@ -311,11 +311,21 @@ fn ingestion(
             };
             BotToken::Value(Sensitive::new(token.to_string()))
         }
-        None => BotToken::EnvVar(
-            i.bot_token_env_var
+        None => {
+            let name = i
+                .bot_token_env_var
                 .clone()
-                .unwrap_or_else(|| DEFAULT_BOT_TOKEN_ENV.into()),
-        ),
+                .unwrap_or_else(|| DEFAULT_BOT_TOKEN_ENV.into());
+            if !is_env_name(&name) {
+                errors.push(ValidationError::new(
+                    "spec.ingestion.botTokenEnvVar",
+                    Reason::InvalidSpec,
+                    "must be an environment variable name: letters, digits and _, not starting with a digit",
+                ));
+                return None;
+            }
+            BotToken::EnvVar(name)
+        }
     };
     Some(Some(ValidatedIngestion {
         host_port,
@@ -325,6 +335,15 @@ fn ingestion(
         bot_token,
         legacy_token_endpoint: i.legacy_token_endpoint.unwrap_or(false),
     }))
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`, as the schema's pattern says.
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn output_names(spec: &OidcSsoConfigSpec, name: &str) -> OutputNames {

@@ -999,3 +999,21 @@ fn the_provider_type_is_matched_as_the_server_matches_it_and_azure_needs_a_tenan
         "start or end with a space",
     );
 }
+
+#[test]
+fn a_bot_token_variable_name_that_is_no_shell_name_is_named() {
+    for name in ["A\nhostPort: x", "1A", "A-B", "A\"B", ""] {
+        let spec = set(
+            confidential(),
+            "/ingestion",
+            json!({"botTokenEnvVar": name}),
+        );
+        let errs = errors(spec, &creds("om", "s"));
+        assert_error(
+            &errs,
+            "spec.ingestion.botTokenEnvVar",
+            Reason::InvalidSpec,
+            "environment variable name",
+        );
+    }
+}

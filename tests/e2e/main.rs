@@ -9,6 +9,7 @@
 
 mod support;
 
+mod admission;
 mod chart;
 mod controller;
 mod dex;

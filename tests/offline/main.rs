@@ -19,6 +19,7 @@ mod official_chart;
 mod argocd_health;
 mod compose;
 mod crd_drift;
+mod hostile_provider;
 mod jvm;
 mod keys_dir;
 mod offline_cli;
