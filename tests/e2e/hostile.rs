@@ -11,7 +11,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
-use kube::api::{DeleteParams, PostParams};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use oidc_sso_operator::crd::OidcSsoConfig;
 use oidc_sso_operator::objects::config_hash_on;
@@ -319,6 +319,110 @@ async fn no_value_read_from_a_secret_reaches_status_events_logs_or_metrics() {
     for canary in [CANARY_ID, CANARY_SECRET, CANARY_URL_PASSWORD, CANARY_VICTIM] {
         assert!(!all.contains(canary), "{canary} leaked");
     }
+}
+
+/// Promise 2 against a provider that replays every value it is sent (form fields, query, Basic
+/// credentials) in every encoding into every answer: with the operator running, no form of the
+/// author's client id or secret reaches the status, Events, logs or metrics; the echoes are
+/// named, an encoding of an encoding is withheld.
+#[tokio::test]
+async fn a_provider_that_replays_what_it_is_sent_gets_none_of_it_shown() {
+    use crate::support::replaying_idp::{CLIENT_ID, ReplayingProvider, SECRET, forbidden};
+    let idp = ReplayingProvider::start();
+    let t = Tenant::start("hostile-replay", &[]).await;
+    // The author's own Secret, with values every encoding changes.
+    t.scenario
+        .secrets()
+        .patch(
+            "own-client",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"stringData": {"clientId": CLIENT_ID, "clientSecret": SECRET}})),
+        )
+        .await
+        .expect("patch the author's Secret");
+    let cases = [
+        (
+            "callback-values",
+            "Introspection",
+            "client_secret_post",
+            "LoginRefused",
+        ),
+        (
+            "page-values",
+            "ClientCredentials",
+            "client_secret_basic",
+            "NotRegistered",
+        ),
+        (
+            "callback-raw",
+            "Revocation",
+            "client_secret_basic",
+            "LoginRefused",
+        ),
+        (
+            "page-raw",
+            "AuthorizationCode",
+            "client_secret_post",
+            "NotRegistered",
+        ),
+    ];
+    for (i, (mode, method, auth, login)) in cases.iter().enumerate() {
+        let provider = json!({"issuer": idp.issuer(mode), "allowInsecureHttp": true,
+            "clientType": "Confidential", "clientAuthenticationMethod": auth,
+            "credentialsSecretRef": {"name": "own-client"},
+            "verify": {"credentials": {"method": method}}});
+        let name = format!("replay-{i}");
+        t.author_creates(&name, spec(provider, &[]))
+            .await
+            .expect("create");
+        t.wait(&name, "LoginAccepted", "False", login).await;
+    }
+    let op = t.scenario.op.as_ref().expect("operator");
+    op.wait_idle().await;
+    let mut haystacks = Vec::new();
+    for cr in t
+        .scenario
+        .configs()
+        .list(&Default::default())
+        .await
+        .expect("list")
+    {
+        haystacks.push(serde_json::to_string(&cr.status).expect("json"));
+    }
+    for e in Api::<Event>::namespaced(t.scenario.client.clone(), &t.scenario.ns)
+        .list(&Default::default())
+        .await
+        .expect("events")
+    {
+        haystacks.push(serde_json::to_string(&e).expect("json"));
+    }
+    haystacks.push(op.logs());
+    haystacks.push(op.metrics().await);
+    let all = haystacks.join("\n");
+    // JSON (status, Events) escapes quotes and backslashes: the forms are searched as written
+    // there too.
+    for form in forbidden() {
+        let in_json = serde_json::to_string(&form).expect("json");
+        let in_json = in_json.trim_matches('"');
+        assert!(
+            !all.contains(&form) && !all.contains(in_json),
+            "a form of a sent value ({} bytes) was shown",
+            form.len()
+        );
+    }
+    assert!(
+        all.contains("<client secret>"),
+        "the echoed secret is named"
+    );
+    assert!(
+        all.contains("<the client id in Secret \\\"own-client\\\" (key \\\"clientId\\\")>"),
+        "the echoed client id is named by its Secret and key"
+    );
+    assert!(
+        all.contains("<withheld"),
+        "an encoding of an encoding is withheld"
+    );
+    assert!(idp.requests() > 0);
 }
 
 #[tokio::test]

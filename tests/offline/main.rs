@@ -15,6 +15,8 @@ mod argocd;
 mod cluster;
 #[path = "../support/official_chart.rs"]
 mod official_chart;
+#[path = "../support/replaying_idp.rs"]
+mod replaying_idp;
 
 mod argocd_health;
 mod compose;
