@@ -1,7 +1,11 @@
 //! The controller: watches `OidcSsoConfig`s and drives each through the steps of its reconcile
 //! (`reconcile.rs`): fetch → validate → verify → keys → render → apply → roll → report.
 //!
-//! Watches, and what they cache (see `watches.rs`):
+//! Three rooms: the driver (`reconcile.rs`, `runner.rs`, `problem.rs`) and the status it reports
+//! (`status/`); the steps it runs, each doing its own IO (`steps/`); the watch plumbing and the
+//! tables it keeps (`watch/`).
+//!
+//! Watches, and what they cache (see `watch/mod.rs`):
 //! - `OidcSsoConfig`: full objects (the controller's own store, used by the mappers);
 //! - Secrets with `app.kubernetes.io/managed-by=oidc-sso-operator`: the only Secrets cached, in
 //!   `cache_form` (the stored key pair, and a digest of the rest, which the apply step compares
@@ -9,28 +13,17 @@
 //! - all other Secrets and ConfigMaps: metadata only, never stored, used to trigger the resources
 //!   that reference them; their content is read on demand;
 //! - Deployments and StatefulSets: whole objects (their rollout state is in `status`), streamed;
-//!   of those some resource rolls, the rollout state is kept (`seen_targets`), the rest is not
+//!   of those some resource rolls, the rollout state is kept (`watch/seen_targets.rs`), the rest is not
 //!   stored (see `triggers`).
 
-mod apply;
-mod cache_form;
-mod echoes;
-mod fetch;
-mod jwt_keys;
 #[cfg(test)]
 mod mock_tests;
-mod ownership;
 mod problem;
 mod reconcile;
-mod rollout;
 mod runner;
-mod seen_targets;
 mod status;
-mod triggers;
-pub(crate) mod verify;
-mod watches;
-mod wiring;
-mod workloads;
+pub(crate) mod steps;
+mod watch;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +36,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::Semaphore;
 
 use crate::crd::OidcSsoConfig;
+use watch::{echoes, seen_targets};
 
 pub use reconcile::Error;
 pub use runner::{RunError, run};

@@ -13,8 +13,8 @@ use kube::{Client, ResourceExt};
 use tracing::{Instrument, error, info, info_span};
 
 use super::reconcile::{Error, reconcile};
-use super::workloads::{deployment_state, stateful_set_state};
-use super::{Context, Settings, watches};
+use super::{Context, Settings, watch as watches};
+use crate::controller::steps::rollout::workloads::{deployment_state, stateful_set_state};
 use crate::crd::{OidcSsoConfig, TargetKind};
 use crate::metrics::{Metrics, Trigger};
 use crate::names::annotations;

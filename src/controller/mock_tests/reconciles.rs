@@ -10,8 +10,8 @@ use kube::runtime::watcher;
 use serde_json::{Value, json};
 
 use super::fake::{Call, Fake};
-use crate::controller::cache_form::to_cache_form;
 use crate::controller::reconcile::reconcile;
+use crate::controller::watch::cache_form::to_cache_form;
 use crate::controller::{Context, Error, Settings};
 use crate::crd::OidcSsoConfig;
 
@@ -442,8 +442,8 @@ async fn the_targets_events_of_its_own_rollout_are_no_news_even_before_the_statu
     use k8s_openapi::api::apps::v1::Deployment;
 
     use crate::controller::status::Memo;
-    use crate::controller::watches::target_mapper;
-    use crate::controller::workloads::deployment_state;
+    use crate::controller::steps::rollout::workloads::deployment_state;
+    use crate::controller::watch::target_mapper;
     use crate::crd::TargetKind;
 
     let (w, stale) = World::with_new_resource();
@@ -491,7 +491,7 @@ async fn the_targets_events_of_its_own_rollout_are_no_news_even_before_the_statu
 
 #[tokio::test]
 async fn a_target_the_watch_delivered_is_not_read_again() {
-    use crate::controller::workloads::deployment_state;
+    use crate::controller::steps::rollout::workloads::deployment_state;
     use crate::crd::TargetKind;
 
     let w = reconciled_world().await;

@@ -8,10 +8,10 @@ use kube::client::Body;
 use kube::{Api, Client};
 use serde_json::{Value, json};
 
-use crate::controller::apply::{Existing, Owner, apply_secret};
-use crate::controller::echoes::OwnWrites;
-use crate::controller::rollout::roll;
-use crate::controller::workloads::{Target, TargetState};
+use crate::controller::steps::apply::{Existing, Owner, apply_secret};
+use crate::controller::steps::rollout::roll;
+use crate::controller::steps::rollout::workloads::{Target, TargetState};
+use crate::controller::watch::echoes::OwnWrites;
 use crate::crd::{TargetKind, TargetRef};
 use crate::names::field_managers::{ROLLOUT as ROLLOUT_MANAGER, SECRETS as SECRETS_MANAGER};
 
@@ -62,7 +62,7 @@ async fn expect(handle: &mut Handle, reply: Value) -> (Method, String, Value) {
 async fn apply_over_stored(
     api: Api<Secret>,
     desired: Secret,
-) -> Result<bool, crate::controller::apply::Error> {
+) -> Result<bool, crate::controller::steps::apply::Error> {
     let stored = secret("dg==", "uid-1");
     let own_writes = OwnWrites::default();
     apply_secret(

@@ -10,9 +10,9 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::conditions::{Cond, ConditionType, merge};
-use crate::controller::jwt_keys::KeyState;
 use crate::controller::problem::Problem;
-use crate::controller::verify::Verification;
+use crate::controller::steps::keys::KeyState;
+use crate::controller::steps::verify::Verification;
 use crate::crd::{
     KeyStatus, OidcSsoConfig, OidcSsoConfigStatus, SecretNames, TargetPhase, TargetStatus,
 };
@@ -94,7 +94,7 @@ pub(crate) struct Outcome<'a> {
     pub targets: Vec<TargetStatus>,
     /// What keeps a target's pods from seeing the rendered settings (`None`: not checked, nothing
     /// was rendered).
-    pub wiring: Option<Vec<crate::controller::wiring::Finding>>,
+    pub wiring: Option<Vec<crate::controller::steps::rollout::wiring::Finding>>,
 }
 
 /// The status after a reconcile that got through every step.
@@ -328,7 +328,7 @@ fn workloads_condition(outcome: &Outcome<'_>, hash: &str) -> Cond {
 
 /// `SettingsLoaded`: whether the targets' pods see what is rendered. Reported, not blocking: the
 /// operator cannot change the workloads (and an override can be deliberate).
-fn settings_loaded(findings: &[crate::controller::wiring::Finding]) -> Cond {
+fn settings_loaded(findings: &[crate::controller::steps::rollout::wiring::Finding]) -> Cond {
     match findings.first() {
         None => Cond::new(
             ConditionType::SettingsLoaded,
@@ -342,7 +342,7 @@ fn settings_loaded(findings: &[crate::controller::wiring::Finding]) -> Cond {
             first.reason(),
             findings
                 .iter()
-                .map(crate::controller::wiring::Finding::describe)
+                .map(crate::controller::steps::rollout::wiring::Finding::describe)
                 .collect::<Vec<_>>()
                 .join("; "),
         ),

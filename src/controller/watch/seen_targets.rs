@@ -15,12 +15,12 @@ use std::sync::{Arc, Mutex};
 
 use kube::runtime::watcher;
 
-use super::workloads::TargetState;
+use crate::controller::steps::rollout::workloads::TargetState;
 use crate::crd::TargetKind;
 
 /// The kept states of one kind of target.
 #[derive(Default)]
-pub(super) struct SeenTargets {
+pub(in crate::controller) struct SeenTargets {
     inner: Mutex<Inner>,
 }
 
@@ -40,12 +40,17 @@ impl SeenTargets {
     }
 
     /// The kept state of `namespace`/`name`; `None`: not kept, read it.
-    pub(super) fn get(&self, namespace: &str, name: &str) -> Option<TargetState> {
+    pub(in crate::controller) fn get(&self, namespace: &str, name: &str) -> Option<TargetState> {
         self.lock().states.get(namespace)?.get(name).cloned()
     }
 
     /// Keeps what the watch delivered of a referenced target; `None` (deleted) forgets it.
-    pub(super) fn record(&self, namespace: &str, name: &str, state: Option<TargetState>) {
+    pub(in crate::controller) fn record(
+        &self,
+        namespace: &str,
+        name: &str,
+        state: Option<TargetState>,
+    ) {
         let mut inner = self.lock();
         if let Some(listed) = inner.relisted.as_mut() {
             listed.insert((namespace.to_string(), name.to_string()));
@@ -63,13 +68,13 @@ impl SeenTargets {
     }
 
     /// Forgets a target no resource rolls any more.
-    pub(super) fn forget(&self, namespace: &str, name: &str) {
+    pub(in crate::controller) fn forget(&self, namespace: &str, name: &str) {
         self.lock().remove(namespace, name);
     }
 
     /// Follows the watch's (re-)list: at its start begins noting what is listed, at its end
     /// forgets every kept target the list did not contain.
-    pub(super) fn observe<K>(&self, event: &watcher::Event<K>) {
+    pub(in crate::controller) fn observe<K>(&self, event: &watcher::Event<K>) {
         let mut inner = self.lock();
         match event {
             watcher::Event::Init => inner.relisted = Some(HashSet::new()),
@@ -99,14 +104,14 @@ impl Inner {
 
 /// One [`SeenTargets`] per target kind.
 #[derive(Default)]
-pub(super) struct SeenByKind {
+pub(in crate::controller) struct SeenByKind {
     deployments: SeenTargets,
     stateful_sets: SeenTargets,
 }
 
 impl SeenByKind {
     /// What follows the (re-)lists of the watch on `kind` (see [`SeenTargets::observe`]).
-    pub(super) fn relists_of<K>(
+    pub(in crate::controller) fn relists_of<K>(
         self: &Arc<Self>,
         kind: TargetKind,
     ) -> impl Fn(&watcher::Event<K>) + Send + 'static {
@@ -115,7 +120,7 @@ impl SeenByKind {
     }
 
     /// The kept targets of `kind`.
-    pub(super) fn of(&self, kind: TargetKind) -> &SeenTargets {
+    pub(in crate::controller) fn of(&self, kind: TargetKind) -> &SeenTargets {
         match kind {
             TargetKind::Deployment => &self.deployments,
             TargetKind::StatefulSet => &self.stateful_sets,

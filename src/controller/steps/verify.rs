@@ -18,7 +18,7 @@ use crate::render::ProviderEndpoints;
 use crate::scrub::Scrubber;
 use crate::validate::ValidatedConfig;
 
-use super::status::conditions::{Cond, ConditionType};
+use crate::controller::status::conditions::{Cond, ConditionType};
 
 /// What the provider checks found.
 #[derive(Clone, Debug)]

@@ -1,6 +1,11 @@
 //! The watch streams and the mappers from a watched object to the resources that reference it
 //! (through [`References`], the same answer the fetch step reads by).
 
+pub(in crate::controller) mod cache_form;
+pub(in crate::controller) mod echoes;
+pub(in crate::controller) mod seen_targets;
+pub(in crate::controller) mod triggers;
+
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::core::PartialObjectMeta;
@@ -10,11 +15,10 @@ use kube::{Api, Client, Resource, ResourceExt};
 
 use std::sync::Arc;
 
-use super::echoes::OwnWrites;
-use super::seen_targets::SeenByKind;
-use super::status::Memo;
-use super::workloads::TargetState;
-use super::{cache_form, triggers};
+use crate::controller::status::Memo;
+use crate::controller::steps::rollout::workloads::TargetState;
+use crate::controller::watch::echoes::OwnWrites;
+use crate::controller::watch::seen_targets::SeenByKind;
 use crate::crd::{OidcSsoConfig, TargetKind};
 use crate::names::{OPERATOR, annotations, labels};
 use crate::references::{DataKind, References};
@@ -25,7 +29,7 @@ use crate::references::{DataKind, References};
 const LIST_PAGE: u32 = 100;
 
 /// An API for every namespace, or for one.
-pub(super) fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+pub(in crate::controller) fn api<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
 {
@@ -48,7 +52,7 @@ fn trim_for_cache<K: Resource>(obj: &mut K) {
 }
 
 /// The owned Secrets, cached in cache form, as a reflector stream; `writer` fills `store`.
-pub(super) fn owned_secrets(
+pub(in crate::controller) fn owned_secrets(
     client: &Client,
     namespace: Option<&str>,
     writer: reflector::store::Writer<Secret>,
@@ -74,7 +78,7 @@ pub(super) fn owned_secrets(
 /// The resources, stored in `writer`'s store, each copy shown to `stored` once the store has it,
 /// and passed on only when something a reconcile acts on changed (not on our own status writes:
 /// see `triggers`).
-pub(super) fn resources<F>(
+pub(in crate::controller) fn resources<F>(
     client: &Client,
     namespace: Option<&str>,
     writer: reflector::store::Writer<OidcSsoConfig>,
@@ -100,7 +104,7 @@ where
 }
 
 /// Metadata-only events of every object of kind `K` (never stored).
-pub(super) fn metadata<K>(
+pub(in crate::controller) fn metadata<K>(
     client: &Client,
     namespace: Option<&str>,
 ) -> impl futures::Stream<Item = Result<PartialObjectMeta<K>, watcher::Error>> + use<K>
@@ -122,7 +126,7 @@ where
 
 /// Every change of a target kind; a deletion comes through as the object marked deleted, which
 /// the state readers in `workloads` treat as missing. `relists` sees each (re-)list begin and end.
-pub(super) fn targets<K, F>(
+pub(in crate::controller) fn targets<K, F>(
     client: &Client,
     namespace: Option<&str>,
     relists: F,
@@ -166,7 +170,7 @@ fn touched_marking_deletions<K: Resource>(
 /// Maps an owned Secret to the resource it belongs to, by its `oidcsso.io/config` label rather than
 /// its owner reference: a retained keys Secret has none. The echo of the operator's own write is
 /// no trigger ([`OwnWrites`]).
-pub(super) fn owned_mapper(
+pub(in crate::controller) fn owned_mapper(
     own_writes: Arc<OwnWrites>,
 ) -> impl Fn(Secret) -> Option<ObjectRef<OidcSsoConfig>> + Send + Sync + 'static {
     move |secret| {
@@ -181,7 +185,7 @@ pub(super) fn owned_mapper(
 
 /// Every `OidcSsoConfig` whose spec changed or that was deleted (streamed, not stored): what can
 /// end another resource's target conflict.
-pub(super) fn spec_changes(
+pub(in crate::controller) fn spec_changes(
     client: &Client,
     namespace: Option<&str>,
 ) -> impl futures::Stream<Item = Result<OidcSsoConfig, watcher::Error>> + use<> {
@@ -196,7 +200,7 @@ pub(super) fn spec_changes(
 
 /// Maps a changed or deleted resource to the others in its namespace that report a target
 /// conflict: the owner may have let the target go.
-pub(super) fn conflict_mapper(
+pub(in crate::controller) fn conflict_mapper(
     store: Store<OidcSsoConfig>,
 ) -> impl Fn(OidcSsoConfig) -> Vec<ObjectRef<OidcSsoConfig>> + Send + Sync + 'static {
     move |changed| {
@@ -218,7 +222,7 @@ pub(super) fn conflict_mapper(
 }
 
 /// Maps a Secret or ConfigMap to the resources in its namespace that read it.
-pub(super) fn data_mapper<K: Resource>(
+pub(in crate::controller) fn data_mapper<K: Resource>(
     store: Store<OidcSsoConfig>,
     kind: DataKind,
 ) -> impl Fn(PartialObjectMeta<K>) -> Vec<ObjectRef<OidcSsoConfig>> + Send + Sync + 'static {
@@ -239,7 +243,7 @@ pub(super) fn data_mapper<K: Resource>(
 /// Maps a target to the resources in its namespace that roll it and whose status it changes:
 /// the status this operator last wrote ([`Memo`]) while the store has not seen it yet, else the
 /// stored one. Keeps the state of a target some resource rolls in `seen`, for the reconciles.
-pub(super) fn target_mapper<K: Resource + 'static>(
+pub(in crate::controller) fn target_mapper<K: Resource + 'static>(
     store: Store<OidcSsoConfig>,
     written: Arc<Memo>,
     seen: Arc<SeenByKind>,

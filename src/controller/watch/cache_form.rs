@@ -20,13 +20,13 @@ use crate::names::labels::{ROLE, ROLE_JWT_KEYS};
 
 /// The entry holding the digest of all entries. Secret keys may not contain `/`, so no real
 /// entry can have this name, and its presence marks a Secret already in cache form.
-pub(super) const DIGEST_ENTRY: &str = "oidcsso.io/sha256";
+pub(in crate::controller) const DIGEST_ENTRY: &str = "oidcsso.io/sha256";
 
 /// Entries of a keys Secret that `KeyMaterial::from_secret_data` reads back.
 const KEYS_READ_BACK: [&str; 3] = [KEY_ID, PRIVATE_KEY_DER, PUBLIC_KEY_DER];
 
 /// Puts `secret` in cache form (a no-op when it already is).
-pub(super) fn to_cache_form(secret: &mut Secret) {
+pub(in crate::controller) fn to_cache_form(secret: &mut Secret) {
     let keys_secret = secret
         .metadata
         .labels
@@ -37,7 +37,7 @@ pub(super) fn to_cache_form(secret: &mut Secret) {
 }
 
 /// Data in cache form, for a payload about to be rendered as an owned Secret of `role`.
-pub(super) fn data_in_cache_form(
+pub(in crate::controller) fn data_in_cache_form(
     role: &str,
     data: &BTreeMap<String, Vec<u8>>,
 ) -> BTreeMap<String, ByteString> {

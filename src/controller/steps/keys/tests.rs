@@ -5,7 +5,7 @@ use k8s_openapi::api::core::v1::Secret;
 use serde_json::json;
 
 use super::*;
-use crate::controller::cache_form::to_cache_form;
+use crate::controller::watch::cache_form::to_cache_form;
 use crate::names::labels::ROLE_JWT_KEYS;
 use crate::objects::owned_secret;
 use crate::render::SecretPayload;

@@ -10,7 +10,7 @@ use crate::objects::config_hash_on;
 
 /// A target as the rollout step needs it.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct Target {
+pub(in crate::controller) struct Target {
     /// Which workload.
     pub reference: TargetRef,
     /// `None` when the workload does not exist.
@@ -19,7 +19,7 @@ pub(super) struct Target {
 
 /// What the rollout step reads off a workload.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) struct TargetState {
+pub(in crate::controller) struct TargetState {
     /// `metadata.uid`, the precondition of the rollout patch.
     pub uid: String,
     /// Our annotation on its pod template.
@@ -39,12 +39,12 @@ pub(super) struct TargetState {
     /// All replicas run the current template (Deployments: also no old replicas left).
     pub rolled_out: bool,
     /// How its pod template's containers get their configuration.
-    pub(crate) wiring: Vec<super::wiring::ContainerWiring>,
+    pub(crate) wiring: Vec<crate::controller::steps::rollout::wiring::ContainerWiring>,
 }
 
 impl TargetState {
     /// The `updated` text of its status entry.
-    pub(super) fn replicas_text(&self) -> String {
+    pub(in crate::controller) fn replicas_text(&self) -> String {
         TargetStatus::replicas_text(self.updated_replicas, self.replicas)
     }
 }
@@ -52,7 +52,7 @@ impl TargetState {
 #[cfg(test)]
 impl TargetState {
     /// A one-replica workload `uid` carrying `hash`, fully rolled out: the tests' starting point.
-    pub(super) fn rolled_out_one(uid: &str, hash: Option<&str>) -> Self {
+    pub(in crate::controller) fn rolled_out_one(uid: &str, hash: Option<&str>) -> Self {
         Self {
             uid: uid.into(),
             hash: hash.map(str::to_string),
@@ -120,7 +120,7 @@ fn shared_state(
         ready_replicas: counts.ready.unwrap_or(0),
         available_replicas: counts.available.unwrap_or(0),
         rolled_out: false,
-        wiring: super::wiring::pod_wiring(template),
+        wiring: crate::controller::steps::rollout::wiring::pod_wiring(template),
     })
 }
 
@@ -131,7 +131,7 @@ impl TargetState {
     }
 }
 
-pub(super) fn deployment_state(d: &Deployment) -> Option<TargetState> {
+pub(in crate::controller) fn deployment_state(d: &Deployment) -> Option<TargetState> {
     let status = d.status.as_ref();
     let mut state = shared_state(
         &d.metadata,
@@ -148,7 +148,7 @@ pub(super) fn deployment_state(d: &Deployment) -> Option<TargetState> {
     Some(state)
 }
 
-pub(super) fn stateful_set_state(s: &StatefulSet) -> Option<TargetState> {
+pub(in crate::controller) fn stateful_set_state(s: &StatefulSet) -> Option<TargetState> {
     let status = s.status.as_ref();
     let mut state = shared_state(
         &s.metadata,

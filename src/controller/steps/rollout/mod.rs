@@ -7,12 +7,15 @@
 //! Nothing else on the workload is touched. A target already carrying the hash is not written,
 //! which is why an operator restart or a resync causes no rollout.
 
+pub(in crate::controller) mod wiring;
+pub(in crate::controller) mod workloads;
+
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use kube::api::{ApiResource, DynamicObject, Patch, PatchParams};
 use kube::{Api, Client};
 use serde_json::json;
 
-use super::workloads::Target;
+use crate::controller::steps::rollout::workloads::Target;
 use crate::crd::{TargetKind, TargetPhase, TargetStatus};
 use crate::names::{annotations, field_managers};
 
@@ -31,7 +34,7 @@ pub struct Error {
 
 /// Marks every existing target without `hash` as patched with it and none of its replicas
 /// updated: its state right after [`roll`].
-pub(super) fn mark_started(targets: &mut [Target], hash: &str) {
+pub(in crate::controller) fn mark_started(targets: &mut [Target], hash: &str) {
     for s in targets.iter_mut().filter_map(|t| t.state.as_mut()) {
         if s.hash.as_deref() != Some(hash) {
             s.hash = Some(hash.to_string());
@@ -43,7 +46,7 @@ pub(super) fn mark_started(targets: &mut [Target], hash: &str) {
 
 /// Sets `hash` on every existing target that lacks it, all targets at once. Returns the targets
 /// it patched.
-pub(super) async fn roll(
+pub(in crate::controller) async fn roll(
     client: &Client,
     namespace: &str,
     targets: &[Target],
@@ -88,7 +91,11 @@ async fn patch(client: &Client, namespace: &str, t: &Target, hash: &str) -> Resu
 
 /// Progress of each target towards `hash`. `held` marks a configuration not rolled out on purpose
 /// (provider verification failed).
-pub(super) fn progress(targets: &[Target], hash: &str, held: bool) -> Vec<TargetStatus> {
+pub(in crate::controller) fn progress(
+    targets: &[Target],
+    hash: &str,
+    held: bool,
+) -> Vec<TargetStatus> {
     targets
         .iter()
         .map(|t| {
@@ -108,7 +115,7 @@ pub(super) fn progress(targets: &[Target], hash: &str, held: bool) -> Vec<Target
                 updated: t
                     .state
                     .as_ref()
-                    .map(super::workloads::TargetState::replicas_text),
+                    .map(crate::controller::steps::rollout::workloads::TargetState::replicas_text),
             }
         })
         .collect()

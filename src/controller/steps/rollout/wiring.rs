@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 
-use super::workloads::Target;
+use crate::controller::steps::rollout::workloads::Target;
 use crate::references::DataKind;
 
 /// How one container of a pod template gets its configuration.
@@ -204,7 +204,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::controller::workloads::deployment_state;
+    use crate::controller::steps::rollout::workloads::deployment_state;
     use crate::crd::{TargetKind, TargetRef};
 
     fn target(containers: serde_json::Value) -> Target {

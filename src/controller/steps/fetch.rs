@@ -9,8 +9,8 @@ use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{Api, Client};
 
-use super::seen_targets::SeenByKind;
-use super::workloads::{Target, deployment_state, stateful_set_state};
+use crate::controller::steps::rollout::workloads::{Target, deployment_state, stateful_set_state};
+use crate::controller::watch::seen_targets::SeenByKind;
 use crate::crd::{TargetKind, TargetRef};
 use crate::references::{DataKind, DataRef, References};
 use crate::validate::{Inputs, ObjectData};
@@ -29,7 +29,7 @@ pub struct Error {
 }
 
 /// Reads every object `references` names, all at once (one round trip however many there are).
-pub(super) async fn inputs(
+pub(in crate::controller) async fn inputs(
     client: &Client,
     namespace: &str,
     references: &References,
@@ -98,7 +98,7 @@ fn merged(
 
 /// Every target: as the watch last delivered it when that is kept (`seen`), else read, all at
 /// once (one round trip on the rollout path, however many targets).
-pub(super) async fn targets(
+pub(in crate::controller) async fn targets(
     client: &Client,
     namespace: &str,
     refs: &[TargetRef],

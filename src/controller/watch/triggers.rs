@@ -14,11 +14,11 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use super::workloads::TargetState;
+use crate::controller::steps::rollout::workloads::TargetState;
 use crate::crd::{OidcSsoConfig, TargetKind, TargetPhase, TargetStatus};
 
 /// Predicate for the resource's own watch: changes only when something a reconcile acts on does.
-pub(super) fn resource_inputs(r: &OidcSsoConfig) -> Option<u64> {
+pub(in crate::controller) fn resource_inputs(r: &OidcSsoConfig) -> Option<u64> {
     let mut h = DefaultHasher::new();
     // Labels and every annotation count, not only the rotation request: an edit of the metadata
     // is a deliberate act (a GitOps sync, a nudge), and answering it costs one reconcile.
@@ -35,7 +35,7 @@ pub(super) fn resource_inputs(r: &OidcSsoConfig) -> Option<u64> {
 /// The count of updated replicas is progress worth reporting, except while a one-replica target
 /// rolls: its only step between "started" and "rolled out" is the new pod existing but not yet
 /// available, and a reconcile for it would cost a status write per rollout for nothing.
-pub(super) fn target_changed(
+pub(in crate::controller) fn target_changed(
     recorded: &[TargetStatus],
     kind: TargetKind,
     name: &str,

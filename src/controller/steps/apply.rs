@@ -16,9 +16,9 @@ use kube::api::{Patch, PatchParams};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
-use super::cache_form::{data_in_cache_form, to_cache_form};
-use super::echoes::OwnWrites;
-use super::{Context, jwt_keys};
+use crate::controller::watch::cache_form::{data_in_cache_form, to_cache_form};
+use crate::controller::watch::echoes::OwnWrites;
+use crate::controller::{Context, steps::keys as jwt_keys};
 use crate::crd::OidcSsoConfig;
 use crate::names::labels::{self, ROLE_AUTH_ENV, ROLE_INGESTION, ROLE_JWT_KEYS};
 use crate::names::{OPERATOR, field_managers};
@@ -60,7 +60,7 @@ pub(crate) struct Owner<'a> {
 
 /// What a reconcile knows of the Secret it is about to write.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Existing<'a> {
+pub(in crate::controller) enum Existing<'a> {
     /// Its current copy (from the cache or read in this reconcile), or `None`: it does not exist.
     Known(Option<&'a Secret>),
     /// Not in the cache, which holds only Secrets with our label: it may be someone else's.
@@ -69,7 +69,7 @@ pub(super) enum Existing<'a> {
 
 /// Applies `desired` unless the existing copy already matches (compared in cache form, see
 /// `cache_form`). Returns whether it wrote.
-pub(super) async fn apply_secret(
+pub(in crate::controller) async fn apply_secret(
     api: &Api<Secret>,
     desired: &Secret,
     existing: Existing<'_>,
@@ -111,7 +111,7 @@ pub(super) async fn apply_secret(
 }
 
 /// Deletes an owned Secret that is no longer rendered. A Secret owned by anyone else is left alone.
-pub(super) async fn delete_owned(
+pub(in crate::controller) async fn delete_owned(
     api: &Api<Secret>,
     secret: &Secret,
     owner: Owner<'_>,
@@ -171,7 +171,7 @@ fn up_to_date(existing: &Secret, desired: &Secret) -> bool {
 
 /// Whether what would be rendered differs from the owned Secrets in the cache (a missing Secret
 /// counts as different).
-pub(super) fn differs_from_cache(
+pub(in crate::controller) fn differs_from_cache(
     ctx: &Context,
     config: &ValidatedConfig,
     rendered: &Rendered,
@@ -189,12 +189,16 @@ pub(super) fn differs_from_cache(
     })
 }
 
-pub(super) fn cached(ctx: &Context, namespace: &str, name: &str) -> Option<Arc<Secret>> {
+pub(in crate::controller) fn cached(
+    ctx: &Context,
+    namespace: &str,
+    name: &str,
+) -> Option<Arc<Secret>> {
     ctx.owned_secrets
         .get(&ObjectRef::new(name).within(namespace))
 }
 
-pub(super) async fn apply_all(
+pub(in crate::controller) async fn apply_all(
     ctx: &Context,
     secrets: &Api<Secret>,
     resource: &OidcSsoConfig,

@@ -20,7 +20,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use sha2::{Digest, Sha256};
 
-use super::cache_form::DIGEST_ENTRY;
+use crate::controller::watch::cache_form::DIGEST_ENTRY;
 
 /// Entries kept at most (about 100 bytes each); past it the map starts over.
 const MAX: usize = 16_384;
@@ -92,7 +92,7 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 
     use super::*;
-    use crate::controller::cache_form::to_cache_form;
+    use crate::controller::watch::cache_form::to_cache_form;
 
     fn secret(name: &str, value: &str) -> Secret {
         let mut s = Secret {
