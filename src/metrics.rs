@@ -29,7 +29,7 @@ pub struct Metrics {
     pub duration: Histogram,
     /// Pod-template updates that start a rollout.
     pub rollouts: Counter,
-    /// Provider check results by check (`provider`, `credentials`) and result (a CamelCase
+    /// Provider check results by check (`provider`, `credentials`, `login`) and result (a CamelCase
     /// reason such as `Verified`, `Unreachable`, `InvalidClient`).
     pub provider_checks: Family<Labels, Counter>,
     /// 1 while this replica may write: it holds the Lease, or runs without leader election.

@@ -258,11 +258,9 @@ impl Run<'_> {
         )
         .await;
         for c in &verification.conditions {
-            let check = match c.type_ {
-                ConditionType::ProviderVerified => "provider",
-                _ => "credentials",
-            };
-            self.ctx.metrics.provider_check(check, &c.reason);
+            if let Some(check) = c.type_.check_label() {
+                self.ctx.metrics.provider_check(check, &c.reason);
+            }
         }
         verification
     }

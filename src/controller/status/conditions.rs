@@ -71,6 +71,17 @@ impl ConditionType {
         Self::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
+    /// The `check` label of `oidc_sso_provider_checks_total` for a provider check's condition
+    /// (`provider`, `credentials`, `login`); `None` for the others.
+    pub(crate) fn check_label(self) -> Option<&'static str> {
+        match self {
+            ConditionType::ProviderVerified => Some("provider"),
+            ConditionType::CredentialsValid => Some("credentials"),
+            ConditionType::LoginAccepted => Some("login"),
+            _ => None,
+        }
+    }
+
     /// One of the kstatus trio (the rest are details).
     pub(crate) fn is_kstatus(self) -> bool {
         matches!(
@@ -237,6 +248,25 @@ fn truncate(s: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_provider_check_has_its_own_metric_label() {
+        assert_eq!(
+            ConditionType::ProviderVerified.check_label(),
+            Some("provider")
+        );
+        assert_eq!(
+            ConditionType::CredentialsValid.check_label(),
+            Some("credentials")
+        );
+        // LoginAccepted results were counted as credentials.
+        assert_eq!(ConditionType::LoginAccepted.check_label(), Some("login"));
+        let labelled = ConditionType::ALL
+            .iter()
+            .filter(|t| t.check_label().is_some())
+            .count();
+        assert_eq!(labelled, 3, "only the provider checks are counted");
+    }
+
     use super::*;
 
     fn ready(value: bool, reason: &'static str) -> Cond {
