@@ -57,6 +57,7 @@ lint:
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 	scripts/lint-shell.sh
 	scripts/deny.sh
+	scripts/bench/check-pins.sh
 	scripts/generate.sh --check
 	scripts/cluster/build.sh helm
 	eval "$$(scripts/cluster/env.sh 2>/dev/null)" && helm lint --strict charts/oidc-sso-operator

@@ -28,6 +28,9 @@ scripts/lint-shell.sh
 step "supply chain (cargo deny: licenses, bans, sources; advisories where the database is reachable)"
 scripts/deny.sh
 
+step "pinned releases the scripts build on demand still resolve (Go module proxy)"
+scripts/bench/check-pins.sh
+
 step "generated files are up to date"
 scripts/generate.sh --check
 

@@ -7,22 +7,22 @@
 #      build from inside the downloaded module directory (its go.mod carries `replace` lines, which
 #      `go install pkg@version` refuses, but a build inside the module honours);
 #   2. RELOADER_SRC: a directory holding that release's source tree, or a git directory that has
-#      the release tag (the tag is exported with `git archive`, nothing else is read);
-#   3. a git mirror of the upstream repository at /work/.mirror/stakater+Reloader/repo, if present.
+#      the release tag (the tag is exported with `git archive`, nothing else is read).
+# The pin is a release the proxy serves (it refused v1.4.21 with 403 "not available" and serves
+# v1.4.22); `make test` checks that it still resolves (scripts/bench/check-pins.sh), so the next
+# refusal is found by CI, not by a user of `make bench`.
 # Dependencies always come from the Go module proxy, checked against the release's go.sum. One
-# exception: the proxy reachable here refuses the github.com/openshift/api pseudo-version v1.4.21
-# pins (Reloader uses it only for OpenShift DeploymentConfig types). When that download fails, the
-# build copy gets a `replace` to the pseudo-version Reloader v1.4.13 pinned, with that release's
-# go.sum lines (checksums below), so the build stays verified. And one source line: Reloader
-# binds its metrics/health server to ":9090" (every interface) with no flag to change it; the build
-# copy binds it to 127.0.0.1:9090 instead, since everything the benchmark starts stays on loopback.
-# Nothing else is changed.
+# exception: when the proxy refuses the github.com/openshift/api pseudo-version the release pins
+# (Reloader uses it only for OpenShift DeploymentConfig types), the build copy gets a `replace` to
+# the pseudo-version Reloader v1.4.13 pinned, with that release's go.sum lines (checksums below),
+# so the build stays verified. And one source line: Reloader binds its metrics/health server to
+# ":9090" (every interface) with no flag to change it; the build copy binds it to 127.0.0.1:9090
+# instead, since everything the benchmark starts stays on loopback. Nothing else is changed.
 #
-# Environment: RELOADER_VERSION (default below), RELOADER_SRC, BENCH_CACHE (default
-# ~/.cache/oidc-sso-operator).
+# Environment: RELOADER_VERSION (default below), RELOADER_SRC, BENCH_CACHE (default: our cache).
 set -euo pipefail
 
-RELOADER_VERSION=${RELOADER_VERSION:-v1.4.21}
+RELOADER_VERSION=${RELOADER_VERSION:-v1.4.22}
 MODULE=github.com/stakater/Reloader
 # shellcheck source=../lib/cache.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
@@ -31,7 +31,6 @@ OUT_DIR=$CACHE/bin/reloader-$RELOADER_VERSION-loopback
 # Named `reloader` on purpose: client-go derives the User-Agent from the binary name
 # ("reloader/v0.0.0 (linux/amd64) kubernetes/$Format"), which the audit-log counts match on.
 BIN=$OUT_DIR/reloader
-MIRROR=${RELOADER_MIRROR:-/work/.mirror/stakater+Reloader/repo}
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 
@@ -49,7 +48,6 @@ if dir=$(go mod download -json "$MODULE@$RELOADER_VERSION" 2>/dev/null | sed -n 
 else
   log "the Go module proxy did not serve $MODULE@$RELOADER_VERSION; looking for a local source"
   candidate=${RELOADER_SRC:-}
-  if [ -z "$candidate" ] && [ -d "$MIRROR" ]; then candidate=$MIRROR; fi
   [ -n "$candidate" ] || {
     log "no source for Reloader $RELOADER_VERSION: set RELOADER_SRC to its source tree or a git clone with tag $RELOADER_VERSION"
     exit 1
