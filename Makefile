@@ -55,6 +55,7 @@ lint:
 	cargo clippy --all-targets --features e2e -- -D warnings
 	scripts/lint-harness.sh
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+	scripts/lint-imports.py
 	scripts/lint-shell.sh
 	scripts/deny.sh
 	scripts/bench/check-pins.sh

@@ -22,6 +22,9 @@ scripts/lint-harness.sh
 step "rustdoc (broken links and missing docs fail)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 
+step "no import cycle between the library's modules"
+scripts/lint-imports.py
+
 step "shell scripts (shellcheck)"
 scripts/lint-shell.sh
 

@@ -224,7 +224,12 @@ impl Run<'_> {
                 keys_secret: &config.output.jwt_keys,
                 key_mount_path: &config.server.key_mount_path,
             };
-            wiring::check(&targets, &expected)
+            wiring::check(
+                targets
+                    .iter()
+                    .filter_map(rollout::workloads::Target::wiring),
+                &expected,
+            )
         });
         let outcome = Outcome {
             config: &config,

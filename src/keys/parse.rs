@@ -4,8 +4,8 @@
 use aws_lc_rs::error::KeyRejected;
 use aws_lc_rs::rsa::{KeyPair, PublicKey};
 
+use super::error::{KeyError, KeyRole};
 use super::pem::{self, PemBlock};
-use super::{KeyError, KeyRole};
 
 /// Which DER structure a private key may be in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

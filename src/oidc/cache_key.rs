@@ -4,9 +4,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::request::{
-    CheckRequest, CredentialsMethod, GrantParams, LoginRequest, TokenAuthMethod, Trust,
-};
+use super::request::{CheckRequest, CredentialsMethod, GrantParams, LoginRequest, TokenAuthMethod};
+use super::transport::Trust;
 
 /// What decides which provider documents are fetched, and how.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -333,7 +333,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oidc::request::Timeouts;
+    use crate::oidc::transport::Timeouts;
 
     /// A server on loopback that accepts connections and never answers.
     async fn silent_server() -> (u16, tokio::task::JoinHandle<()>) {

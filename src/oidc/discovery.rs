@@ -17,6 +17,7 @@ use openidconnect::{AsyncHttpClient, DiscoveryError, HttpResponse, JsonWebKeySet
 use url::Url;
 
 use super::error::{CheckError, Endpoint};
+use super::kinds::TENANT_PLACEHOLDER;
 use super::policy::AddressPolicy;
 use super::request::CheckRequest;
 use super::stats::Counters;
@@ -47,9 +48,6 @@ pub(crate) struct DiscoveryExtras {
     /// `code_challenge_methods_supported`, when listed.
     pub(crate) code_challenge_methods: Option<Vec<String>>,
 }
-
-/// What multi-tenant Entra ID documents (`/common`, `/organizations`) put in place of the tenant.
-pub(crate) const TENANT_PLACEHOLDER: &str = "{tenantid}";
 
 /// Fetches the discovery document and the JWKS.
 pub(crate) async fn fetch_provider(
@@ -94,7 +92,7 @@ pub(crate) async fn fetch_provider(
     )?;
     // Before the key set is fetched from it: the document itself may be the downgrade.
     if !req.allow_insecure_http {
-        super::evaluate::refuse_plain_http(&discovery_url, &metadata, &extra)?;
+        refuse_plain_http(&discovery_url, &metadata, &extra)?;
     }
 
     let jwks_url = match &req.jwks_url {
@@ -252,6 +250,48 @@ fn jwks_error(
             problem: other.to_string(),
         },
     }
+}
+
+/// The endpoints the server or the checks send secrets, codes or tokens to, or take keys from,
+/// must be https when the settings do not allow plain http. Called on the discovery document
+/// before anything else is fetched from it.
+pub(crate) fn refuse_plain_http(
+    discovery_url: &url::Url,
+    meta: &openidconnect::core::CoreProviderMetadata,
+    extra: &DiscoveryExtras,
+) -> Result<(), CheckError> {
+    let fields: [(&'static str, Option<String>); 6] = [
+        ("jwks_uri", Some(meta.jwks_uri().to_string())),
+        (
+            "token_endpoint",
+            meta.token_endpoint().map(ToString::to_string),
+        ),
+        (
+            "authorization_endpoint",
+            Some(meta.authorization_endpoint().to_string()),
+        ),
+        (
+            "userinfo_endpoint",
+            meta.userinfo_endpoint().map(ToString::to_string),
+        ),
+        (
+            "introspection_endpoint",
+            extra.introspection_endpoint.clone(),
+        ),
+        ("revocation_endpoint", extra.revocation_endpoint.clone()),
+    ];
+    for (field, url) in fields {
+        if let Some(url) = url
+            && !url.starts_with("https://")
+        {
+            return Err(CheckError::InsecureEndpoint {
+                discovery_url: discovery_url.to_string(),
+                field,
+                url: crate::urls::redacted(&url),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -61,7 +61,7 @@ pub enum ScopeSupport {
 
 /// Evaluates the fetched documents against one request: usable signing keys first (without them
 /// no token can be verified, whatever else is configured), then response type, then scopes.
-/// (Plain-http endpoints are refused before the key set is fetched: [`refuse_plain_http`].)
+/// (Plain-http endpoints are refused before the key set is fetched: [`super::discovery::refuse_plain_http`].)
 pub(crate) fn evaluate(
     req: &CheckRequest,
     docs: &ProviderDocs,
@@ -169,48 +169,6 @@ pub(crate) fn check_scopes(requested: &[String], supported: Option<&[String]>) -
     }
 }
 
-/// The endpoints the server or the checks send secrets, codes or tokens to, or take keys from,
-/// must be https when the settings do not allow plain http. Called on the discovery document
-/// before anything else is fetched from it.
-pub(crate) fn refuse_plain_http(
-    discovery_url: &url::Url,
-    meta: &openidconnect::core::CoreProviderMetadata,
-    extra: &super::discovery::DiscoveryExtras,
-) -> Result<(), CheckError> {
-    let fields: [(&'static str, Option<String>); 6] = [
-        ("jwks_uri", Some(meta.jwks_uri().to_string())),
-        (
-            "token_endpoint",
-            meta.token_endpoint().map(ToString::to_string),
-        ),
-        (
-            "authorization_endpoint",
-            Some(meta.authorization_endpoint().to_string()),
-        ),
-        (
-            "userinfo_endpoint",
-            meta.userinfo_endpoint().map(ToString::to_string),
-        ),
-        (
-            "introspection_endpoint",
-            extra.introspection_endpoint.clone(),
-        ),
-        ("revocation_endpoint", extra.revocation_endpoint.clone()),
-    ];
-    for (field, url) in fields {
-        if let Some(url) = url
-            && !url.starts_with("https://")
-        {
-            return Err(CheckError::InsecureEndpoint {
-                discovery_url: discovery_url.to_string(),
-                field,
-                url: crate::urls::redacted(&url),
-            });
-        }
-    }
-    Ok(())
-}
-
 /// Whether `requested` (space-separated, any order) is one of `supported`.
 pub(crate) fn response_type_offered(
     requested: &str,
@@ -263,7 +221,11 @@ mod tests {
     fn plain_http_endpoints_are_named() {
         let mut docs = docs_with_keys(serde_json::json!([rsa_key(serde_json::json!({}))]));
         let check = |docs: &ProviderDocs| {
-            refuse_plain_http(&docs.discovery_url, &docs.metadata, &docs.extra)
+            crate::oidc::discovery::refuse_plain_http(
+                &docs.discovery_url,
+                &docs.metadata,
+                &docs.extra,
+            )
         };
         assert!(check(&docs).is_ok());
         docs.extra.revocation_endpoint = Some("http://idp/revoke".into());

@@ -52,3 +52,6 @@ pub enum TransportKind {
     /// Anything else (a malformed response, a protocol error).
     Other,
 }
+
+/// What multi-tenant Entra ID documents (`/common`, `/organizations`) put in place of the tenant.
+pub(crate) const TENANT_PLACEHOLDER: &str = "{tenantid}";

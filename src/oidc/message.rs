@@ -56,7 +56,7 @@ pub(super) fn expected_body(endpoint: Endpoint) -> &'static str {
 }
 
 pub(super) fn issuer_hint(expected: &str, found: &str) -> &'static str {
-    if found.contains(super::discovery::TENANT_PLACEHOLDER) {
+    if found.contains(super::kinds::TENANT_PLACEHOLDER) {
         " (a multi-tenant Entra ID document: with the issuer ending in /organizations/v2.0 or /common/v2.0, set \
          spec.provider.tenant to that segment to accept it; or use your tenant id in the issuer)"
     } else if expected.trim_end_matches('/') == found.trim_end_matches('/') {

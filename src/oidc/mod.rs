@@ -68,8 +68,7 @@ pub use kinds::{Endpoint, TransportKind};
 pub use outcome::{CheckOutcome, CredentialsOutcome, LoginOutcome, SkipReason};
 pub use policy::{AddressPolicy, Network, Refusal};
 pub use request::{
-    CheckRequest, ClientCredentials, CredentialsMethod, GrantParams, LoginRequest, Timeouts,
-    TokenAuthMethod, Trust,
+    CheckRequest, ClientCredentials, CredentialsMethod, GrantParams, LoginRequest, TokenAuthMethod,
 };
 pub use stats::CheckerStats;
-pub use transport::MAX_RESPONSE_BYTES;
+pub use transport::{MAX_RESPONSE_BYTES, Timeouts, Trust};

@@ -1,12 +1,11 @@
 //! What to check: plain inputs the controller fills from the resource and its referenced
 //! Secrets/ConfigMaps (no kube types, so the checks can run and be tested without a cluster).
 
-use std::time::Duration;
-
 use openidconnect::core::CoreJwsSigningAlgorithm;
 use url::Url;
 
 use super::error::CheckError;
+use super::transport::{Timeouts, Trust};
 use super::urls::{parse_http_url, well_known_url};
 use crate::sensitive::Sensitive;
 
@@ -126,60 +125,6 @@ impl CheckRequest {
         match &self.discovery_url {
             Some(url) => parse_http_url("discovery URL", url),
             None => well_known_url(&self.issuer),
-        }
-    }
-}
-
-/// Which certificate authorities the checks trust.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Trust {
-    /// The system's roots (on Linux: the OpenSSL-style bundle found through `SSL_CERT_FILE` /
-    /// `SSL_CERT_DIR` or the distribution's default paths, via rustls-platform-verifier). They
-    /// are loaded each time a fetch starts, so a changed trust store is seen without a restart.
-    SystemRoots,
-    /// A PEM bundle (one or more `CERTIFICATE` blocks), alone or added to the system roots.
-    CaBundle {
-        /// The PEM text.
-        pem: Vec<u8>,
-        /// Also trust the system roots. `false` trusts the bundle's CAs only, so a certificate
-        /// from any other CA (public ones included) is refused; `true` trusts both, for a
-        /// provider whose certificate may move between a private and a public CA.
-        also_system_roots: bool,
-    },
-}
-
-impl std::fmt::Debug for Trust {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Trust::SystemRoots => f.write_str("SystemRoots"),
-            Trust::CaBundle {
-                pem,
-                also_system_roots,
-            } => f
-                .debug_struct("CaBundle")
-                .field("pem_bytes", &pem.len())
-                .field("also_system_roots", also_system_roots)
-                .finish(),
-        }
-    }
-}
-
-/// Timeouts for each HTTP request of a check (a check makes two or three).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timeouts {
-    /// TCP connect plus TLS handshake.
-    pub connect: Duration,
-    /// The whole request, from sending to the last body byte.
-    pub request: Duration,
-}
-
-impl Default for Timeouts {
-    /// Short enough that a reconcile is not held up for long by a dead provider, long enough for
-    /// a provider on another continent.
-    fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(5),
-            request: Duration::from_secs(10),
         }
     }
 }

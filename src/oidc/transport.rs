@@ -6,12 +6,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use openidconnect::{AsyncHttpClient, HttpRequest, HttpResponse};
 use reqwest::redirect;
 
 use super::policy::{AddressPolicy, Refusal};
-use super::request::{Timeouts, Trust};
 
 /// Responses larger than this are refused: a discovery document or a JWKS is a few kilobytes (the
 /// largest seen, Entra ID's JWKS with certificate chains, about 20 KiB), and a URL pointing at a
@@ -20,6 +20,60 @@ pub const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
 /// Same-origin redirects are followed at most this many times.
 const MAX_REDIRECTS: usize = 5;
+
+/// Which certificate authorities the checks trust.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// The system's roots (on Linux: the OpenSSL-style bundle found through `SSL_CERT_FILE` /
+    /// `SSL_CERT_DIR` or the distribution's default paths, via rustls-platform-verifier). They
+    /// are loaded each time a fetch starts, so a changed trust store is seen without a restart.
+    SystemRoots,
+    /// A PEM bundle (one or more `CERTIFICATE` blocks), alone or added to the system roots.
+    CaBundle {
+        /// The PEM text.
+        pem: Vec<u8>,
+        /// Also trust the system roots. `false` trusts the bundle's CAs only, so a certificate
+        /// from any other CA (public ones included) is refused; `true` trusts both, for a
+        /// provider whose certificate may move between a private and a public CA.
+        also_system_roots: bool,
+    },
+}
+
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Trust::SystemRoots => f.write_str("SystemRoots"),
+            Trust::CaBundle {
+                pem,
+                also_system_roots,
+            } => f
+                .debug_struct("CaBundle")
+                .field("pem_bytes", &pem.len())
+                .field("also_system_roots", also_system_roots)
+                .finish(),
+        }
+    }
+}
+
+/// Timeouts for each HTTP request of a check (a check makes two or three).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// TCP connect plus TLS handshake.
+    pub connect: Duration,
+    /// The whole request, from sending to the last body byte.
+    pub request: Duration,
+}
+
+impl Default for Timeouts {
+    /// Short enough that a reconcile is not held up for long by a dead provider, long enough for
+    /// a provider on another continent.
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            request: Duration::from_secs(10),
+        }
+    }
+}
 
 /// A failed HTTP exchange. Never carries request bodies or headers (the token request holds the
 /// client secret), and reqwest errors are stripped of their URL (the message names it anyway).

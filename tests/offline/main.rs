@@ -24,6 +24,7 @@ mod crd_drift;
 mod hostile_provider;
 mod jvm;
 mod keys_dir;
+mod lint_imports;
 mod offline_cli;
 mod openmetadata_chart;
 mod release;

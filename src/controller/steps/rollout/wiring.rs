@@ -13,7 +13,6 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 
-use crate::controller::steps::rollout::workloads::Target;
 use crate::references::DataKind;
 
 /// How one container of a pod template gets its configuration.
@@ -144,14 +143,15 @@ impl Finding {
     }
 }
 
-/// The findings for every existing target.
-pub(crate) fn check(targets: &[Target], expected: &Expected<'_>) -> Vec<Finding> {
+/// The findings for every existing target: its name (`Deployment om`) and how its containers
+/// get their configuration.
+pub(crate) fn check<'a>(
+    targets: impl IntoIterator<Item = (String, &'a [ContainerWiring])>,
+    expected: &Expected<'_>,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for target in targets {
-        let Some(state) = &target.state else { continue };
-        let name = format!("{:?} {}", target.reference.kind, target.reference.name);
-        let loading: Vec<(&ContainerWiring, usize)> = state
-            .wiring
+    for (name, wiring) in targets {
+        let loading: Vec<(&ContainerWiring, usize)> = wiring
             .iter()
             .filter_map(|c| {
                 let at = c
@@ -204,7 +204,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::controller::steps::rollout::workloads::deployment_state;
+    use crate::controller::steps::rollout::workloads::{Target, deployment_state};
     use crate::crd::{TargetKind, TargetRef};
 
     fn target(containers: serde_json::Value) -> Target {
@@ -249,7 +249,7 @@ mod tests {
             "env": [{"name": "DB_USER_PASSWORD", "value": "x"}],
             "volumeMounts": mount(),
         }, {"name": "sidecar", "image": "proxy"}]));
-        assert!(check(&[t], &expected()).is_empty());
+        assert!(check([&t].into_iter().filter_map(Target::wiring), &expected()).is_empty());
     }
 
     #[test]
@@ -260,7 +260,7 @@ mod tests {
             "env": [{"name": "OIDC_CLIENT_ID", "value": "never-printed"}],
             "volumeMounts": mount(),
         }]));
-        let findings = check(&[t], &expected());
+        let findings = check([&t].into_iter().filter_map(Target::wiring), &expected());
         assert_eq!(
             findings,
             [Finding::Shadowed {
@@ -281,7 +281,7 @@ mod tests {
     fn a_target_that_does_not_load_the_settings_or_mount_the_keys_is_reported() {
         let none = target(json!([{"name": "server", "image": "om"}]));
         assert_eq!(
-            check(&[none], &expected()),
+            check([&none].into_iter().filter_map(Target::wiring), &expected()),
             [Finding::NotLoaded {
                 target: "Deployment om".into()
             }]
@@ -291,7 +291,11 @@ mod tests {
             "envFrom": [{"secretRef": {"name": "om-auth-env"}}],
         }]));
         assert_eq!(
-            check(&[unmounted], &expected())[0].reason(),
+            check(
+                [&unmounted].into_iter().filter_map(Target::wiring),
+                &expected()
+            )[0]
+            .reason(),
             "KeysNotMounted"
         );
     }

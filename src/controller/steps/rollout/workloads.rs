@@ -1,6 +1,7 @@
 //! The rollout state of a target workload, read off the Deployment or StatefulSet the way
 //! `kubectl rollout status` reads it. Pure.
 
+use super::wiring::ContainerWiring;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -15,6 +16,16 @@ pub(in crate::controller) struct Target {
     pub reference: TargetRef,
     /// `None` when the workload does not exist.
     pub state: Option<TargetState>,
+}
+
+impl Target {
+    /// Its name (`Deployment om`) and how its containers get their configuration, when it
+    /// exists: what the wiring check reads.
+    pub(crate) fn wiring(&self) -> Option<(String, &[ContainerWiring])> {
+        let state = self.state.as_ref()?;
+        let name = format!("{:?} {}", self.reference.kind, self.reference.name);
+        Some((name, state.wiring.as_slice()))
+    }
 }
 
 /// What the rollout step reads off a workload.
@@ -39,7 +50,7 @@ pub(in crate::controller) struct TargetState {
     /// All replicas run the current template (Deployments: also no old replicas left).
     pub rolled_out: bool,
     /// How its pod template's containers get their configuration.
-    pub(crate) wiring: Vec<crate::controller::steps::rollout::wiring::ContainerWiring>,
+    pub(crate) wiring: Vec<ContainerWiring>,
 }
 
 impl TargetState {
@@ -120,7 +131,7 @@ fn shared_state(
         ready_replicas: counts.ready.unwrap_or(0),
         available_replicas: counts.available.unwrap_or(0),
         rolled_out: false,
-        wiring: crate::controller::steps::rollout::wiring::pod_wiring(template),
+        wiring: super::wiring::pod_wiring(template),
     })
 }
 
