@@ -16,6 +16,7 @@
 //!   of those some resource rolls, the rollout state is kept (`watch/seen_targets.rs`), the rest is not
 //!   stored (see `triggers`).
 
+mod decide;
 #[cfg(test)]
 mod mock_tests;
 mod problem;

@@ -15,8 +15,9 @@ use kube::runtime::reflector::ObjectRef;
 use kube::{Api, ResourceExt};
 use tracing::{info, warn};
 
+use super::decide::{Decision, decide};
 use super::problem::{Problem, ProblemReason};
-use super::status::build::{self, Outcome, short};
+use super::status::build::{self, Applied, Outcome, short};
 use super::status::conditions::{ConditionType, Truth, is};
 use super::status::events::{Announcement, publish, transitions};
 use super::steps::rollout::{self, wiring};
@@ -188,12 +189,16 @@ impl Run<'_> {
         let verification = self.verify(&config).await;
         let stored_keys = cached(self.ctx, &self.namespace, &config.output.jwt_keys);
         let keys = self.keys(&config, stored_keys.as_deref()).await?;
-        let (rendered, held) = self.render(&config, &keys, &verification)?;
+        let decision = self.render(&config, &keys, &verification)?;
+        let rendered = match &decision {
+            Decision::Apply(r) => Some(r.as_ref()),
+            Decision::Held => None,
+        };
         let mut targets: Vec<Target> = targets
             .into_iter()
             .filter(|t| config.targets.contains(&t.reference))
             .collect();
-        if let Some(rendered) = &rendered {
+        if let Some(rendered) = rendered {
             apply_all(
                 self.ctx,
                 &self.secrets,
@@ -214,10 +219,9 @@ impl Run<'_> {
             self.roll(&mut targets, rendered).await?;
         }
         let hash = rendered
-            .as_ref()
             .map(|r| r.config_hash.clone())
             .or_else(|| self.previous.config_hash.clone());
-        let wiring = rendered.as_ref().map(|r| {
+        let wiring = rendered.map(|r| {
             let expected = wiring::Expected {
                 settings_secret: &config.output.auth_env,
                 variables: r.auth_env.data.keys().map(String::as_str).collect(),
@@ -231,12 +235,18 @@ impl Run<'_> {
                 &expected,
             )
         });
+        let applied = match rendered {
+            Some(rendered) => Applied::Applied {
+                rendered,
+                keys: &keys,
+            },
+            None => Applied::Held,
+        };
+        let held = applied.is_held();
         let outcome = Outcome {
             config: &config,
-            rendered: rendered.as_ref(),
-            keys: (!held).then_some(&keys),
+            applied,
             verification: &verification,
-            held,
             targets: rollout::progress(&targets, hash.as_deref().unwrap_or_default(), held),
             wiring,
         };
@@ -312,19 +322,13 @@ impl Run<'_> {
         config: &ValidatedConfig,
         keys: &KeyState,
         verification: &Verification,
-    ) -> Result<(Option<Rendered>, bool), Problem> {
-        let rendered = match render::render(config, &keys.keys, &verification.endpoints) {
-            Ok(r) => Some(r),
-            // Without the provider, the JWKS URL may be unknown: nothing new can be rendered,
-            // and what is deployed stays.
-            Err(_) if verification.failure.is_some() => None,
-            Err(e) => return Err(Problem::new(ProblemReason::InvalidSpec, e.to_string())),
-        };
-        let held = verification.failure.is_some()
-            && rendered
-                .as_ref()
-                .is_none_or(|r| differs_from_cache(self.ctx, config, r));
-        Ok((rendered.filter(|_| !held), held))
+    ) -> Result<Decision, Problem> {
+        decide(
+            render::render(config, &keys.keys, &verification.endpoints),
+            verification.failure.is_some(),
+            |r| differs_from_cache(self.ctx, config, r),
+        )
+        .map_err(|e| Problem::new(ProblemReason::InvalidSpec, e.to_string()))
     }
 
     async fn announce_keys(&self, keys: &KeyState, had_stored: bool) {

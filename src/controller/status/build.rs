@@ -82,19 +82,51 @@ impl Summary {
 pub(crate) struct Outcome<'a> {
     /// The validated spec.
     pub config: &'a ValidatedConfig,
-    /// `None` when nothing new was rendered (held, or not renderable while the provider fails).
-    pub rendered: Option<&'a Rendered>,
-    /// `None` while held: the keys in use are still the previous ones.
-    pub keys: Option<&'a KeyState>,
+    /// What became of the rendering.
+    pub applied: Applied<'a>,
     /// The provider checks.
     pub verification: &'a Verification,
-    /// A changed configuration was not rolled out because a check failed.
-    pub held: bool,
     /// Rollout progress of each target.
     pub targets: Vec<TargetStatus>,
     /// What keeps a target's pods from seeing the rendered settings (`None`: not checked, nothing
     /// was rendered).
     pub wiring: Option<Vec<crate::controller::steps::rollout::wiring::Finding>>,
+}
+
+/// What became of a reconcile's rendering (the two states of `decide::Decision`, as the status
+/// reads them).
+pub(crate) enum Applied<'a> {
+    /// The rendering, with these keys, is in the owned Secrets and the targets roll to it.
+    Applied {
+        /// What was written.
+        rendered: &'a Rendered,
+        /// The keys in it.
+        keys: &'a KeyState,
+    },
+    /// A changed configuration was not rolled out because a check failed (or nothing new could
+    /// be rendered while the provider fails): the keys and Secrets in use are the previous ones.
+    Held,
+}
+
+impl<'a> Applied<'a> {
+    /// Held: nothing new was written.
+    pub(crate) fn is_held(&self) -> bool {
+        matches!(self, Applied::Held)
+    }
+
+    fn rendered(&self) -> Option<&'a Rendered> {
+        match self {
+            Applied::Applied { rendered, .. } => Some(rendered),
+            Applied::Held => None,
+        }
+    }
+
+    fn keys(&self) -> Option<&'a KeyState> {
+        match self {
+            Applied::Applied { keys, .. } => Some(keys),
+            Applied::Held => None,
+        }
+    }
 }
 
 /// The status after a reconcile that got through every step.
@@ -106,7 +138,8 @@ pub(crate) fn for_outcome(
 ) -> OidcSsoConfigStatus {
     let config = outcome.config;
     let hash = outcome
-        .rendered
+        .applied
+        .rendered()
         .map(|r| r.config_hash.clone())
         .or_else(|| previous.config_hash.clone());
     let workloads = workloads_condition(outcome, hash.as_deref().unwrap_or_default());
@@ -118,7 +151,7 @@ pub(crate) fn for_outcome(
                 Health::Stalled
             },
             f.reason,
-            if outcome.held {
+            if outcome.applied.is_held() {
                 workloads.message.clone()
             } else {
                 f.message.clone()
@@ -135,8 +168,8 @@ pub(crate) fn for_outcome(
             message: workloads.message.clone(),
         },
     };
-    let mut details = vec![secrets_condition(outcome.rendered.is_some())];
-    match outcome.keys {
+    let mut details = vec![secrets_condition(outcome.applied.rendered().is_some())];
+    match outcome.applied.keys() {
         Some(keys) => details.push(keys_condition(keys)),
         None => details.extend(
             Cond::from_stored(&previous.conditions)
@@ -157,7 +190,7 @@ pub(crate) fn for_outcome(
         .count();
     let facts = OidcSsoConfigStatus {
         provider: outcome.verification.status.clone(),
-        keys: match outcome.keys {
+        keys: match outcome.applied.keys() {
             Some(keys) => Some(key_status(keys, config)),
             None => previous.keys.clone(),
         },
@@ -289,7 +322,7 @@ fn workloads_condition(outcome: &Outcome<'_>, hash: &str) -> Cond {
     let cond = |ok, reason, message: String| {
         Cond::new(ConditionType::WorkloadsUpdated, ok, reason, message)
     };
-    if outcome.held {
+    if outcome.applied.is_held() {
         let why = outcome
             .verification
             .failure
