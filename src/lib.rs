@@ -29,6 +29,7 @@ pub mod objects;
 pub mod offline;
 pub mod oidc;
 pub mod preview;
+pub mod proof;
 pub mod references;
 pub mod render;
 pub mod scrub;

@@ -1,0 +1,9 @@
+//! Proof that a server pod runs what the operator rendered, read from the pod's own
+//! unauthenticated endpoints (openmetadata-server-behaviour.md §3). Pure: the answers come in as
+//! bytes, what they prove goes out as typed verdicts that name fields, never values.
+//!
+//! - [`jwks`]: the signing key (`/api/v1/system/config/jwks`);
+//! - [`version`]: the release and its family (`/api/v1/system/version`, or the image tag).
+
+pub mod jwks;
+pub mod version;
