@@ -2,8 +2,10 @@
 //! unauthenticated endpoints (openmetadata-server-behaviour.md §3). Pure: the answers come in as
 //! bytes, what they prove goes out as typed verdicts that name fields, never values.
 //!
+//! - [`auth`]: the authentication settings (`/api/v1/system/config/auth`);
 //! - [`jwks`]: the signing key (`/api/v1/system/config/jwks`);
 //! - [`version`]: the release and its family (`/api/v1/system/version`, or the image tag).
 
+pub mod auth;
 pub mod jwks;
 pub mod version;
