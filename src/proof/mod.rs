@@ -4,8 +4,12 @@
 //!
 //! - [`auth`]: the authentication settings (`/api/v1/system/config/auth`);
 //! - [`jwks`]: the signing key (`/api/v1/system/config/jwks`);
-//! - [`version`]: the release and its family (`/api/v1/system/version`, or the image tag).
+//! - [`version`]: the release and its family (`/api/v1/system/version`, or the image tag);
+//! - [`verdict`]: one pod's proof from its three answers, and a target's sum;
+//! - [`reset`]: whether a pod template runs OpenMetadata's `remove-security-config --force`.
 
 pub mod auth;
 pub mod jwks;
+pub mod reset;
+pub mod verdict;
 pub mod version;
