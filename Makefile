@@ -47,21 +47,14 @@ demo-down:
 generate:
 	scripts/generate.sh
 
+## Format the Rust code and the shell scripts.
 fmt:
 	cargo fmt --all
+	scripts/lint-shell.sh --fix
 
+## Every lint step (scripts/lint.sh; make test runs the same list).
 lint:
-	cargo fmt --all -- --check
-	cargo clippy --all-targets --features e2e -- -D warnings
-	scripts/lint-harness.sh
-	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
-	scripts/lint-imports.py
-	scripts/lint-shell.sh
-	scripts/deny.sh
-	scripts/bench/check-pins.sh
-	scripts/generate.sh --check
-	scripts/cluster/build.sh helm
-	eval "$$(scripts/cluster/env.sh 2>/dev/null)" && helm lint --strict charts/oidc-sso-operator
+	scripts/lint.sh
 
 ## Benchmarks against Stakater Reloader on the local control plane.
 bench:

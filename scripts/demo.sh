@@ -23,7 +23,10 @@ stop_pid() { # name: stop the process recorded in $state/<name>.pid, if it is st
   pid=$(cat "$f")
   if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$2"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$f"
@@ -55,8 +58,14 @@ config=$(printf '{"port": %d, "clients": [{"client_id": "openmetadata", "client_
 # setsid + nohup: the provider outlives this script; its PID is recorded to stop it later.
 setsid nohup node tests/oidc-provider/provider.mjs "$config" >"$state/idp.log" 2>&1 </dev/null &
 echo $! >"$state/idp.pid"
-for _ in $(seq 100); do grep -q '^ready ' "$state/idp.log" 2>/dev/null && break; sleep 0.2; done
-grep -q '^ready ' "$state/idp.log" || { tail "$state/idp.log"; exit 1; }
+for _ in $(seq 100); do
+  grep -q '^ready ' "$state/idp.log" 2>/dev/null && break
+  sleep 0.2
+done
+grep -q '^ready ' "$state/idp.log" || {
+  tail "$state/idp.log"
+  exit 1
+}
 curl -fsS "http://127.0.0.1:$idp_port/.well-known/openid-configuration" | python3 -c \
   'import json,sys; d=json.load(sys.stdin); print("issuer:", d["issuer"]); print("jwks_uri:", d["jwks_uri"])'
 
@@ -69,8 +78,12 @@ stop_pid operator "oidc-sso-operator"
 # The demo provider listens on loopback, which the operator refuses to contact unless allowed.
 setsid nohup "$op" run --http-addr 127.0.0.1:18080 --provider-allowed-networks 127.0.0.1/32 >"$state/operator.log" 2>&1 </dev/null &
 echo $! >"$state/operator.pid"
-for _ in $(seq 100); do curl -fsS http://127.0.0.1:18080/readyz >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fsS http://127.0.0.1:18080/readyz; echo
+for _ in $(seq 100); do
+  curl -fsS http://127.0.0.1:18080/readyz >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS http://127.0.0.1:18080/readyz
+echo
 
 say "Applying examples/openmetadata.yaml"
 kubectl apply -f examples/openmetadata.yaml
@@ -94,6 +107,7 @@ show_settings
 
 say "JWT keys (Secret openmetadata-jwt-keys) and the provider found by discovery"
 kubectl -n $ns get oidcssoconfig openmetadata -o jsonpath='key id:      {.status.keys.keyId}{"\n"}fingerprint: {.status.keys.fingerprint}{"\n"}jwks_uri:    {.status.provider.jwksUri}{"\n"}config hash: {.status.configHash}{"\n"}'
+# shellcheck disable=SC2016 # a Go template, not shell
 kubectl -n $ns get secret openmetadata-jwt-keys -o go-template='files:       {{range $k, $v := .data}}{{$k}} {{end}}{{"\n"}}'
 
 say "The rollout: the operator set oidcsso.io/config-hash on the pod template once"

@@ -19,9 +19,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 case ${1:-} in
-  -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
+  -h | --help)
+    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+    exit 0
+    ;;
   "") ;;
-  *) echo "unknown argument: $1" >&2; exit 2 ;;
+  *)
+    echo "unknown argument: $1" >&2
+    exit 2
+    ;;
 esac
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -43,6 +49,7 @@ node_running() {
 # Waits (up to 2 min) until no pod is left on the node. The suites' namespaces are deleted as each
 # test ends, without waiting; a node stopped before its kubelet removed their pods would leave
 # them, and their namespaces, Terminating until it runs again.
+# shellcheck disable=SC2031 # NODE_NAME is the caller's; node_running's subshell only reads common.sh
 wait_node_empty() {
   local i left=0
   for ((i = 0; i < 120; i++)); do

@@ -10,32 +10,8 @@ cd "$root"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "format"
-cargo fmt --all -- --check
-
-step "clippy"
-cargo clippy --all-targets --features e2e -- -D warnings
-
-step "benchmark harness (rustfmt, clippy)"
-scripts/lint-harness.sh
-
-step "rustdoc (broken links and missing docs fail)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
-
-step "no import cycle between the library's modules"
-scripts/lint-imports.py
-
-step "shell scripts (shellcheck)"
-scripts/lint-shell.sh
-
-step "supply chain (cargo deny: licenses, bans, sources; advisories where the database is reachable)"
-scripts/deny.sh
-
-step "pinned releases the scripts build on demand still resolve (Go module proxy)"
-scripts/bench/check-pins.sh
-
-step "generated files are up to date"
-scripts/generate.sh --check
+step "lint (scripts/lint.sh: the same steps as make lint)"
+scripts/lint.sh
 
 step "unit, mock-apiserver and offline tests (renderer against OpenMetadata's template and models, CRD drift, OpenMetadata's chart)"
 # The offline tests render OpenMetadata's official chart with helm (built once, cached).

@@ -38,7 +38,10 @@ if [ -x "$BIN" ]; then
   echo "$BIN"
   exit 0
 fi
-command -v go >/dev/null || { log "go not found on PATH"; exit 1; }
+command -v go >/dev/null || {
+  log "go not found on PATH"
+  exit 1
+}
 mkdir -p "$OUT_DIR"
 
 src=""
@@ -73,7 +76,10 @@ if [ ! -f "$build/go.mod" ]; then
   fi
   rm -rf "$build" && mv "$build.tmp" "$build"
 fi
-grep -q "^module $MODULE\$" "$build/go.mod" || { log "$build/go.mod is not $MODULE"; exit 1; }
+grep -q "^module $MODULE\$" "$build/go.mod" || {
+  log "$build/go.mod is not $MODULE"
+  exit 1
+}
 
 cd "$build"
 openshift_api=$(awk '$1 == "github.com/openshift/api" && $2 ~ /^v/ {print $2; exit}' go.mod)

@@ -64,7 +64,10 @@ fi
 [ "${BENCH_KEEP_CLUSTER:-0}" = 1 ] || trap '"$repo/scripts/cluster/down.sh" >&2' EXIT
 # shellcheck disable=SC1091 # written by up.sh
 . "$CLUSTER_DIR/env"
-[ -n "${AUDIT_LOG:-}" ] || { log "the cluster writes no audit log (CLUSTER_AUDIT=0?); idle writes cannot be counted"; exit 1; }
+[ -n "${AUDIT_LOG:-}" ] || {
+  log "the cluster writes no audit log (CLUSTER_AUDIT=0?); idle writes cannot be counted"
+  exit 1
+}
 export KUBECONFIG
 
 if [ -n "${BENCH_OPERATOR_BIN:-}" ]; then
@@ -99,7 +102,9 @@ fi
 BENCH_VERSIONS="oidc-sso-operator=$("$operator" --version | awk '{print $2}') (commit $commit, cargo build --release);Stakater Reloader=$reloader_version;Kubernetes=$K8S_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler), etcd $ETCD_VERSION, kwok $KWOK_VERSION;Rust=$(rustc --version | awk '{print $2}'), Go $(go env GOVERSION)"
 export BENCH_VERSIONS
 
-out=$repo/.work/bench/$(date -u +%Y%m%dT%H%M%SZ)$([ "$quick" = 1 ] && echo -quick || true)
+suffix=""
+if [ "$quick" = 1 ]; then suffix=-quick; fi
+out=$repo/.work/bench/$(date -u +%Y%m%dT%H%M%SZ)$suffix
 mkdir -p "$out"
 export BENCH_QUICK=$quick BENCH_OUT=$out BENCH_OPERATOR_BIN=$operator BENCH_RELOADER_BIN=$reloader \
   BENCH_AUDIT_LOG=$AUDIT_LOG BENCH_KEYS_CACHE=$CACHE/bench/byo-keys.json BENCH_CLUSTER_PIDS=$CLUSTER_DIR/pids

@@ -24,7 +24,8 @@ wrapper() {
 }
 
 build_k8s() {
-  local out; out=$(k8s_bin_dir)
+  local out
+  out=$(k8s_bin_dir)
   if [ -x "$out/kube-apiserver" ] && [ -x "$out/kube-controller-manager" ] && [ -x "$out/kube-scheduler" ]; then
     return 0
   fi
@@ -65,11 +66,13 @@ MOD
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
       k8s.io/kubernetes/cmd/kube-scheduler
   )
-  rm -rf "$out"; mv "$out.tmp" "$out"
+  rm -rf "$out"
+  mv "$out.tmp" "$out"
 }
 
 build_etcd() {
-  local out; out=$(etcd_bin_dir)
+  local out
+  out=$(etcd_bin_dir)
   [ -x "$out/etcd" ] && return 0
   log "etcd $ETCD_VERSION: building"
   local w="$CACHE_ROOT/src/etcd-$ETCD_VERSION"
@@ -84,17 +87,20 @@ require go.etcd.io/etcd/server/v3 $ETCD_VERSION
 tool go.etcd.io/etcd/server/v3
 MOD
   (cd "$w" && go mod tidy && mkdir -p "$out.tmp" && go build -trimpath -ldflags "-s -w" -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3)
-  rm -rf "$out"; mv "$out.tmp" "$out"
+  rm -rf "$out"
+  mv "$out.tmp" "$out"
 }
 
 build_kwok() {
-  local out; out=$(kwok_bin_dir)
+  local out
+  out=$(kwok_bin_dir)
   [ -x "$out/kwok" ] && [ -f "$out/stages.yaml" ] && return 0
   log "kwok $KWOK_VERSION: building"
   mkdir -p "$out.tmp"
   GOBIN="$out.tmp" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
   # kwok refuses to start without Stage definitions; they ship inside the module (the set kwokctl uses).
-  local src; src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage"
+  local src
+  src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage"
   local f first=1
   for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
     pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
@@ -102,18 +108,21 @@ build_kwok() {
     first=0
     cat "$src/$f" >>"$out.tmp/stages.yaml"
   done
-  rm -rf "$out"; mv "$out.tmp" "$out"
+  rm -rf "$out"
+  mv "$out.tmp" "$out"
 }
 
 build_helm() {
-  local out; out=$(helm_bin_dir)
+  local out
+  out=$(helm_bin_dir)
   [ -x "$out/helm" ] && return 0
   log "helm $HELM_VERSION: building"
   mkdir -p "$out.tmp"
   GOBIN="$out.tmp" go install -trimpath \
     -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
     "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-  rm -rf "$out"; mv "$out.tmp" "$out"
+  rm -rf "$out"
+  mv "$out.tmp" "$out"
 }
 
 components=("$@")
@@ -124,6 +133,9 @@ for c in "${components[@]}"; do
     kwok) with_cache_lock build-kwok build_kwok ;;
     helm) with_cache_lock build-helm build_helm ;;
     k8s) with_cache_lock build-k8s build_k8s ;;
-    *) echo "unknown component: $c" >&2; exit 2 ;;
+    *)
+      echo "unknown component: $c" >&2
+      exit 2
+      ;;
   esac
 done

@@ -12,16 +12,16 @@ CONF_DIR=$CLUSTER_DIR/config
 LOG_DIR=$CLUSTER_DIR/logs
 PID_DIR=$CLUSTER_DIR/pids
 RUN_DIR=$CLUSTER_DIR/run
-KUBECONFIG_PATH=$CLUSTER_DIR/kubeconfig # user-facing admin kubeconfig
-ADMIN_KUBECONFIG=$CONF_DIR/admin.kubeconfig # private copy for the components (users may edit theirs)
-ENV_FILE=$CLUSTER_DIR/env                   # KEY='value' lines read by tests/common/mod.rs
+KUBECONFIG_PATH=$CLUSTER_DIR/kubeconfig        # user-facing admin kubeconfig
+ADMIN_KUBECONFIG=$CONF_DIR/admin.kubeconfig    # private copy for the components (users may edit theirs)
+ENV_FILE=$CLUSTER_DIR/env                      # KEY='value' lines read by tests/common/mod.rs
 MARKER=$CLUSTER_DIR/.oidc-sso-operator-cluster # proves the folder is ours before --purge deletes it
 
 # --- Ports (all on 127.0.0.1) --------------------------------------------------------------------
 ETCD_PORT=${ETCD_PORT:-23790}
 ETCD_PEER_PORT=${ETCD_PEER_PORT:-23800}
 APISERVER_PORT=${APISERVER_PORT:-26443}
-KCM_PORT=${KCM_PORT:-20257}     # 0 = no HTTPS endpoint (then only the PID is checked)
+KCM_PORT=${KCM_PORT:-20257}             # 0 = no HTTPS endpoint (then only the PID is checked)
 SCHEDULER_PORT=${SCHEDULER_PORT:-20259} # 0 = no HTTPS endpoint
 KWOK_PORT=${KWOK_PORT:-20247}
 
@@ -35,7 +35,10 @@ bin_of() {
     etcd) echo "$(etcd_bin_dir)/etcd" ;;
     kube-apiserver | kube-controller-manager | kube-scheduler) echo "$(k8s_bin_dir)/$1" ;;
     kwok) echo "$(kwok_bin_dir)/kwok" ;;
-    *) echo "unknown component $1" >&2; return 1 ;;
+    *)
+      echo "unknown component $1" >&2
+      return 1
+      ;;
   esac
 }
 

@@ -17,8 +17,14 @@ purge=0
 for arg in "$@"; do
   case $arg in
     --purge) purge=1 ;;
-    -h | --help) sed -n '2,6p' "$0"; exit 0 ;;
-    *) log "unknown argument: $arg"; exit 2 ;;
+    -h | --help)
+      sed -n '2,6p' "$0"
+      exit 0
+      ;;
+    *)
+      log "unknown argument: $arg"
+      exit 2
+      ;;
   esac
 done
 

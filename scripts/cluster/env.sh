@@ -12,4 +12,5 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/common.sh"
 
 [ -f "$KUBECONFIG_PATH" ] || log "warning: $KUBECONFIG_PATH does not exist yet (run: make cluster-up)"
+# shellcheck disable=SC2016 # $PATH is for the shell that evals this line
 printf 'export KUBECONFIG=%q; export PATH=%q:"$PATH"\n' "$KUBECONFIG_PATH" "$(helm_bin_dir)"

@@ -34,9 +34,15 @@ SERVER=https://127.0.0.1:$APISERVER_PORT
 started_at=$(date +%s.%N)
 
 for tool in openssl curl flock setsid python3; do
-  command -v "$tool" >/dev/null || { log "missing required tool: $tool"; exit 1; }
+  command -v "$tool" >/dev/null || {
+    log "missing required tool: $tool"
+    exit 1
+  }
 done
-[ -n "$KUBECTL" ] || { log "kubectl not found on PATH (set KUBECTL=...)"; exit 1; }
+[ -n "$KUBECTL" ] || {
+  log "kubectl not found on PATH (set KUBECTL=...)"
+  exit 1
+}
 
 # --- Helpers -------------------------------------------------------------------------------------
 
@@ -106,7 +112,10 @@ start() {
   # shellcheck disable=SC2016 # $$ / $0 / $@ are for the inner shell
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$bin" "$@" </dev/null >>"$logf" 2>&1 9>&- &
   for ((i = 0; i < 100; i++)); do
-    live_pid "$comp" >/dev/null && { log "$comp: started, pid $(cat "$pidf")"; return 0; }
+    live_pid "$comp" >/dev/null && {
+      log "$comp: started, pid $(cat "$pidf")"
+      return 0
+    }
     sleep 0.1
   done
   fail "$comp" "exited immediately (or never started)"
@@ -324,7 +333,10 @@ if [ ${#missing[@]} -eq 0 ] && [ -f "$ADMIN_KUBECONFIG" ]; then
   # it is broken, since the remedy (a restart) would disrupt whatever is using it.
   healthy=0
   for ((attempt = 0; attempt < ${HEALTH_GRACE:-30}; attempt++)); do
-    if cluster_healthy >/dev/null 2>&1; then healthy=1; break; fi
+    if cluster_healthy >/dev/null 2>&1; then
+      healthy=1
+      break
+    fi
     sleep 1
   done
   if [ $healthy = 1 ]; then

@@ -8,7 +8,10 @@ src=$root/tests/compose
 # shellcheck source=../lib/cache.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
 cache_root=$CACHE_ROOT
-command -v go >/dev/null || { echo "go not found on PATH: Go 1.24+ builds the Compose loader the offline tests need" >&2; exit 1; }
+command -v go >/dev/null || {
+  echo "go not found on PATH: Go 1.24+ builds the Compose loader the offline tests need" >&2
+  exit 1
+}
 key=$(cat "$src/go.mod" "$src/go.sum" "$src"/*.go | sha256sum | cut -c1-16)
 out=$cache_root/bin/compose-check-$key
 mkdir -p "$cache_root/bin"

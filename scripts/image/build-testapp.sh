@@ -18,12 +18,21 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 
 case ${1:-} in
-  -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
+  -h | --help)
+    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+    exit 0
+    ;;
   "") ;;
-  *) ilog "unknown argument: $1"; exit 2 ;;
+  *)
+    ilog "unknown argument: $1"
+    exit 2
+    ;;
 esac
 
-command -v go >/dev/null || { ilog "go not found on PATH (Go 1.24+ is needed to build the test app)"; exit 1; }
+command -v go >/dev/null || {
+  ilog "go not found on PATH (Go 1.24+ is needed to build the test app)"
+  exit 1
+}
 started=$(date +%s)
 version=$(crate_version)
 ref=oidc-sso-testapp:$version

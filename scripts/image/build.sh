@@ -29,14 +29,23 @@ repo=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 
 case ${1:-} in
-  -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
+  -h | --help)
+    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+    exit 0
+    ;;
   "") ;;
-  *) ilog "unknown argument: $1"; exit 2 ;;
+  *)
+    ilog "unknown argument: $1"
+    exit 2
+    ;;
 esac
 
 started=$(date +%s)
 version=$(crate_version)
-[ -n "$version" ] || { ilog "no [package] version in $repo/Cargo.toml"; exit 1; }
+[ -n "$version" ] || {
+  ilog "no [package] version in $repo/Cargo.toml"
+  exit 1
+}
 name=${IMAGE_NAME:-oidc-sso-operator}
 tag=${IMAGE_TAG:-$version}
 ref=$name:$tag
@@ -46,7 +55,10 @@ revision=${IMAGE_REVISION:-$(git_revision)}
 # 1. The binary.
 if [ -n "${OPERATOR_BIN:-}" ]; then
   bin=$(realpath "$OPERATOR_BIN")
-  [ -x "$bin" ] || { ilog "OPERATOR_BIN=$OPERATOR_BIN is not an executable file"; exit 1; }
+  [ -x "$bin" ] || {
+    ilog "OPERATOR_BIN=$OPERATOR_BIN is not an executable file"
+    exit 1
+  }
 else
   profile=${IMAGE_PROFILE:-release}
   case $profile in dev | test) pdir=debug ;; bench) pdir=release ;; *) pdir=$profile ;; esac
@@ -67,7 +79,9 @@ install -m 0755 "$bin" "$stage/oidc-sso-operator"
 # the default search path (/lib/<triplet>, /usr/lib/<triplet>) find them without an ld.so.cache.
 libs=$(ldd "$bin" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u) || true
 if ldd "$bin" 2>&1 | grep -q 'not found'; then
-  ilog "ldd reports missing libraries for $bin:"; ldd "$bin" >&2; exit 1
+  ilog "ldd reports missing libraries for $bin:"
+  ldd "$bin" >&2
+  exit 1
 fi
 for lib in $libs; do
   mkdir -p "$stage$(dirname "$lib")"

@@ -13,9 +13,19 @@ repo=$(cd "$here/../.." && pwd)
 # shellcheck source=../node/common.sh
 . "$repo/scripts/node/common.sh"
 
-[ $# -ge 1 ] || { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2; exit 2; }
-case $1 in -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;; esac
-nctr version >/dev/null 2>&1 || { nlog "containerd is not running on $CTRD_SOCK (scripts/node/up.sh)"; exit 1; }
+[ $# -ge 1 ] || {
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2
+  exit 2
+}
+case $1 in -h | --help)
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+  exit 0
+  ;;
+esac
+nctr version >/dev/null 2>&1 || {
+  nlog "containerd is not running on $CTRD_SOCK (scripts/node/up.sh)"
+  exit 1
+}
 
 # normalize REF: Docker's rules (a first component with '.' or ':' or 'localhost' is a registry).
 normalize() {
@@ -34,7 +44,10 @@ normalize() {
 }
 
 for archive in "$@"; do
-  [ -f "$archive" ] || { nlog "no such archive: $archive"; exit 1; }
+  [ -f "$archive" ] || {
+    nlog "no such archive: $archive"
+    exit 1
+  }
   # The image's reference and manifest digest, from the archive's index.json.
   read -r ref digest < <(tar -xOf "$archive" index.json | python3 -c '
 import json, sys
@@ -54,7 +67,10 @@ print(m.get("annotations", {}).get("org.opencontainers.image.ref.name", "-"), m[
   # kubelet asks for the normalised name, so it is retagged (the CRI plugin labels it as managed).
   nctr images import --local --snapshotter native "$archive" 2>&1 >/dev/null | grep -v 'DEPRECATION: The support for cgroup v1' >&2 || true
   [ "$(nctr images ls 2>/dev/null | awk -v n="$ref" '$1 == n { print $3 }')" = "$digest" ] ||
-    { nlog "$archive: import failed ($ref not found with digest $digest)"; exit 1; }
+    {
+      nlog "$archive: import failed ($ref not found with digest $digest)"
+      exit 1
+    }
   if [ "$ref" != "$name" ]; then
     nctr images tag --force "$ref" "$name" >/dev/null 2>&1
     nctr images rm "$ref" >/dev/null 2>&1

@@ -17,11 +17,21 @@ repo=$(cd "$here/../.." && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-[ $# -ge 1 ] || { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2; exit 2; }
-case $1 in -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;; esac
+[ $# -ge 1 ] || {
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2
+  exit 2
+}
+case $1 in -h | --help)
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+  exit 0
+  ;;
+esac
 archive=$(realpath "$1")
 shift
-[ -f "$archive" ] || { ilog "no such archive: $archive"; exit 1; }
+[ -f "$archive" ] || {
+  ilog "no such archive: $archive"
+  exit 1
+}
 ensure_pkg runc runc
 
 bundle=$(mktemp -d "${TMPDIR:-/tmp}/oidc-sso-image-run.XXXXXX")

@@ -14,7 +14,10 @@ mkdir -p "$cache_root"
 exec 9>"$cache_root/jvm-checks.lock"
 flock 9
 if [ ! -f "$out/.done" ]; then
-  command -v mvn >/dev/null || { echo "mvn not found (Maven is needed once, to fetch the test's JVM libraries)" >&2; exit 1; }
+  command -v mvn >/dev/null || {
+    echo "mvn not found (Maven is needed once, to fetch the test's JVM libraries)" >&2
+    exit 1
+  }
   rm -rf "$out.tmp"
   mkdir -p "$out.tmp/lib" "$out.tmp/classes"
   (cd "$src" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory="$out.tmp/lib") >&2

@@ -23,10 +23,15 @@ export GOMAXPROCS=${GOMAXPROCS:-2}
 took() { echo "$(($(date +%s) - $1))s"; }
 
 build_kubelet() {
-  local out; out=$(kubelet_bin_dir)
+  local out
+  out=$(kubelet_bin_dir)
   [ -x "$out/kubelet" ] && return 0
-  command -v go >/dev/null || { nlog "go not found on PATH"; exit 1; }
-  local t0; t0=$(date +%s)
+  command -v go >/dev/null || {
+    nlog "go not found on PATH"
+    exit 1
+  }
+  local t0
+  t0=$(date +%s)
   nlog "kubelet $K8S_VERSION: building (cold: minutes; shares the Go build cache with the control plane)"
   # Same wrapper-module approach as scripts/cluster/build.sh (build_k8s), in a folder of its own so a
   # concurrent control-plane build is not disturbed; same flags, so compiled packages are reused.
@@ -65,10 +70,15 @@ MOD
 }
 
 build_containerd() {
-  local out; out=$(containerd_bin_dir)
+  local out
+  out=$(containerd_bin_dir)
   [ -x "$out/containerd" ] && [ -x "$out/containerd-shim-runc-v2" ] && [ -x "$out/ctr" ] && return 0
-  command -v go >/dev/null || { nlog "go not found on PATH"; exit 1; }
-  local t0; t0=$(date +%s)
+  command -v go >/dev/null || {
+    nlog "go not found on PATH"
+    exit 1
+  }
+  local t0
+  t0=$(date +%s)
   nlog "containerd $CONTAINERD_VERSION: building containerd, containerd-shim-runc-v2, ctr"
   local mod=github.com/containerd/containerd/v2 pkg=github.com/containerd/containerd/v2
   local ldf="-s -w -X $pkg/version.Version=$CONTAINERD_VERSION -X $pkg/version.Revision=goproxy -X $pkg/version.Package=$pkg"
@@ -85,11 +95,16 @@ build_containerd() {
 }
 
 build_cni() {
-  local out p missing=0; out=$(cni_bin_dir)
+  local out p missing=0
+  out=$(cni_bin_dir)
   for p in "${CNI_PLUGINS[@]}"; do [ -x "$out/$p" ] || missing=1; done
   [ $missing = 1 ] || return 0
-  command -v go >/dev/null || { nlog "go not found on PATH"; exit 1; }
-  local t0; t0=$(date +%s)
+  command -v go >/dev/null || {
+    nlog "go not found on PATH"
+    exit 1
+  }
+  local t0
+  t0=$(date +%s)
   nlog "CNI plugins $CNI_PLUGINS_VERSION: building ${CNI_PLUGINS[*]}"
   local mod=github.com/containernetworking/plugins pkgs=()
   for p in "${CNI_PLUGINS[@]}"; do
@@ -109,9 +124,11 @@ build_cni() {
 }
 
 build_pause() {
-  local out; out=$(pause_dir)
+  local out
+  out=$(pause_dir)
   [ -x "$out/pause" ] && [ -f "$out/pause.oci.tar" ] && return 0
-  local t0; t0=$(date +%s)
+  local t0
+  t0=$(date +%s)
   nlog "pause: building $PAUSE_IMAGE from scripts/node/pause"
   rm -rf "$out.tmp"
   mkdir -p "$out.tmp/rootfs"
@@ -133,10 +150,16 @@ build_runc() {
 
 build_registry() {
   ensure_pkg skopeo skopeo
-  local bin out; bin=$(registry_bin); out=$(dirname "$bin")
+  local bin out
+  bin=$(registry_bin)
+  out=$(dirname "$bin")
   [ -x "$bin" ] && return 0
-  command -v go >/dev/null || { nlog "go not found on PATH"; exit 1; }
-  local t0; t0=$(date +%s)
+  command -v go >/dev/null || {
+    nlog "go not found on PATH"
+    exit 1
+  }
+  local t0
+  t0=$(date +%s)
   nlog "registry $REGISTRY_VERSION: building (cold: about 2 min)"
   local mod=github.com/distribution/distribution/v3
   rm -rf "$out.tmp"
@@ -152,13 +175,37 @@ components=("$@")
 [ ${#components[@]} -gt 0 ] || components=(runc pause cni containerd kubelet registry)
 for c in "${components[@]}"; do
   case $c in
-    kubelet) with_cache_lock build-kubelet build_kubelet; echo "$(kubelet_bin_dir)/kubelet" ;;
-    containerd) with_cache_lock build-containerd build_containerd; containerd_bin_dir ;;
-    pause) with_cache_lock build-pause build_pause; pause_archive ;;
-    cni) with_cache_lock build-cni build_cni; cni_bin_dir ;;
-    runc) with_cache_lock build-runc build_runc; runc_bin ;;
-    registry) with_cache_lock build-registry build_registry; registry_bin ;;
-    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
-    *) nlog "unknown component: $c (kubelet, containerd, cni, pause, runc, registry)"; exit 2 ;;
+    kubelet)
+      with_cache_lock build-kubelet build_kubelet
+      echo "$(kubelet_bin_dir)/kubelet"
+      ;;
+    containerd)
+      with_cache_lock build-containerd build_containerd
+      containerd_bin_dir
+      ;;
+    pause)
+      with_cache_lock build-pause build_pause
+      pause_archive
+      ;;
+    cni)
+      with_cache_lock build-cni build_cni
+      cni_bin_dir
+      ;;
+    runc)
+      with_cache_lock build-runc build_runc
+      runc_bin
+      ;;
+    registry)
+      with_cache_lock build-registry build_registry
+      registry_bin
+      ;;
+    -h | --help)
+      awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+      exit 0
+      ;;
+    *)
+      nlog "unknown component: $c (kubelet, containerd, cni, pause, runc, registry)"
+      exit 2
+      ;;
   esac
 done

@@ -22,8 +22,14 @@ for arg in "$@"; do
   case $arg in
     --purge) purge=1 ;;
     --no-lock) locked=1 ;; # called by up.sh, which holds the lock
-    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
-    *) nlog "unknown argument: $arg"; exit 2 ;;
+    -h | --help)
+      awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+      exit 0
+      ;;
+    *)
+      nlog "unknown argument: $arg"
+      exit 2
+      ;;
   esac
 done
 
@@ -31,7 +37,10 @@ if [ ! -d "$NODE_DIR" ]; then
   nlog "nothing to stop ($NODE_DIR does not exist)"
   exit 0
 fi
-[ "$(id -u)" = 0 ] || { nlog "must run as root"; exit 1; }
+[ "$(id -u)" = 0 ] || {
+  nlog "must run as root"
+  exit 1
+}
 [ $locked = 1 ] || lock_node
 
 shim_bin=$(containerd_bin_dir)/containerd-shim-runc-v2
@@ -82,7 +91,10 @@ for f in "$CTRD_DIR"/state/io.containerd.runtime.v2.task/*/*/shim.pid; do
   shim_is_ours "$pid" || continue
   nlog "stopping leftover shim pid $pid"
   kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do shim_is_ours "$pid" || break; sleep 0.1; done
+  for ((i = 0; i < 50; i++)); do
+    shim_is_ours "$pid" || break
+    sleep 0.1
+  done
   if shim_is_ours "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
 done
 

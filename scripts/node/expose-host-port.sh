@@ -23,7 +23,10 @@ for arg in "$@"; do
   case $arg in
     --remove) mode=remove ;;
     --list) mode=list ;;
-    -h | --help) usage; exit 0 ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
     *)
       if ! [[ $arg =~ ^[0-9]+$ ]] || [ "$arg" -lt 1 ] || [ "$arg" -gt 65535 ]; then
         nlog "not a TCP port: $arg"
@@ -33,8 +36,14 @@ for arg in "$@"; do
       ;;
   esac
 done
-[ $mode = list ] || [ ${#ports[@]} -gt 0 ] || { usage >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { nlog "must run as root (iptables)"; exit 1; }
+[ $mode = list ] || [ ${#ports[@]} -gt 0 ] || {
+  usage >&2
+  exit 2
+}
+[ "$(id -u)" = 0 ] || {
+  nlog "must run as root (iptables)"
+  exit 1
+}
 
 if [ ! -d "$NODE_DIR" ]; then
   [ $mode = add ] || exit 0 # nothing exposed

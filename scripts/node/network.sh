@@ -27,7 +27,7 @@ KUBERNETES_SERVICE_IP=10.96.0.1
 CNI_NETWORK_NAME=oidcsso-pods
 CNI_CONF_DIR=$NODE_DIR/cni/net.d
 CNI_CONFLIST=$CNI_CONF_DIR/10-$CNI_NETWORK_NAME.conflist
-IPAM_DIR=$NODE_DIR/cni/ipam        # host-local's leases (instead of /var/lib/cni/networks)
+IPAM_DIR=$NODE_DIR/cni/ipam # host-local's leases (instead of /var/lib/cni/networks)
 # libcni (in containerd) caches each ADD's result here (not configurable), for our network and for the
 # pods' loopback ("cni-loopback"); ours are those whose network namespace is below $NODE_DIR.
 CNI_CACHE_DIR=/var/lib/cni/results
@@ -108,10 +108,22 @@ net_expose_rule() { # PORT: the rule's arguments (after the chain)
 # host ports exposed before (a restart of the node does not lose them).
 net_up() {
   local apiserver_port=$1 info others line kwok_pid
-  command -v iptables >/dev/null || { nlog "missing iptables"; return 1; }
-  command -v ip >/dev/null || { nlog "missing ip (iproute2)"; return 1; }
-  [ ${#NET_WANT_BRIDGE} -le 15 ] || { nlog "POD_BRIDGE=$NET_WANT_BRIDGE: longer than 15 characters"; return 1; }
-  info=$(cidr_info "$NET_WANT_CIDR") || { nlog "POD_CIDR=$NET_WANT_CIDR is not usable"; return 1; }
+  command -v iptables >/dev/null || {
+    nlog "missing iptables"
+    return 1
+  }
+  command -v ip >/dev/null || {
+    nlog "missing ip (iproute2)"
+    return 1
+  }
+  [ ${#NET_WANT_BRIDGE} -le 15 ] || {
+    nlog "POD_BRIDGE=$NET_WANT_BRIDGE: longer than 15 characters"
+    return 1
+  }
+  info=$(cidr_info "$NET_WANT_CIDR") || {
+    nlog "POD_CIDR=$NET_WANT_CIDR is not usable"
+    return 1
+  }
 
   # A network recorded by an earlier up must be the same one (down.sh removes it first otherwise).
   if net_load_state && { [ "$POD_BRIDGE" != "$NET_WANT_BRIDGE" ] || [ "$POD_CIDR" != "${info% *}" ]; }; then
@@ -238,7 +250,10 @@ net_down() {
     chain=$(net_jump_target "$table" "$builtin")
     # shellcheck disable=SC2086 # $match: the match's words
     while ipt -t "$table" -C "$builtin" $match -j "$chain" 2>/dev/null; do
-      ipt -t "$table" -D "$builtin" $match -j "$chain" || { ok=0; break; }
+      ipt -t "$table" -D "$builtin" $match -j "$chain" || {
+        ok=0
+        break
+      }
     done
   done < <(net_jumps)
   while read -r table chain; do
@@ -249,7 +264,8 @@ net_down() {
   nlog "removed iptables chains $NET_CHAIN_PREFIX-{DNAT,INPUT,FORWARD} and their jumps"
   rm -rf "$IPAM_DIR"
   if [ -d "$CNI_CACHE_DIR" ]; then
-    n=$(python3 - "$CNI_CACHE_DIR" "$NODE_DIR/" <<'PY'
+    n=$(
+      python3 - "$CNI_CACHE_DIR" "$NODE_DIR/" <<'PY'
 import json, os, sys
 d, ours, n = sys.argv[1], sys.argv[2], 0
 for f in os.listdir(d):

@@ -41,25 +41,49 @@ started_at=$(date +%s.%N)
 archives=()
 for arg in "$@"; do
   case $arg in
-    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
-    -*) nlog "unknown option: $arg"; exit 2 ;;
-    *) [ -f "$arg" ] || { nlog "no such archive: $arg"; exit 2; }; archives+=("$(realpath "$arg")") ;;
+    -h | --help)
+      awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+      exit 0
+      ;;
+    -*)
+      nlog "unknown option: $arg"
+      exit 2
+      ;;
+    *)
+      [ -f "$arg" ] || {
+        nlog "no such archive: $arg"
+        exit 2
+      }
+      archives+=("$(realpath "$arg")")
+      ;;
   esac
 done
 
-[ "$(id -u)" = 0 ] || { nlog "must run as root (containerd, runc, mounts)"; exit 1; }
+[ "$(id -u)" = 0 ] || {
+  nlog "must run as root (containerd, runc, mounts)"
+  exit 1
+}
 for tool in openssl curl flock setsid python3 ip iptables; do
-  command -v "$tool" >/dev/null || { nlog "missing required tool: $tool"; exit 1; }
+  command -v "$tool" >/dev/null || {
+    nlog "missing required tool: $tool"
+    exit 1
+  }
 done
 
 # --- The control plane must be up ---------------------------------------------------------------
-[ -f "$ENV_FILE" ] || { nlog "no $ENV_FILE: start the control plane first (make cluster-up)"; exit 1; }
+[ -f "$ENV_FILE" ] || {
+  nlog "no $ENV_FILE: start the control plane first (make cluster-up)"
+  exit 1
+}
 KUBECTL=$(sed -n "s/^KUBECTL='\(.*\)'$/\1/p" "$ENV_FILE")
 SERVER=$(sed -n "s/^APISERVER_URL='\(.*\)'$/\1/p" "$ENV_FILE")
 [ -x "$KUBECTL" ] || KUBECTL=$(command -v kubectl)
 kc() { "$KUBECTL" --kubeconfig="$ADMIN_KUBECONFIG" "$@"; }
 kc get --raw /readyz >/dev/null 2>&1 ||
-  { nlog "the control plane at $SERVER is not ready: start it first (make cluster-up)"; exit 1; }
+  {
+    nlog "the control plane at $SERVER is not ready: start it first (make cluster-up)"
+    exit 1
+  }
 APISERVER_PORT=${SERVER##*:}
 # kubectl logs/exec reach the kubelet only through an apiserver started with the kubelet flags of
 # scripts/cluster/up.sh (InternalIP first, CA, client certificate); an older running one lacks them.
@@ -130,7 +154,10 @@ start() {
   PATH="$(containerd_bin_dir):$PATH" setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$bin" "$@" \
     </dev/null >>"$logf" 2>&1 8>&- 9>&- &
   for ((i = 0; i < 100; i++)); do
-    live_pid "$comp" >/dev/null && { nlog "$comp: started, pid $(cat "$pidf")"; return 0; }
+    live_pid "$comp" >/dev/null && {
+      nlog "$comp: started, pid $(cat "$pidf")"
+      return 0
+    }
     sleep 0.1
   done
   fail "$comp" "exited immediately (or never started)"

@@ -30,7 +30,10 @@ NAME=dex
 lock_or_cached
 if [ -d "$MIRROR" ]; then
   tagged=$(git -C "$MIRROR" rev-list -n1 "$DEX_VERSION" 2>/dev/null || true)
-  [ -z "$tagged" ] || [ "$tagged" = "$DEX_COMMIT" ] || { log "$DEX_VERSION is $tagged in $MIRROR, not $DEX_COMMIT"; exit 1; }
+  [ -z "$tagged" ] || [ "$tagged" = "$DEX_COMMIT" ] || {
+    log "$DEX_VERSION is $tagged in $MIRROR, not $DEX_COMMIT"
+    exit 1
+  }
 fi
 writable_copy "$MODULE@$PSEUDO"
 (cd "$build" && go mod edit -dropreplace github.com/dexidp/dex/api/v2 && go mod download github.com/dexidp/dex/api/v2)

@@ -14,7 +14,10 @@ lock_or_cached() {
     echo "$BIN"
     exit 0
   fi
-  command -v go >/dev/null || { log "go not found on PATH"; exit 1; }
+  command -v go >/dev/null || {
+    log "go not found on PATH"
+    exit 1
+  }
 }
 
 # writable_copy MODULE@VERSION: downloads the module and sets $build to a writable copy of it,
@@ -22,7 +25,10 @@ lock_or_cached() {
 writable_copy() {
   local dir
   dir=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  [ -n "$dir" ] && [ -d "$dir" ] || { log "the Go module proxy did not serve $1"; exit 1; }
+  if [ -z "$dir" ] || [ ! -d "$dir" ]; then
+    log "the Go module proxy did not serve $1"
+    exit 1
+  fi
   build=$(mktemp -d "$CACHE/bin/.$NAME-src.XXXXXX")
   trap 'chmod -R u+w "$build" && rm -rf "$build"' EXIT
   cp -r "$dir/." "$build/"

@@ -26,7 +26,10 @@ if [ ! -x "$dest/bin/kc.sh" ]; then
     curl -fsSL --retry 3 -o "$archive.part" "$URL"
     sha1=$(curl -fsSL --retry 3 "$URL.sha1" | cut -c1-40)
     echo "$sha1  $archive.part" | sha1sum -c --quiet
-    echo "$SHA256  $archive.part" | sha256sum -c --quiet || { log "checksum mismatch: $archive.part"; exit 1; }
+    echo "$SHA256  $archive.part" | sha256sum -c --quiet || {
+      log "checksum mismatch: $archive.part"
+      exit 1
+    }
     mv "$archive.part" "$archive"
   fi
   rm -rf "$dest.part" && mkdir -p "$dest.part"

@@ -11,8 +11,14 @@ stamp="$dir/node_modules/.oidc-sso-lock.sha256"
 
 log() { printf '[oidc-provider] %s\n' "$*" >&2; }
 
-command -v node >/dev/null || { log "node is not installed (Node 20 or later is needed)"; exit 1; }
-command -v npm >/dev/null || { log "npm is not installed"; exit 1; }
+command -v node >/dev/null || {
+  log "node is not installed (Node 20 or later is needed)"
+  exit 1
+}
+command -v npm >/dev/null || {
+  log "npm is not installed"
+  exit 1
+}
 major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$major" -lt 18 ]; then
   log "node $(node --version) is too old: oidc-provider 8 needs Node 18 or later"

@@ -22,13 +22,22 @@ repo=$(cd "$here/../.." && pwd)
 . "$repo/scripts/image/lib.sh"
 
 case ${1:-} in
-  -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
+  -h | --help)
+    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+    exit 0
+    ;;
   "") ;;
-  *) echo "unknown argument: $1" >&2; exit 2 ;;
+  *)
+    echo "unknown argument: $1" >&2
+    exit 2
+    ;;
 esac
 
 rlog() { printf '[release] %s\n' "$*" >&2; }
-fail() { rlog "$*"; exit 1; }
+fail() {
+  rlog "$*"
+  exit 1
+}
 t0=$(date +%s)
 cd "$repo"
 
