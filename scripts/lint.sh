@@ -37,5 +37,6 @@ step "generated files are up to date"
 scripts/generate.sh --check
 
 step "the chart (helm lint --strict)"
-helm=$(scripts/cluster/build.sh helm)/helm
-"$helm" lint --strict charts/oidc-sso-operator
+scripts/cluster/build.sh helm
+eval "$(scripts/cluster/env.sh 2>/dev/null)"
+helm lint --strict charts/oidc-sso-operator

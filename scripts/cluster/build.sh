@@ -2,7 +2,7 @@
 # Builds (once) the control-plane binaries from the Go module proxy and caches them under a version-keyed
 # folder in ~/.cache, so a second run is instant and a fresh machine rebuilds what is missing.
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, helm
-# Usage: scripts/cluster/build.sh [component...]   (default: all). Prints the bin directory of each.
+# Usage: scripts/cluster/build.sh [component...]   (default: all). scripts/cluster/env.sh puts helm on PATH.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
