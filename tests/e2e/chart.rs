@@ -681,3 +681,89 @@ async fn json_logs_carry_the_reconciled_resources_namespace_and_name() {
         "a secret value reached the logs"
     );
 }
+
+/// What a platform team asks of the chart: a PodDisruptionBudget when there is a standby, an
+/// image pinned by digest, a NetworkPolicy on request, and a values schema that refuses typos in
+/// them; the rendered objects are admitted by the real apiserver (server-side dry run).
+#[tokio::test]
+async fn production_additions_render_as_documented_and_the_apiserver_admits_them() {
+    let of_kind = |docs: &[Value], kind: &str| -> Vec<Value> {
+        docs.iter().filter(|d| d["kind"] == kind).cloned().collect()
+    };
+    assert!(
+        of_kind(&render(&[]), "PodDisruptionBudget").is_empty(),
+        "one replica: a budget would block every drain"
+    );
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let docs = render(&[
+        "replicaCount=2",
+        &format!("image.digest={digest}"),
+        "image.tag=ignored",
+        "networkPolicy.enabled=true",
+        "networkPolicy.apiserverCIDRs={10.96.0.1/32}",
+    ]);
+    let deployment = &of_kind(&docs, "Deployment")[0];
+    let pdb = &of_kind(&docs, "PodDisruptionBudget")[0];
+    assert_eq!(pdb["spec"]["minAvailable"], 1);
+    assert_eq!(
+        pdb["spec"]["selector"]["matchLabels"],
+        deployment["spec"]["selector"]["matchLabels"]
+    );
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+        format!("oidc-sso-operator@{digest}").as_str()
+    );
+    let policy = &of_kind(&docs, "NetworkPolicy")[0];
+    assert_eq!(
+        policy["spec"]["podSelector"]["matchLabels"],
+        deployment["spec"]["selector"]["matchLabels"]
+    );
+    assert_eq!(policy["spec"]["ingress"][0]["ports"][0]["port"], "http");
+    let egress = policy["spec"]["egress"].as_array().expect("egress rules");
+    assert_eq!(
+        egress.len(),
+        3,
+        "DNS, the apiserver, the providers: {egress:?}"
+    );
+    assert_eq!(egress[1]["to"][0]["ipBlock"]["cidr"], "10.96.0.1/32");
+    assert_eq!(egress[2]["ports"][0]["port"], 443);
+
+    let chart = chart();
+    for (bad, why) in [
+        ("image.digest=sha256:short", "does not match pattern"),
+        (
+            "podDisruptionBudget.minAvaliable=1",
+            "additional properties",
+        ),
+        (
+            "networkPolicy.providerCIDRs={everywhere}",
+            "does not match pattern",
+        ),
+    ] {
+        let (ok, out) = helm_outcome(&["lint", &chart, "--set", bad]);
+        assert!(!ok, "helm lint accepted {bad}:\n{out}");
+        assert!(
+            out.contains(why),
+            "helm lint {bad}: expected {why:?} in\n{out}"
+        );
+    }
+
+    let client = cluster::client().await;
+    let ns = cluster::TestNamespace::create(&client, "chart-prod")
+        .await
+        .expect("namespace");
+    for object in [pdb, policy] {
+        let mut object = object.clone();
+        object["metadata"]["namespace"] = Value::from(ns.name());
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("object.json");
+        std::fs::write(&file, object.to_string()).expect("write");
+        cluster::kubectl(&[
+            "apply",
+            "--dry-run=server",
+            "-f",
+            file.to_str().expect("path"),
+        ])
+        .unwrap_or_else(|e| panic!("the apiserver refused the {}: {e:#}", object["kind"]));
+    }
+}
