@@ -23,6 +23,7 @@ mod compose;
 mod crd_drift;
 mod hostile_provider;
 mod jvm;
+mod jwks_file_url;
 mod keys_dir;
 mod lint_imports;
 mod offline_cli;
