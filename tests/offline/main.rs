@@ -31,3 +31,4 @@ mod openmetadata_chart;
 mod release;
 mod render_openmetadata;
 mod shell_env;
+mod upgrade_corpus;
