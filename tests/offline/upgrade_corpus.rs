@@ -28,8 +28,11 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// An edit of the confidential fixture's spec.
+type Edit = fn(&mut Value);
+
 /// The corpus: a name and an edit of the confidential fixture's spec.
-fn cases() -> Vec<(&'static str, fn(&mut Value))> {
+fn cases() -> Vec<(&'static str, Edit)> {
     vec![
         ("confidential-own-key", |_| {}),
         ("confidential-generated-key", |s| {
@@ -107,7 +110,7 @@ fn fixture_keys() -> KeyMaterial {
 
 /// What the operator renders for `case`, with the fixture's keys (in both key modes: a stored,
 /// generated pair renders exactly like a provided one) and fixed provider endpoints.
-fn render_case(edit: fn(&mut Value)) -> Rendered {
+fn render_case(edit: Edit) -> Rendered {
     let text = std::fs::read_to_string(root().join("tests/fixtures/confidential.yaml")).unwrap();
     let mut docs: Vec<Value> = serde_saphyr::from_str_multiple(&text).unwrap();
     let keys_text = std::fs::read_to_string(root().join("tests/fixtures/test-keys.yaml")).unwrap();
