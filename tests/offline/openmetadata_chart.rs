@@ -335,3 +335,51 @@ fn the_doc_shows_the_values_file_verbatim_and_an_oidcssoconfig_that_fits_the_cha
         String::from_utf8(rendered.auth_env.data["AUTHENTICATION_PUBLIC_KEYS"].clone()).unwrap();
     assert!(keys.contains(&own_jwks), "{own_jwks} not in {keys}");
 }
+
+/// The documented values reset the server's database copy of its auth settings in every new pod
+/// (OpenMetadata 1.10-2.0.x read only that copy): the chart's run-db-migrations init container
+/// runs the reset right after the migration, with the server's environment, and the operator's
+/// template check finds it.
+#[test]
+fn the_documented_values_reset_the_database_copy_after_the_migration() {
+    let docs = template(&[]);
+    let deployment = docs
+        .iter()
+        .find(|d| d["kind"] == "Deployment")
+        .expect("the chart's Deployment");
+    let pod: k8s_openapi::api::core::v1::PodSpec =
+        serde_json::from_value(deployment["spec"]["template"]["spec"].clone()).expect("a pod spec");
+    let migration = pod
+        .init_containers
+        .iter()
+        .flatten()
+        .find(|c| c.name == "run-db-migrations")
+        .expect("the chart's migration init container");
+    assert_eq!(
+        migration.command.as_deref().unwrap_or_default(),
+        [
+            "/bin/bash",
+            "-c",
+            "/opt/openmetadata/bootstrap/openmetadata-ops.sh migrate && \
+             /opt/openmetadata/bootstrap/openmetadata-ops.sh remove-security-config --force"
+        ]
+    );
+    let loads_ours = migration.env_from.iter().flatten().any(|s| {
+        s.secret_ref
+            .as_ref()
+            .is_some_and(|r| r.name == "openmetadata-auth-env")
+    });
+    assert!(
+        loads_ours,
+        "the reset runs with the operator's settings in its environment"
+    );
+    assert!(oidc_sso_operator::proof::reset::in_template(&pod));
+    let without = template(&[
+        "--set",
+        "openmetadata.config.upgradeMigrationConfigs.additionalArgs=",
+    ]);
+    let deployment = without.iter().find(|d| d["kind"] == "Deployment").unwrap();
+    let pod: k8s_openapi::api::core::v1::PodSpec =
+        serde_json::from_value(deployment["spec"]["template"]["spec"].clone()).unwrap();
+    assert!(!oidc_sso_operator::proof::reset::in_template(&pod));
+}
