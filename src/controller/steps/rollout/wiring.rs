@@ -7,12 +7,16 @@
 //! entries naming a rendered variable and for sources listed after ours (their keys are not read:
 //! they are reported as able to override), and the keys Secret is checked to be mounted where
 //! `RSA_*_FILE_PATH` point. A target none of whose containers loads the settings is reported too.
+//! And a container whose image tag names an OpenMetadata release that reads its authentication
+//! settings from its database copy (1.10 to 2.0.x) is reported when its pod template does not
+//! reset that copy first: a changed setting would roll the pods and change nothing.
 //! Only names are reported, never values.
 
 use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 
+use crate::proof::version::{Family, Release};
 use crate::references::DataKind;
 
 /// How one container of a pod template gets its configuration.
@@ -25,6 +29,11 @@ pub(crate) struct ContainerWiring {
     pub(crate) env: BTreeSet<String>,
     /// Mount path of each Secret volume it mounts: (Secret name, path).
     pub(crate) secret_mounts: Vec<(String, String)>,
+    /// Its image reference.
+    pub(crate) image: Option<String>,
+    /// Its pod template resets the server's database copy of its auth settings before the
+    /// server starts (an init container runs `remove-security-config --force`).
+    pub(crate) resets_settings: bool,
 }
 
 /// The containers (init containers first) of a pod template, as far as configuration goes.
@@ -41,12 +50,15 @@ pub(crate) fn pod_wiring(template: &PodTemplateSpec) -> Vec<ContainerWiring> {
             Some((v.name.clone(), secret))
         })
         .collect();
+    let resets_settings = crate::proof::reset::in_template(spec);
     spec.init_containers
         .iter()
         .flatten()
         .chain(&spec.containers)
         .map(|c| ContainerWiring {
             name: c.name.clone(),
+            image: c.image.clone(),
+            resets_settings,
             env_from: c
                 .env_from
                 .iter()
@@ -97,6 +109,13 @@ pub(crate) enum Finding {
     },
     /// `container` loads the settings but does not mount the keys where they point.
     KeysNotMounted { target: String, container: String },
+    /// `container` runs an OpenMetadata `release` that reads its auth settings from its database
+    /// copy, and nothing resets that copy before it starts.
+    ResetMissing {
+        target: String,
+        container: String,
+        release: String,
+    },
 }
 
 impl Finding {
@@ -106,6 +125,7 @@ impl Finding {
             Finding::NotLoaded { .. } => "SettingsNotLoaded",
             Finding::Shadowed { .. } => "SettingsShadowed",
             Finding::KeysNotMounted { .. } => "KeysNotMounted",
+            Finding::ResetMissing { .. } => "ResetMissing",
         }
     }
 
@@ -138,6 +158,16 @@ impl Finding {
             }
             Finding::KeysNotMounted { target, container } => format!(
                 "{target} container {container}: the keys Secret is not mounted where RSA_PRIVATE_KEY_FILE_PATH points"
+            ),
+            Finding::ResetMissing {
+                target,
+                container,
+                release,
+            } => format!(
+                "{target} container {container}: its image is OpenMetadata {release}, which after its first start reads \
+                 the authentication settings from the copy in its database and ignores changed ones: run \
+                 `openmetadata-ops.sh remove-security-config --force` before the server starts (an init container; \
+                 docs/openmetadata-chart.md), or run 2.1 or later"
             ),
         }
     }
@@ -184,6 +214,18 @@ pub(crate) fn check<'a>(
                     later_sources,
                 });
             }
+            if let Some(release) = container
+                .image
+                .as_deref()
+                .and_then(Release::from_image)
+                .filter(|r| r.family() == Family::CopiesToDatabase && !container.resets_settings)
+            {
+                findings.push(Finding::ResetMissing {
+                    target: name.clone(),
+                    container: container.name.clone(),
+                    release: release.to_string(),
+                });
+            }
             let mounted = container
                 .secret_mounts
                 .iter()
@@ -208,11 +250,16 @@ mod tests {
     use crate::crd::{TargetKind, TargetRef};
 
     fn target(containers: serde_json::Value) -> Target {
+        target_with_init(containers, json!([]))
+    }
+
+    fn target_with_init(containers: serde_json::Value, init: serde_json::Value) -> Target {
         let d = serde_json::from_value(json!({
             "metadata": {"name": "om", "uid": "u", "generation": 1},
             "spec": {
                 "selector": {"matchLabels": {"app": "om"}},
                 "template": {"spec": {
+                    "initContainers": init,
                     "containers": containers,
                     "volumes": [{"name": "jwt", "secret": {"secretName": "om-jwt-keys"}}],
                 }},
@@ -298,5 +345,49 @@ mod tests {
             .reason(),
             "KeysNotMounted"
         );
+    }
+
+    /// OpenMetadata 1.10-2.0.x ignores changed settings unless the template resets its database
+    /// copy; other releases, untagged images and templates with the reset are fine.
+    #[test]
+    fn a_server_that_reads_its_database_copy_needs_the_reset_in_its_template() {
+        let server = |image: &str| {
+            json!([{
+                "name": "server", "image": image,
+                "envFrom": [{"secretRef": {"name": "om-auth-env"}}],
+                "volumeMounts": mount(),
+            }])
+        };
+        let findings = |t: &Target| check([t].into_iter().filter_map(Target::wiring), &expected());
+        let stale = target(server("docker.getcollate.io/openmetadata/server:1.13.1"));
+        assert_eq!(
+            findings(&stale),
+            [Finding::ResetMissing {
+                target: "Deployment om".into(),
+                container: "server".into(),
+                release: "1.13.1".into(),
+            }]
+        );
+        assert_eq!(findings(&stale)[0].reason(), "ResetMissing");
+        assert!(
+            findings(&stale)[0]
+                .describe()
+                .contains("remove-security-config --force")
+        );
+        let reset = json!([{"name": "run-db-migrations", "image": "docker.getcollate.io/openmetadata/server:1.13.1",
+            "command": ["/bin/bash", "-c", "./bootstrap/openmetadata-ops.sh migrate && ./bootstrap/openmetadata-ops.sh remove-security-config --force"]}]);
+        let fixed = target_with_init(
+            server("docker.getcollate.io/openmetadata/server:1.13.1"),
+            reset,
+        );
+        assert!(findings(&fixed).is_empty());
+        for fine in [
+            "openmetadata/server:1.9.4",
+            "openmetadata/server:2.1.0",
+            "openmetadata/server:latest",
+            "om",
+        ] {
+            assert!(findings(&target(server(fine))).is_empty(), "{fine}");
+        }
     }
 }
