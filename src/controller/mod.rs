@@ -16,6 +16,7 @@
 //!   of those some resource rolls, the rollout state is kept (`watch/seen_targets.rs`), the rest is not
 //!   stored (see `triggers`).
 
+mod clock;
 mod decide;
 #[cfg(test)]
 mod mock_tests;
@@ -102,6 +103,8 @@ pub struct Context {
     /// Resources whose provider check ended in the background, to reconcile again.
     rechecks: UnboundedSender<ObjectRef<OidcSsoConfig>>,
     rechecks_due: std::sync::Mutex<Option<UnboundedReceiver<ObjectRef<OidcSsoConfig>>>>,
+    /// Where reconciles read the time.
+    pub(crate) clock: clock::Clock,
 }
 
 impl Context {
@@ -136,6 +139,7 @@ impl Context {
             seen_targets: Arc::default(),
             rechecks,
             rechecks_due: std::sync::Mutex::new(Some(rechecks_due)),
+            clock: clock::Clock::default(),
         }
     }
 

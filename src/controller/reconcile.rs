@@ -126,7 +126,7 @@ pub(super) async fn reconcile(
             .previous(&resource)
             .or_else(|| resource.status.clone())
             .unwrap_or_default(),
-        now: Timestamp::now(),
+        now: ctx.clock.now(),
         ctx: &ctx,
         resource: &resource,
         namespace,

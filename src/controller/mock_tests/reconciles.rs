@@ -37,13 +37,15 @@ impl World {
         let mut settings = Settings::default();
         // The provider-down test points at a closed port on loopback.
         settings.provider_check.addresses.allowed = vec!["127.0.0.1".parse().expect("network")];
-        let ctx = Context::new(
+        let mut ctx = Context::new(
             fake.client(),
             settings,
             store,
             resources,
             Arc::new(crate::metrics::Metrics::default()),
         );
+        // Time moves only when a test moves it.
+        ctx.clock = crate::controller::clock::Clock::manual();
         Self {
             fake,
             ctx: Arc::new(ctx),
@@ -263,7 +265,7 @@ async fn a_status_the_store_has_not_seen_yet_is_not_written_again() {
     w.fake.put(SERVER, d);
     // An owned Secret's event triggers the next run while the store still has the old copy, a
     // second later: the status built on the store's copy would take its transition times anew.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    w.ctx.clock.advance(jiff::SignedDuration::from_secs(2));
     run(stale.clone()).await.expect("second reconcile");
     let second = w.fake.take_calls();
     let status_writes: Vec<&Call> = second
