@@ -154,7 +154,8 @@ mod tests {
         0
     }
 
-    #[tokio::test]
+    // Paused time: the fetch's 50 ms are the virtual clock's, auto-advanced once every caller waits.
+    #[tokio::test(start_paused = true)]
     async fn concurrent_callers_share_one_fetch() {
         let cache: Arc<SingleFlight<&'static str, u32>> =
             Arc::new(SingleFlight::new(16, 0, unweighted));
@@ -184,7 +185,7 @@ mod tests {
         assert_eq!(fetched, 1);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn expired_values_are_fetched_again_and_failures_expire_sooner() {
         let cache: SingleFlight<&'static str, Result<u32, ()>> =
             SingleFlight::new(16, 0, unweighted);
@@ -200,7 +201,7 @@ mod tests {
             cache.get(&"k", ttl, async { Ok(1) }).await.1,
             "failure still cached"
         );
-        tokio::time::sleep(Duration::from_millis(30)).await;
+        tokio::time::advance(Duration::from_millis(30)).await;
         let (v, hit) = cache.get(&"k", ttl, async { Ok(2) }).await;
         assert_eq!((v, hit), (Ok(2), false));
         let (v, hit) = cache.get(&"k", ttl, async { Ok(3) }).await;
