@@ -16,6 +16,7 @@ mod error;
 mod jwk;
 mod parse;
 mod pem;
+pub mod retired;
 #[cfg(test)]
 mod tests;
 

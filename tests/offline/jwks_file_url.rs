@@ -2,7 +2,8 @@
 //! OpenMetadata's server verifies tokens with (jwks-rsa 0.22.1 and java-jwt 4.4.0, built by
 //! `scripts/jvm/build.sh` from Maven Central; `tests/jvm/src/VerifyWithJwksUrl.java` builds its
 //! provider as JwtFilter does): a `file:` URL in `publicKeyUrls` serves the public keys of a JWKS
-//! file on disk, so a token signed by a previous key stays valid while that key is in the file,
+//! file on disk (the keys Secret's `retired_jwks.json` as `keys::retired::RetiredKeys` writes it,
+//! `exp` member included), so a token signed by a previous key stays valid while that key is in the file,
 //! and stops being valid once it is taken out; a token whose kid no file holds is refused; and
 //! OpenMetadata's own JWKS encoding (padded base64url with a sign byte) is read by jwks-rsa.
 
@@ -11,7 +12,9 @@ use std::process::Command;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+use jiff::{SignedDuration, Timestamp};
 use oidc_sso_operator::keys::KeyMaterial;
+use oidc_sso_operator::keys::retired::RetiredKeys;
 use serde_json::json;
 
 fn classpath() -> String {
@@ -70,7 +73,10 @@ fn a_file_url_keeps_a_retired_key_valid_until_it_leaves_the_file() {
     let stranger = KeyMaterial::generate(None).expect("a key no file holds");
     let dir = tempfile::tempdir().expect("temp dir");
     let retired_jwks = dir.path().join("retired_jwks.json");
-    std::fs::write(&retired_jwks, retired.jwks_json()).expect("write");
+    let mut window = RetiredKeys::default();
+    let now = Timestamp::now();
+    window.retire(&retired, now, SignedDuration::from_hours(24));
+    std::fs::write(&retired_jwks, window.to_entry()).expect("write");
     let old_bot = token(&retired, "ingestion-bot");
     let unknown = token(&stranger, "ingestion-bot");
     assert_eq!(
@@ -79,7 +85,11 @@ fn a_file_url_keeps_a_retired_key_valid_until_it_leaves_the_file() {
         "in its window the retired key verifies through the file: URL; an unknown kid does not"
     );
     // The window ends: the key leaves the file (the kubelet updates a mounted Secret in place).
-    std::fs::write(&retired_jwks, r#"{"keys":[]}"#).expect("write");
+    let ended = now
+        .checked_add(SignedDuration::from_hours(24))
+        .expect("a time");
+    assert_eq!(window.prune(ended, &current), [retired.key_id()]);
+    std::fs::write(&retired_jwks, window.to_entry()).expect("write");
     assert_eq!(
         verify(&file_url(&retired_jwks), &[&old_bot]),
         ["refused: SigningKeyNotFoundException"]
