@@ -19,6 +19,7 @@ mod pem;
 pub mod retired;
 #[cfg(test)]
 mod tests;
+pub mod token;
 
 pub use error::{KeyError, KeyRole, MAX_RSA_BITS, MIN_RSA_BITS};
 pub use jwk::rfc7638_thumbprint;
