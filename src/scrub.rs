@@ -61,10 +61,14 @@ const FORM: &AsciiSet = &NON_ALPHANUMERIC
 /// The values sent to a provider, and how each is named where it is cut out.
 #[derive(Clone, Debug, Default)]
 pub struct Scrubber {
-    /// The values themselves, with their placeholder: what the decoded readings are checked for.
-    values: Vec<(String, String)>,
-    /// Every form of every value, longest first, with the index of its placeholder.
+    /// How each hidden value is named, by index.
+    placeholders: Vec<String>,
+    /// The values hidden everywhere: what the decoded readings are checked for.
+    values: Vec<String>,
+    /// Every form of every value hidden everywhere, longest first, with its placeholder's index.
     forms: Vec<(String, usize)>,
+    /// Every form of every value hidden as a word only ([`Scrubber::hide_word`]), longest first.
+    words: Vec<(String, usize)>,
 }
 
 impl Scrubber {
@@ -78,13 +82,37 @@ impl Scrubber {
         if value.is_empty() {
             return self;
         }
-        let index = self.values.len();
-        self.values.push((value.to_owned(), placeholder.to_owned()));
+        let index = self.name(placeholder);
+        self.values.push(value.to_owned());
         for form in forms(value) {
             self.forms.push((form, index));
         }
         self.sort();
         self
+    }
+
+    /// Hides `value` in every form where it stands as a word: not next to a letter, digit or `_`
+    /// (a client id `om` is cut out of `client om` and `/om/`, not out of `example.com`). For text
+    /// the operator wrote itself, where a short value would otherwise cut words apart; provider
+    /// text gets [`Scrubber::hide`]. A value hidden as a word is not looked for in the decoded
+    /// readings.
+    pub fn hide_word(mut self, value: &str, placeholder: &str) -> Self {
+        if value.is_empty() {
+            return self;
+        }
+        let index = self.name(placeholder);
+        for form in forms(value) {
+            self.words.push((form, index));
+        }
+        self.words
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        self.words.dedup();
+        self
+    }
+
+    fn name(&mut self, placeholder: &str) -> usize {
+        self.placeholders.push(placeholder.to_owned());
+        self.placeholders.len() - 1
     }
 
     /// Hides the HTTP Basic credentials of `id` and `secret` (base64 of `id:secret`, the two
@@ -93,13 +121,13 @@ impl Scrubber {
         if secret.is_empty() {
             return self;
         }
-        let index = self.values.len();
+        let index = self.name(placeholder);
         let form = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
         let pairs = [
             format!("{id}:{secret}"),
             format!("{}:{}", form(id), form(secret)),
         ];
-        self.values.push((pairs[0].clone(), placeholder.to_owned()));
+        self.values.push(pairs[0].clone());
         for pair in &pairs {
             for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
                 self.forms.push((engine.encode(pair), index));
@@ -132,14 +160,17 @@ impl Scrubber {
         if self.still_holds_a_value(&marked) {
             return WITHHELD.to_owned();
         }
+        for (form, index) in &self.words {
+            marked = replace_words(&marked, form, mark(*index));
+        }
         let mut out = String::with_capacity(marked.len());
         for c in marked.chars() {
             let code = u32::from(c);
             if (MARK_BASE..=MARK_END).contains(&code) {
                 let placeholder = usize::try_from(code - MARK_BASE)
                     .ok()
-                    .and_then(|i| self.values.get(i))
-                    .map_or("<redacted>", |(_, p)| p.as_str());
+                    .and_then(|i| self.placeholders.get(i))
+                    .map_or("<redacted>", String::as_str);
                 out.push_str(placeholder);
             } else {
                 out.push(c);
@@ -167,8 +198,30 @@ impl Scrubber {
         }
         readings(marked)
             .iter()
-            .any(|r| self.values.iter().any(|(v, _)| r.contains(v.as_str())))
+            .any(|r| self.values.iter().any(|v| r.contains(v.as_str())))
     }
+}
+
+/// `text` with each occurrence of `word` that no letter, digit or `_` touches replaced by `with`.
+fn replace_words(text: &str, word: &str, with: char) -> String {
+    let inside = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut before: Option<char> = None;
+    while let Some(at) = rest.find(word) {
+        let previous = rest[..at].chars().next_back().or(before);
+        let after = rest[at + word.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if inside(previous) || inside(after) {
+            out.push_str(word);
+        } else {
+            out.push(with);
+        }
+        before = word.chars().next_back();
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn mark(index: usize) -> char {

@@ -178,3 +178,19 @@ fn provider_text_is_printable_bounded_and_scrubbed() {
     assert_eq!(long.chars().count(), MAX_PROVIDER_TEXT + 1);
     assert!(long.ends_with('…'));
 }
+
+/// A short client id in the operator's own wording: cut out where it stands as a word (a path
+/// segment, a quoted name), left inside other words.
+#[test]
+fn a_value_hidden_as_a_word_leaves_other_words_whole() {
+    let s = Scrubber::new().hide_word("om", "<the client id>");
+    assert_eq!(
+        s.scrub("https://idp.example.com/clients/om/callback for 'om' from custom"),
+        "https://idp.example.com/clients/<the client id>/callback for '<the client id>' from custom"
+    );
+    assert_eq!(s.scrub("om"), "<the client id>");
+    assert_eq!(s.scrub("omom om_x"), "omom om_x");
+    // Encoded forms too, as words.
+    let s = Scrubber::new().hide_word("a b", "<id>");
+    assert_eq!(s.scrub("/a+b/ and a%20b."), "/<id>/ and <id>.");
+}

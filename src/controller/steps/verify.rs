@@ -173,8 +173,10 @@ pub(crate) fn scrubber(config: &ValidatedConfig) -> Scrubber {
             .hide(secret.expose(), SECRET_PLACEHOLDER)
             .hide_basic(&c.client_id, secret.expose(), "<client credentials>");
     }
+    // The id as a word only: these messages are mostly the operator's own wording, where a short
+    // id (`om`) would otherwise cut words apart; provider text was scrubbed of it in full already.
     if let Some(source) = &c.client_id_source {
-        scrubber = scrubber.hide(&c.client_id, &client_id_place(source));
+        scrubber = scrubber.hide_word(&c.client_id, &client_id_place(source));
     }
     scrubber
 }
@@ -486,6 +488,30 @@ mod tests {
         assert_eq!(
             shown.failure.map(|f| f.message).as_deref(),
             Some("echo <client secret>")
+        );
+    }
+
+    /// A short client id read from a Secret is cut out where it stands as a word, and leaves the
+    /// operator's own words whole.
+    #[test]
+    fn a_short_client_id_does_not_cut_the_operators_words_apart() {
+        let config = crate::validate::validate(&resource(confidential()), &creds("om", SECRET))
+            .expect("valid");
+        let found = Verification {
+            conditions: vec![Cond::new(
+                ConditionType::ProviderVerified,
+                true,
+                "Verified",
+                "discovery document and JWKS fetched from https://idp.example.com/custom; client om echoed",
+            )],
+            endpoints: ProviderEndpoints::default(),
+            status: None,
+            failure: None,
+        };
+        assert_eq!(
+            shown(&config, found).conditions[0].message,
+            "discovery document and JWKS fetched from https://idp.example.com/custom; client \
+             <the client id in Secret \"creds\" (key \"clientId\")> echoed"
         );
     }
 }
