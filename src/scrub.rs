@@ -25,6 +25,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+/// Values shorter than this are cut out only where they stand as a word
+/// ([`Scrubber::hide_word`]): a two-letter value cut out of every word would leave no message
+/// readable, and cannot be told from ordinary text anyway. Real client secrets are 32 to 64
+/// characters; a client id may well be short.
+pub const MIN_HIDDEN_EVERYWHERE: usize = 8;
+
 /// The longest provider free text shown, in characters.
 pub const MAX_PROVIDER_TEXT: usize = 200;
 
@@ -77,10 +83,14 @@ impl Scrubber {
         Self::default()
     }
 
-    /// Hides `value` in every form, naming it `placeholder` (e.g. `<client secret>`).
+    /// Hides `value` in every form, naming it `placeholder` (e.g. `<client secret>`); a value
+    /// shorter than [`MIN_HIDDEN_EVERYWHERE`] as a word only.
     pub fn hide(mut self, value: &str, placeholder: &str) -> Self {
         if value.is_empty() {
             return self;
+        }
+        if value.chars().count() < MIN_HIDDEN_EVERYWHERE {
+            return self.hide_word(value, placeholder);
         }
         let index = self.name(placeholder);
         self.values.push(value.to_owned());

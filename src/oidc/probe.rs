@@ -374,12 +374,12 @@ mod tests {
         assert_eq!(ok.error, None);
         let err = answer(
             401,
-            serde_json::json!({"error": "invalid_client", "error_description": "bad secret s3cr3t\nfor my-id"}),
+            serde_json::json!({"error": "invalid_client", "error_description": "bad secret s3cr3t-value\nfor my-id"}),
         );
         assert_eq!(
             err.describe(
                 &Scrubber::new()
-                    .hide("s3cr3t", "<client secret>")
+                    .hide("s3cr3t-value", "<client secret>")
                     .hide("my-id", "<client id>")
             ),
             "HTTP 401 invalid_client: bad secret <client secret>for <client id>"

@@ -194,3 +194,16 @@ fn a_value_hidden_as_a_word_leaves_other_words_whole() {
     let s = Scrubber::new().hide_word("a b", "<id>");
     assert_eq!(s.scrub("/a+b/ and a%20b."), "/<id>/ and <id>.");
 }
+
+/// A value too short to tell from ordinary text is cut out as a word only, everywhere else the
+/// message stays whole (a test secret `s` left `discovery` alone).
+#[test]
+fn a_short_value_is_hidden_as_a_word_only() {
+    let s = Scrubber::new().hide("s", "<client secret>");
+    assert_eq!(
+        s.scrub(
+            "the discovery document names issuer \"https://idp/realms/other\"; secret s rejected"
+        ),
+        "the discovery document names issuer \"https://idp/realms/other\"; secret <client secret> rejected"
+    );
+}
