@@ -6,6 +6,7 @@
 //! - [`ask`]: the requests to one pod (its IP, fixed paths, bounded; the only IO here);
 //! - [`auth`]: the authentication settings (`/api/v1/system/config/auth`);
 //! - [`jwks`]: the signing key (`/api/v1/system/config/jwks`);
+//! - [`pods`]: which pods of a target are asked (ready, created from the current rendering);
 //! - [`version`]: the release and its family (`/api/v1/system/version`, or the image tag);
 //! - [`verdict`]: one pod's proof from its three answers, and a target's sum;
 //! - [`reset`]: whether a pod template runs OpenMetadata's `remove-security-config --force`.
@@ -13,6 +14,7 @@
 pub mod ask;
 pub mod auth;
 pub mod jwks;
+pub mod pods;
 pub mod reset;
 pub mod verdict;
 pub mod version;
