@@ -150,6 +150,34 @@ impl Tenant {
             .await
     }
 
+    /// Everything anyone may read about the tenant's resources, once the operator is idle (every
+    /// reconcile's Events published): their statuses, the namespace's Events, the operator's logs
+    /// and metrics, one text.
+    async fn everything_shown(&self) -> String {
+        let op = self.scenario.op.as_ref().expect("operator");
+        op.wait_idle().await;
+        let mut haystacks = Vec::new();
+        for cr in self
+            .scenario
+            .configs()
+            .list(&Default::default())
+            .await
+            .expect("list")
+        {
+            haystacks.push(serde_json::to_string(&cr.status).expect("json"));
+        }
+        for e in Api::<Event>::namespaced(self.scenario.client.clone(), &self.scenario.ns)
+            .list(&Default::default())
+            .await
+            .expect("events")
+        {
+            haystacks.push(serde_json::to_string(&e).expect("json"));
+        }
+        haystacks.push(op.logs());
+        haystacks.push(op.metrics().await);
+        haystacks.join("\n")
+    }
+
     async fn wait(&self, name: &str, type_: &str, status: &str, reason: &str) -> OidcSsoConfig {
         operator::wait_condition(&self.scenario.configs(), name, type_, status, Some(reason)).await
     }
@@ -287,30 +315,7 @@ async fn no_value_read_from_a_secret_reaches_status_events_logs_or_metrics() {
         .expect("create");
     t.wait("url", "Ready", "False", "InvalidSpec").await;
     idp.stop().expect("stop provider");
-    // Every reconcile's Events published before they are searched.
-    t.scenario.op.as_ref().expect("operator").wait_idle().await;
-
-    let mut haystacks = Vec::new();
-    for cr in t
-        .scenario
-        .configs()
-        .list(&Default::default())
-        .await
-        .expect("list")
-    {
-        haystacks.push(serde_json::to_string(&cr.status).expect("json"));
-    }
-    for e in Api::<Event>::namespaced(t.scenario.client.clone(), &t.scenario.ns)
-        .list(&Default::default())
-        .await
-        .expect("events")
-    {
-        haystacks.push(serde_json::to_string(&e).expect("json"));
-    }
-    let op = t.scenario.op.as_ref().expect("operator");
-    haystacks.push(op.logs());
-    haystacks.push(op.metrics().await);
-    let all = haystacks.join("\n");
+    let all = t.everything_shown().await;
     assert!(all.contains("InvalidClient"), "the check ran");
     assert!(
         all.contains("<credentials>"),
@@ -377,28 +382,7 @@ async fn a_provider_that_replays_what_it_is_sent_gets_none_of_it_shown() {
             .expect("create");
         t.wait(&name, "LoginAccepted", "False", login).await;
     }
-    let op = t.scenario.op.as_ref().expect("operator");
-    op.wait_idle().await;
-    let mut haystacks = Vec::new();
-    for cr in t
-        .scenario
-        .configs()
-        .list(&Default::default())
-        .await
-        .expect("list")
-    {
-        haystacks.push(serde_json::to_string(&cr.status).expect("json"));
-    }
-    for e in Api::<Event>::namespaced(t.scenario.client.clone(), &t.scenario.ns)
-        .list(&Default::default())
-        .await
-        .expect("events")
-    {
-        haystacks.push(serde_json::to_string(&e).expect("json"));
-    }
-    haystacks.push(op.logs());
-    haystacks.push(op.metrics().await);
-    let all = haystacks.join("\n");
+    let all = t.everything_shown().await;
     // JSON (status, Events) escapes quotes and backslashes: the forms are searched as written
     // there too.
     for form in forbidden() {
