@@ -22,6 +22,7 @@ mod tests;
 pub mod token;
 
 pub use error::{KeyError, KeyRole, MAX_RSA_BITS, MIN_RSA_BITS};
+pub(crate) use jwk::minimal;
 pub use jwk::rfc7638_thumbprint;
 
 use std::collections::BTreeMap;

@@ -18,7 +18,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use serde_json::Value;
 
-use crate::keys::KeyMaterial;
+use crate::keys::{KeyMaterial, minimal};
 
 /// What the key endpoint of one pod proves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,11 +102,6 @@ fn integer(text: &str) -> Option<Vec<u8>> {
         .iter()
         .find_map(|engine| engine.decode(text).ok())?;
     Some(minimal(&bytes).to_vec())
-}
-
-fn minimal(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-    &bytes[start..]
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn classpath() -> String {
+pub fn classpath() -> String {
     crate::offline_cli::built("scripts/jvm/build.sh", "java and mvn")
 }
 

@@ -17,10 +17,6 @@ use oidc_sso_operator::keys::KeyMaterial;
 use oidc_sso_operator::keys::retired::RetiredKeys;
 use serde_json::json;
 
-fn classpath() -> String {
-    crate::offline_cli::built("scripts/jvm/build.sh", "java and mvn")
-}
-
 /// A JWT signed by `keys`, with its key id in the header, as the server's JWTTokenGenerator
 /// issues a bot token (no `exp`: bot tokens are issued without expiry).
 fn token(keys: &KeyMaterial, subject: &str) -> String {
@@ -38,7 +34,7 @@ fn token(keys: &KeyMaterial, subject: &str) -> String {
 /// What the JVM says of each token when its keys come from `url`.
 fn verify(url: &str, tokens: &[&str]) -> Vec<String> {
     let out = Command::new("java")
-        .args(["-cp", &classpath(), "VerifyWithJwksUrl", url])
+        .args(["-cp", &crate::jvm::classpath(), "VerifyWithJwksUrl", url])
         .args(tokens)
         .output()
         .expect("java runs");
