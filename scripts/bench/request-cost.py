@@ -89,7 +89,7 @@ def setup(api, operator):
                  "server": {"externalUrl": "https://om.example.com"},
                  "targets": [{"kind": "Deployment", "name": "app"}]}})
     log = open(os.path.join(REPO, ".work", "request-cost-operator.log"), "w")
-    proc = subprocess.Popen([operator, "run", "--namespace", NS, "--http-addr", "127.0.0.1:0"], stdout=log, stderr=log,
+    proc = subprocess.Popen([operator, "run", "--namespace", NS, "--http-addr", "127.0.0.1:0", "--server-proof=false"], stdout=log, stderr=log,
                             env=dict(os.environ, KUBECONFIG=env()["KUBECONFIG"]))
     try:
         for _ in range(120):

@@ -58,6 +58,10 @@ pub struct Settings {
     pub provider_check: crate::oidc::CheckerConfig,
     /// This replica's name (the pod name), reported as the instance of its Events.
     pub instance: Option<String>,
+    /// Ask the server pods whether they run the rendering (`spec.server.proof`); `false` turns
+    /// the proof off for every resource (for an operator that cannot reach the pods, or a test
+    /// cluster whose pods have no process behind them).
+    pub server_proof: bool,
 }
 
 impl Default for Settings {
@@ -70,6 +74,7 @@ impl Default for Settings {
             concurrency: 16,
             provider_check: crate::oidc::CheckerConfig::default(),
             instance: None,
+            server_proof: true,
         }
     }
 }
@@ -105,6 +110,9 @@ pub struct Context {
     rechecks_due: std::sync::Mutex<Option<UnboundedReceiver<ObjectRef<OidcSsoConfig>>>>,
     /// Where reconciles read the time.
     pub(crate) clock: clock::Clock,
+    /// Asks server pods for the proof (`None`: its HTTP client could not be built, reported in
+    /// `ServerConfirmed`).
+    pub(crate) pod_asker: Option<crate::proof::ask::PodAsker>,
 }
 
 impl Context {
@@ -140,6 +148,11 @@ impl Context {
             rechecks,
             rechecks_due: std::sync::Mutex::new(Some(rechecks_due)),
             clock: clock::Clock::default(),
+            pod_asker: crate::proof::ask::PodAsker::new(steps::prove::REQUEST_TIMEOUT)
+                .inspect_err(|e| {
+                    tracing::error!(error = %crate::errors::chain(e), "cannot build the server proof's HTTP client");
+                })
+                .ok(),
         }
     }
 

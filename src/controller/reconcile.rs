@@ -20,6 +20,7 @@ use super::problem::{Problem, ProblemReason};
 use super::status::build::{self, Applied, Outcome, short};
 use super::status::conditions::{ConditionType, Truth, is};
 use super::status::events::{Announcement, publish, transitions};
+use super::steps::prove::{self, Proof};
 use super::steps::rollout::{self, wiring};
 use super::steps::{fetch, ownership};
 use super::{Context, status};
@@ -51,6 +52,9 @@ pub enum Error {
     /// Patching a target failed.
     #[error("rollout step failed")]
     Rollout(#[source] rollout::Error),
+    /// Listing the server pods to ask failed.
+    #[error("server proof step failed")]
+    Prove(#[source] prove::Error),
     /// Writing the status failed.
     #[error("failed to write status")]
     Status(#[source] kube::Error),
@@ -65,6 +69,7 @@ impl Error {
             Error::Keys(_) => "KeysFailed",
             Error::Apply(_) => "ApplyFailed",
             Error::Rollout(_) => "RolloutFailed",
+            Error::Prove(_) => "ProofFailed",
             Error::Status(_) => "StatusWriteFailed",
         }
     }
@@ -77,6 +82,7 @@ impl Error {
             Error::Keys(_) => "keys",
             Error::Apply(_) => "apply",
             Error::Rollout(_) => "rollout",
+            Error::Prove(_) => "prove",
             Error::Status(_) => "status",
         }
     }
@@ -243,24 +249,74 @@ impl Run<'_> {
             None => Applied::Held,
         };
         let held = applied.is_held();
+        let progress = rollout::progress(&targets, hash.as_deref().unwrap_or_default(), held);
+        let proof = self
+            .prove(&config, rendered, &keys, &targets, &progress)
+            .await?;
         let outcome = Outcome {
             config: &config,
             applied,
             verification: &verification,
-            targets: rollout::progress(&targets, hash.as_deref().unwrap_or_default(), held),
+            targets: progress,
             wiring,
+            proof,
         };
         let status = build::for_outcome(self.resource, &self.previous, &outcome, self.now);
         let announcements = transitions(&self.previous, &status, None, held);
         self.write(&status).await?;
         publish(&self.ctx.recorder, self.resource, &announcements).await;
         let ready = is(&status.conditions, ConditionType::Ready, Truth::True);
-        Ok(Action::requeue(self.next_check(
-            &config,
-            &keys,
-            &verification,
-            ready,
-        )))
+        let mut next = self.next_check(&config, &keys, &verification, ready);
+        if let Proof::Asked(results) = &outcome.proof {
+            // A pod still starting to answer is asked again soon, not at the next recheck.
+            if let Some(retry) = results.iter().filter_map(|r| r.retry_in).min() {
+                next = next.min(retry);
+            }
+        }
+        Ok(Action::requeue(next))
+    }
+
+    /// Asks the server pods once every target is rolled out onto `rendered`.
+    async fn prove(
+        &self,
+        config: &ValidatedConfig,
+        rendered: Option<&Rendered>,
+        keys: &KeyState,
+        targets: &[Target],
+        progress: &[crate::crd::TargetStatus],
+    ) -> Result<Proof, Error> {
+        if !self.ctx.settings.server_proof {
+            return Ok(Proof::Off { by_operator: true });
+        }
+        let Some(port) = config.server.proof_port else {
+            return Ok(Proof::Off { by_operator: false });
+        };
+        let Some(rendered) = rendered else {
+            return Ok(Proof::NotRun);
+        };
+        if progress
+            .iter()
+            .any(|t| t.phase != crate::crd::TargetPhase::RolledOut)
+        {
+            return Ok(Proof::AwaitingRollout);
+        }
+        let asker = self
+            .ctx
+            .pod_asker
+            .as_ref()
+            .ok_or(Error::Prove(prove::Error::NoClient))?;
+        let key = crate::proof::jwks::ExpectedKey::of(&keys.keys);
+        let ask = prove::Ask {
+            asker,
+            port,
+            rendered,
+            key: &key,
+            now: self.now,
+        };
+        prove::prove(&self.ctx.client, &self.namespace, targets, ask)
+            .await
+            .map(Proof::Asked)
+            .map_err(Error::Prove)
     }
 
     async fn verify(&self, config: &ValidatedConfig) -> Verification {

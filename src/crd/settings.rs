@@ -164,6 +164,30 @@ pub struct ServerSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^/[^\x00]*$"), length(max = 1024))]
     pub key_mount_path: Option<String>,
+    /// The proof that every server pod runs the rendering: after each rollout, and whenever the
+    /// resource is reconciled, the operator asks each ready pod of each target (its IP, this
+    /// port) for OpenMetadata's unauthenticated `/api/v1/system/version`, `/config/jwks` and
+    /// `/config/auth`, and `Ready` waits until every pod serves the rendered key and settings
+    /// (condition `ServerConfirmed`). Default: on, port 8585.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<ProofSpec>,
+}
+
+/// How the operator proves that the server pods run what it rendered.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ProofSpec {
+    /// Ask the server pods. `false` for a server the operator cannot reach (a NetworkPolicy, a
+    /// sidecar that answers for it): `ServerConfirmed` is then `Unknown` (reason `ProofOff`) and
+    /// `Ready` means only that the Secrets are written and every pod was rolled onto them.
+    /// Default: true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The port the server answers on in each pod (OpenMetadata's application port). Default:
+    /// 8585.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<i32>,
 }
 
 // Source of truth for the server's security settings (OpenMetadata 2.1+). (A plain comment: on an optional field the type's doc would replace the field's in the CRD.)

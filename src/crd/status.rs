@@ -17,8 +17,8 @@ pub struct OidcSsoConfigStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// `Ready`, `Reconciling` and `Stalled` (read by kstatus, Flux and Argo CD) and the detail
-    /// conditions `ProviderVerified`, `CredentialsValid`, `SecretsRendered`, `KeysReady`,
-    /// `WorkloadsUpdated`, `SettingsLoaded`.
+    /// conditions `ProviderVerified`, `CredentialsValid`, `LoginAccepted`, `SecretsRendered`,
+    /// `KeysReady`, `WorkloadsUpdated`, `SettingsLoaded`, `ServerConfirmed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     /// What the provider's discovery document says.
@@ -115,6 +115,15 @@ pub struct TargetStatus {
     /// Replicas running the current pod template, out of the desired replicas, for example `2/2`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
+    /// Pods that proved they run the rendering (they serve the rendered signing key and every
+    /// authentication field their release shows equals it), out of the ready pods of the current
+    /// revision asked, for example `2/2`. Absent while the proof is off or has not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proven: Option<String>,
+    /// The OpenMetadata release the pods said they run (`/api/v1/system/version`; the newest when
+    /// they differ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
 }
 
 // Rollout phase of one target. (A plain comment: on a field the type's doc would replace the field's in the CRD.)

@@ -201,6 +201,8 @@ pub struct ValidatedServer {
     pub key_mount_path: String,
     /// `spec.server.trustProviderCa`: render a truststore with the provider's CA for the JVM.
     pub trust_provider_ca: bool,
+    /// `spec.server.proof`: the port the proof asks each server pod on; `None` when it is off.
+    pub proof_port: Option<u16>,
 }
 
 /// `spec.ingestion`, resolved.

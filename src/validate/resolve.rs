@@ -11,6 +11,8 @@ use crate::crd::{IngestionAuthProvider, OidcSsoConfig, OidcSsoConfigSpec};
 const DEFAULT_PRINCIPAL_CLAIMS: [&str; 3] = ["email", "preferred_username", "sub"];
 const DEFAULT_INTERNAL_URL: &str = "http://localhost:8585";
 const DEFAULT_KEY_MOUNT_PATH: &str = "/etc/openmetadata/jwtkeys";
+/// OpenMetadata's application port, where its unauthenticated system endpoints answer.
+const DEFAULT_PROOF_PORT: u16 = 8585;
 const DEFAULT_BOT_TOKEN_ENV: &str = "OPENMETADATA_JWT_TOKEN";
 const MIN_ROTATION: std::time::Duration = std::time::Duration::from_secs(3600);
 
@@ -266,7 +268,31 @@ fn server(spec: &OidcSsoConfigSpec, errors: &mut Vec<ValidationError>) -> Option
         confirm_provider_change: s.confirm_provider_change.unwrap_or(false),
         key_mount_path: key_mount_path.trim_end_matches('/').to_string(),
         trust_provider_ca: s.trust_provider_ca.unwrap_or(false),
+        proof_port: proof_port(s.proof.as_ref(), errors)?,
     })
+}
+
+/// The port the server proof asks (`Some(None)`: the proof is off); `None` when invalid.
+fn proof_port(
+    proof: Option<&crate::crd::ProofSpec>,
+    errors: &mut Vec<ValidationError>,
+) -> Option<Option<u16>> {
+    let proof = proof.cloned().unwrap_or_default();
+    if !proof.enabled.unwrap_or(true) {
+        return Some(None);
+    }
+    match proof.port.map(u16::try_from) {
+        None => Some(Some(DEFAULT_PROOF_PORT)),
+        Some(Ok(port)) if port > 0 => Some(Some(port)),
+        Some(_) => {
+            errors.push(ValidationError::new(
+                "spec.server.proof.port",
+                Reason::InvalidSpec,
+                "must be a TCP port (1 to 65535)",
+            ));
+            None
+        }
+    }
 }
 
 /// `Some(None)` when ingestion is disabled; `None` when it is invalid.

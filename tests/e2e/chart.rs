@@ -366,7 +366,10 @@ async fn cluster_mode_release_installs_upgrades_uninstalls_and_its_service_accou
         (false, vec!["update", "deployments.apps", "-n", app]),
         (false, vec!["delete", "deployments.apps", "-n", app]),
         (false, vec!["patch", "oidcssoconfigs.oidcsso.io", "-n", app]),
+        // The server proof lists the targets' pods; it never reads or watches one.
+        (true, vec!["list", "pods", "-n", app]),
         (false, vec!["get", "pods", "-n", app]),
+        (false, vec!["watch", "pods", "-n", app]),
         (
             false,
             vec!["create", "leases.coordination.k8s.io", "-n", app],
@@ -635,7 +638,14 @@ async fn json_logs_carry_the_reconciled_resources_namespace_and_name() {
         .unwrap()
         .port();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oidc-sso-operator"))
-        .args(["run", "--log-json", "--namespace", ns.name()])
+        // Kwok's pods have no server behind them (see support/operator.rs).
+        .args([
+            "run",
+            "--log-json",
+            "--namespace",
+            ns.name(),
+            "--server-proof=false",
+        ])
         .args(["--http-addr", &format!("127.0.0.1:{port}")])
         .env("KUBECONFIG", cluster::require_kubeconfig())
         .env("RUST_LOG", "info")

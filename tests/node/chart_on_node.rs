@@ -48,6 +48,9 @@ fn release_values(watch: &str) -> Value {
         "rbac": {"scope": "namespace"},
         "watchNamespace": watch,
         "leaderElection": {"leaseDuration": format!("{}s", LEASE_DURATION.as_secs())},
+        // The target here is the test app, not an OpenMetadata server: nothing to prove
+        // (tests/node/proof.rs runs the proof against the server stand-in).
+        "serverProof": false,
     });
     values
         .as_object_mut()

@@ -220,6 +220,8 @@ async fn the_chart_and_image_pulled_from_a_private_registry_run_on_the_node() {
         "crds": {"install": false},
         "rbac": {"scope": "namespace"},
         "watchNamespace": ns.name(),
+        // No OpenMetadata server runs here (tests/node/proof.rs runs the proof).
+        "serverProof": false,
     });
     values
         .as_object_mut()

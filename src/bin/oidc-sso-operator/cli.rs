@@ -50,6 +50,12 @@ pub(crate) struct RunArgs {
     /// otherwise, whatever a resource's author names.
     #[arg(long, env = "PROVIDER_ALLOWED_NETWORKS", value_delimiter = ',')]
     pub(crate) provider_allowed_networks: Vec<oidc_sso_operator::oidc::Network>,
+    /// Ask each server pod whether it runs what was rendered (the `ServerConfirmed` condition;
+    /// `Ready` waits for it). `false` turns the proof off for every resource, whatever
+    /// `spec.server.proof` says: for an operator that cannot reach the server pods, or a test
+    /// cluster whose pods have no process behind them.
+    #[arg(long, env = "SERVER_PROOF", default_value_t = true, action = clap::ArgAction::Set)]
+    pub(crate) server_proof: bool,
     /// Key pairs generated at once. Default: the number of cores.
     #[arg(long)]
     pub(crate) keygen_parallelism: Option<usize>,

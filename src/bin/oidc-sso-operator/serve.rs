@@ -115,6 +115,7 @@ fn controller_settings(args: &RunArgs, identity: String) -> controller::Settings
             .keygen_parallelism
             .unwrap_or(defaults.keygen_parallelism),
         instance: Some(identity),
+        server_proof: args.server_proof,
     }
 }
 

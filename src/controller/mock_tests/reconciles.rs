@@ -37,6 +37,9 @@ impl World {
         let mut settings = Settings::default();
         // The provider-down test points at a closed port on loopback.
         settings.provider_check.addresses.allowed = vec!["127.0.0.1".parse().expect("network")];
+        // These calls are about writes and rollouts; the proof (its own unit tests, the node
+        // suite) would list pods and ask them at their IPs.
+        settings.server_proof = false;
         let mut ctx = Context::new(
             fake.client(),
             settings,

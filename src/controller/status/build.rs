@@ -10,8 +10,10 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::conditions::{Cond, ConditionType, merge};
+use super::server;
 use crate::controller::problem::Problem;
 use crate::controller::steps::keys::KeyState;
+use crate::controller::steps::prove::Proof;
 use crate::controller::steps::verify::Verification;
 use crate::crd::{
     KeyStatus, OidcSsoConfig, OidcSsoConfigStatus, SecretNames, TargetPhase, TargetStatus,
@@ -91,6 +93,8 @@ pub(crate) struct Outcome<'a> {
     /// What keeps a target's pods from seeing the rendered settings (`None`: not checked, nothing
     /// was rendered).
     pub wiring: Option<Vec<crate::controller::steps::rollout::wiring::Finding>>,
+    /// What the server pods proved.
+    pub proof: Proof,
 }
 
 /// What became of a reconcile's rendering (the two states of `decide::Decision`, as the status
@@ -143,6 +147,7 @@ pub(crate) fn for_outcome(
         .map(|r| r.config_hash.clone())
         .or_else(|| previous.config_hash.clone());
     let workloads = workloads_condition(outcome, hash.as_deref().unwrap_or_default());
+    let server = server::condition(&outcome.proof, confidential(outcome));
     let summary = match &outcome.verification.failure {
         Some(f) => Summary::new(
             if f.transient {
@@ -157,11 +162,23 @@ pub(crate) fn for_outcome(
                 f.message.clone()
             },
         ),
-        None if workloads.truth == super::conditions::Truth::True => Summary::new(
-            Health::Ready,
-            "Reconciled",
-            "the rendered configuration is applied and rolled out",
-        ),
+        None if workloads.truth == super::conditions::Truth::True => match &server {
+            (_, None) if matches!(outcome.proof, Proof::Off { .. }) => Summary::new(
+                Health::Ready,
+                "Reconciled",
+                "the rendered configuration is applied and rolled out (the server proof is off)",
+            ),
+            (_, None) => Summary::new(
+                Health::Ready,
+                "Reconciled",
+                "the rendered configuration is applied, rolled out, and every server pod runs it",
+            ),
+            (cond, Some(health)) => Summary {
+                health: *health,
+                reason: cond.reason.clone(),
+                message: cond.message.clone(),
+            },
+        },
         None => Summary {
             health: Health::InProgress,
             reason: workloads.reason.clone(),
@@ -181,6 +198,17 @@ pub(crate) fn for_outcome(
     if let Some(findings) = &outcome.wiring {
         details.push(settings_loaded(findings));
     }
+    match outcome.proof {
+        // Nothing new rendered: the stored proof still describes what runs.
+        Proof::NotRun => details.extend(
+            Cond::from_stored(&previous.conditions)
+                .into_iter()
+                .filter(|c| c.type_ == ConditionType::ServerConfirmed),
+        ),
+        _ => details.push(server.0),
+    }
+    let mut targets = outcome.targets.clone();
+    server::annotate(&mut targets, &outcome.proof);
     details.extend(outcome.verification.conditions.iter().cloned());
     let total = outcome.targets.len();
     let rolled = outcome
@@ -203,11 +231,20 @@ pub(crate) fn for_outcome(
                 .as_ref()
                 .map(|_| config.output.ingestion.clone()),
         }),
-        targets: outcome.targets.clone(),
+        targets,
         rolled: Some(format!("{rolled}/{total}")),
         ..OidcSsoConfigStatus::default()
     };
     assemble(resource, previous, facts, &summary, details, now)
+}
+
+/// The rendering names a confidential client (`OIDC_*`), which no answer of a server shows.
+fn confidential(outcome: &Outcome<'_>) -> bool {
+    outcome
+        .applied
+        .rendered()
+        .and_then(|r| r.auth_env.data.get("AUTHENTICATION_CLIENT_TYPE"))
+        .is_some_and(|v| String::from_utf8_lossy(v).contains("confidential"))
 }
 
 /// The status for a configuration problem: the facts and detail conditions stay (they still

@@ -33,11 +33,14 @@ pub(crate) enum ConditionType {
     CredentialsValid,
     /// The provider accepts the login request (client id, callback URL, scopes, response type).
     LoginAccepted,
+    /// Every ready pod of every target serves the rendered signing key and authentication
+    /// settings (asked at its own IP); `Ready` waits for it unless the proof is off.
+    ServerConfirmed,
 }
 
 impl ConditionType {
     /// Every type, in status order.
-    pub(crate) const ALL: [ConditionType; 10] = [
+    pub(crate) const ALL: [ConditionType; 11] = [
         ConditionType::Ready,
         ConditionType::Reconciling,
         ConditionType::Stalled,
@@ -45,6 +48,7 @@ impl ConditionType {
         ConditionType::KeysReady,
         ConditionType::WorkloadsUpdated,
         ConditionType::SettingsLoaded,
+        ConditionType::ServerConfirmed,
         ConditionType::ProviderVerified,
         ConditionType::CredentialsValid,
         ConditionType::LoginAccepted,
@@ -63,6 +67,7 @@ impl ConditionType {
             ConditionType::ProviderVerified => "ProviderVerified",
             ConditionType::CredentialsValid => "CredentialsValid",
             ConditionType::LoginAccepted => "LoginAccepted",
+            ConditionType::ServerConfirmed => "ServerConfirmed",
         }
     }
 

@@ -14,11 +14,12 @@ use crate::controller::problem::Problem;
 use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus};
 
 /// Detail conditions whose changes are announced (the others follow from the steps' own Events).
-const ANNOUNCED: [ConditionType; 4] = [
+const ANNOUNCED: [ConditionType; 5] = [
     ConditionType::ProviderVerified,
     ConditionType::CredentialsValid,
     ConditionType::LoginAccepted,
     ConditionType::SettingsLoaded,
+    ConditionType::ServerConfirmed,
 ];
 
 /// Reasons that warn although their condition is not `False`: the check passed with a caveat

@@ -7,6 +7,7 @@
 pub(super) mod build;
 pub(super) mod conditions;
 pub(super) mod events;
+pub(super) mod server;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -193,6 +194,8 @@ mod tests {
             phase,
             hash: Some("h".into()),
             updated: Some("0/1".into()),
+            proven: None,
+            server_version: None,
         }
     }
 

@@ -90,6 +90,8 @@ mod tests {
             phase,
             hash: hash.map(str::to_string),
             updated: Some(updated.into()),
+            proven: None,
+            server_version: None,
         }
     }
 

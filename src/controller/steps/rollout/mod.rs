@@ -116,6 +116,8 @@ pub(in crate::controller) fn progress(
                     .state
                     .as_ref()
                     .map(crate::controller::steps::rollout::workloads::TargetState::replicas_text),
+                proven: None,
+                server_version: None,
             }
         })
         .collect()

@@ -4,7 +4,7 @@
 use super::wiring::ContainerWiring;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use crate::crd::{TargetRef, TargetStatus};
 use crate::objects::config_hash_on;
@@ -51,6 +51,8 @@ pub(in crate::controller) struct TargetState {
     pub rolled_out: bool,
     /// How its pod template's containers get their configuration.
     pub(crate) wiring: Vec<ContainerWiring>,
+    /// Its pods' label selector, as a list query (`None`: none the API can use).
+    pub pod_selector: Option<String>,
 }
 
 impl TargetState {
@@ -75,6 +77,7 @@ impl TargetState {
             available_replicas: 1,
             rolled_out: true,
             wiring: Vec::new(),
+            pod_selector: Some("app=om".into()),
         }
     }
 }
@@ -109,6 +112,7 @@ fn shared_state(
     meta: &ObjectMeta,
     replicas: Option<i32>,
     template: &PodTemplateSpec,
+    selector: &LabelSelector,
     counts: Counts,
 ) -> Option<TargetState> {
     if meta.deletion_timestamp.is_some() {
@@ -132,6 +136,9 @@ fn shared_state(
         available_replicas: counts.available.unwrap_or(0),
         rolled_out: false,
         wiring: super::wiring::pod_wiring(template),
+        pod_selector: kube::core::Selector::try_from(selector.clone())
+            .ok()
+            .map(|s| s.to_string()),
     })
 }
 
@@ -148,6 +155,7 @@ pub(in crate::controller) fn deployment_state(d: &Deployment) -> Option<TargetSt
         &d.metadata,
         d.spec.replicas,
         &d.spec.template,
+        &d.spec.selector,
         counts_of!(status),
     )?;
     let total = status.and_then(|s| s.replicas).unwrap_or(0);
@@ -165,6 +173,7 @@ pub(in crate::controller) fn stateful_set_state(s: &StatefulSet) -> Option<Targe
         &s.metadata,
         s.spec.replicas,
         &s.spec.template,
+        &s.spec.selector,
         counts_of!(status),
     )?;
     // As `kubectl rollout status` does for RollingUpdate: the update revision is current.
