@@ -18,6 +18,12 @@ step "unit, mock-apiserver and offline tests (renderer against OpenMetadata's te
 scripts/cluster/build.sh helm >/dev/null
 # The Compose env files are read back with compose-go (built once from the Go module proxy, cached).
 scripts/compose/build.sh >/dev/null
+# The chart's alerts and dashboard are checked with promtool (built once from the Go module proxy,
+# cached), offline here and on the operator's real series in the end-to-end suite.
+scripts/cluster/build.sh promtool >/dev/null
+# The OpenMetadata stand-in's own unit tests (the JWKS encoding, the substitution, the auth answer
+# per release); the offline suite then runs its binary against a real PostgreSQL.
+(cd scripts/image/omserver && GOWORK=off GOFLAGS=-mod=mod go vet ./... && GOWORK=off GOFLAGS=-mod=mod go test ./...)
 cargo test
 
 step "local control plane"

@@ -27,6 +27,7 @@ mod jwks_file_url;
 mod keys_dir;
 mod lint_imports;
 mod offline_cli;
+mod om_standin;
 mod openmetadata_chart;
 mod release;
 mod render_openmetadata;

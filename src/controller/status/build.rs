@@ -173,8 +173,11 @@ pub(crate) fn for_outcome(
                 "Reconciled",
                 "the rendered configuration is applied, rolled out, and every server pod runs it",
             ),
-            (cond, Some(health)) => Summary {
-                health: *health,
+            (cond, Some(holds)) => Summary {
+                health: match holds {
+                    server::Holds::Waiting => Health::InProgress,
+                    server::Holds::Stalled => Health::Stalled,
+                },
                 reason: cond.reason.clone(),
                 message: cond.message.clone(),
             },

@@ -6,15 +6,23 @@
 
 use std::fmt::Write as _;
 
-use super::build::Health;
 use super::conditions::{Cond, ConditionType, Truth};
 use crate::controller::steps::prove::{Proof, TargetResult};
 use crate::crd::TargetStatus;
 use crate::proof::verdict::PodProof;
 use crate::proof::version::Family;
 
+/// How a proof that is not confirmed holds `Ready` back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Holds {
+    /// Still asking: `Reconciling`.
+    Waiting,
+    /// Only a change by the user helps: `Stalled`.
+    Stalled,
+}
+
 /// The condition, and what it means for `Ready` (`None`: it does not hold `Ready` back).
-pub(crate) fn condition(proof: &Proof, confidential: bool) -> (Cond, Option<Health>) {
+pub(crate) fn condition(proof: &Proof, confidential: bool) -> (Cond, Option<Holds>) {
     match proof {
         Proof::Off { by_operator } => (off(*by_operator), None),
         Proof::NotRun | Proof::AwaitingRollout => (
@@ -23,7 +31,7 @@ pub(crate) fn condition(proof: &Proof, confidential: bool) -> (Cond, Option<Heal
                 "AwaitingRollout",
                 "the server pods are asked once every target is rolled out",
             ),
-            Some(Health::InProgress),
+            Some(Holds::Waiting),
         ),
         Proof::Asked(results) => asked(results, confidential),
     }
@@ -45,7 +53,7 @@ fn off(by_operator: bool) -> Cond {
     )
 }
 
-fn asked(results: &[TargetResult], confidential: bool) -> (Cond, Option<Health>) {
+fn asked(results: &[TargetResult], confidential: bool) -> (Cond, Option<Holds>) {
     let Some(worst) = results
         .iter()
         .filter(|r| !r.confirmed())
@@ -139,9 +147,9 @@ fn asked(results: &[TargetResult], confidential: bool) -> (Cond, Option<Health>)
         PodProof::Proven => unreachable_proven(&target, &counted),
     };
     let health = if truth == Truth::Unknown {
-        Health::InProgress
+        Holds::Waiting
     } else {
-        Health::Stalled
+        Holds::Stalled
     };
     (
         Cond::with(ConditionType::ServerConfirmed, truth, reason, message),

@@ -24,7 +24,7 @@ fn result(worst: PodProof, proven: usize, replicas: i32, release: &str) -> Targe
     }
 }
 
-fn asked(results: Vec<TargetResult>) -> (Cond, Option<Health>) {
+fn asked(results: Vec<TargetResult>) -> (Cond, Option<Holds>) {
     condition(&Proof::Asked(results), false)
 }
 
@@ -72,7 +72,7 @@ fn waiting_for_answers_is_in_progress_and_past_the_deadline_stalls() {
     let (cond, health) = asked(vec![result(PodProof::NoAnswer, 1, 2, "1.13.1")]);
     assert_eq!(
         (cond.truth, cond.reason.as_ref(), health),
-        (Truth::Unknown, "AwaitingServer", Some(Health::InProgress))
+        (Truth::Unknown, "AwaitingServer", Some(Holds::Waiting))
     );
     assert!(cond.message.contains("1/2 pods proven"), "{}", cond.message);
     let mut late = result(PodProof::NoAnswer, 1, 2, "1.13.1");
@@ -80,7 +80,7 @@ fn waiting_for_answers_is_in_progress_and_past_the_deadline_stalls() {
     let (cond, health) = asked(vec![late]);
     assert_eq!(
         (cond.truth, cond.reason.as_ref(), health),
-        (Truth::False, "ServerNotAnswering", Some(Health::Stalled))
+        (Truth::False, "ServerNotAnswering", Some(Holds::Stalled))
     );
     assert!(cond.message.contains("spec.server.proof.enabled: false"));
     let (cond, _) = condition(&Proof::AwaitingRollout, false);
@@ -124,7 +124,7 @@ fn each_failure_names_its_fix_and_the_worst_target_is_reported() {
             result(worst, 0, 1, "1.13.1"),
         ]);
         assert_eq!((cond.truth, cond.reason.as_ref()), (Truth::False, reason));
-        assert_eq!(health, Some(Health::Stalled));
+        assert_eq!(health, Some(Holds::Stalled));
         assert!(cond.message.contains(names), "{reason}: {}", cond.message);
         assert!(cond.message.starts_with("Deployment om: "));
     }
