@@ -16,9 +16,10 @@ test-cold:
 	scripts/test-cold.sh
 
 ## Fast tier: unit tests, the renderer against OpenMetadata's template and models, CRD drift,
-## OpenMetadata's official chart (helm template; helm is built once and cached).
+## OpenMetadata's official chart (helm template; helm is built once and cached), our chart's alerts and
+## dashboard (promtool, built once and cached).
 test-unit:
-	scripts/cluster/build.sh helm >/dev/null
+	scripts/cluster/build.sh helm promtool >/dev/null
 	scripts/compose/build.sh >/dev/null
 	cargo test
 
@@ -29,6 +30,7 @@ test-node:
 
 ## End-to-end suites only, on the local control plane (started if needed, left running).
 test-e2e: cluster-up
+	scripts/cluster/build.sh promtool >/dev/null
 	scripts/oidc/install-provider.sh
 	scripts/oidc/install-keycloak.sh >/dev/null
 	scripts/oidc/build-dex.sh >/dev/null

@@ -40,3 +40,6 @@ step "the chart (helm lint --strict)"
 scripts/cluster/build.sh helm
 eval "$(scripts/cluster/env.sh 2>/dev/null)"
 helm lint --strict charts/oidc-sso-operator
+# The opt-in templates render only when asked for.
+helm lint --strict charts/oidc-sso-operator --set serviceMonitor.enabled=true \
+  --set prometheusRule.enabled=true --set grafanaDashboard.enabled=true

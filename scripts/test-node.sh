@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The end-to-end suites on the real node (`make test-node`; scripts/test.sh runs it after the kwok
 # suites): pods of our image, installed with our chart, really run.
-#   1. the images: the operator's (scripts/image/build.sh) and the test app's
-#      (scripts/image/build-testapp.sh), in target/image/;
+#   1. the images: the operator's (scripts/image/build.sh), the test app's
+#      (scripts/image/build-testapp.sh) and the OpenMetadata stand-in's, one per release the
+#      proof suite plays (scripts/image/build-om-standin.sh), in target/image/;
 #   2. the local control plane (scripts/cluster/up.sh) and the real node with both images
 #      (scripts/node/up.sh; binaries built once and cached like the control plane's);
 #   3. cargo test --features e2e --test node;
-#   4. stops the node, and the control plane, if this script started them.
+#   4. stops the stand-in's PostgreSQL (the proof suite starts it: scripts/node/postgres.sh), the
+#      node, and the control plane, if this script started them.
 # Environment:
 #   IMAGE_PROFILE  cargo profile of the operator's binary (default: image-test, optimised without
 #                  whole-program LTO: about half the release build's time; `release` for the image
@@ -65,6 +67,8 @@ started_cluster=0 started_node=0
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   local rc=$?
+  # The stand-in's database (tests/node/standin.rs starts it; stopped by its PID file).
+  scripts/node/postgres.sh stop || rc=1
   if [ "$started_node" = 1 ] && [ -z "${KEEP_NODE:-}" ]; then
     wait_node_empty
     scripts/node/down.sh || rc=1
@@ -76,11 +80,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step "images (operator: ${OPERATOR_BIN:-cargo profile ${IMAGE_PROFILE:-image-test}}; test app)"
+step "images (operator: ${OPERATOR_BIN:-cargo profile ${IMAGE_PROFILE:-image-test}}; test app; OpenMetadata stand-in)"
 t=$(date +%s)
 operator_archive=$(IMAGE_PROFILE=${IMAGE_PROFILE:-image-test} scripts/image/build.sh | sed -n 1p)
 testapp_archive=$(scripts/image/build-testapp.sh | sed -n 1p)
-echo "built $operator_archive and $testapp_archive in $(took "$t")"
+# One stand-in image per OpenMetadata release the proof suite plays (tests/node/standin.rs).
+mapfile -t standin_archives < <(OM_STANDIN_RELEASES="1.9.4 1.13.1 2.1.0" scripts/image/build-om-standin.sh |
+  awk 'NR % 2 == 1')
+echo "built $operator_archive, $testapp_archive and ${#standin_archives[@]} stand-in images in $(took "$t")"
 
 step "local control plane"
 if ! KUBECONFIG=$cluster_dir/kubeconfig kubectl get --raw /readyz >/dev/null 2>&1; then
@@ -91,7 +98,7 @@ scripts/cluster/up.sh
 step "real node (kubelet, containerd, runc) with both images"
 t=$(date +%s)
 node_running || started_node=1
-scripts/node/up.sh "$operator_archive" "$testapp_archive"
+scripts/node/up.sh "$operator_archive" "$testapp_archive" "${standin_archives[@]}"
 echo "node up with the images in $(took "$t")"
 
 step "end-to-end tests on the real node"

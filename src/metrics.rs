@@ -1,16 +1,21 @@
-//! Prometheus metrics. Labels are bounded: step names and condition reasons, never names of
-//! objects.
+//! Prometheus metrics. Labels are bounded: step names, condition types and reasons, never names
+//! of objects. docs/monitoring.md lists them with the alerts and the dashboard the chart ships.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use kube::runtime::reflector::Store;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Registry, Unit};
+
+use crate::crd::OidcSsoConfig;
 
 /// Label set of one label named by the family.
 type Labels = Vec<(&'static str, String)>;
@@ -36,6 +41,9 @@ pub struct Metrics {
     pub leader: Gauge,
     /// JWT key creation times, read at scrape time; exported as aggregates only.
     key_ages: Arc<KeyAges>,
+    /// The resources' conditions and key schedules, read at scrape time; exported as counts per
+    /// condition, status and reason, and the earliest key rotation.
+    resource_states: Arc<ResourceStates>,
 }
 
 impl Default for Metrics {
@@ -81,6 +89,8 @@ impl Default for Metrics {
         );
         let key_ages = Arc::new(KeyAges::default());
         registry.register_collector(Box::new(key_ages.clone()));
+        let resource_states = Arc::new(ResourceStates::default());
+        registry.register_collector(Box::new(resource_states.clone()));
         Self {
             registry,
             reconciles,
@@ -91,6 +101,7 @@ impl Default for Metrics {
             provider_checks,
             leader,
             key_ages,
+            resource_states,
         }
     }
 }
@@ -135,7 +146,17 @@ impl Metrics {
     /// key stops counting once its Secret is gone. Set once, by the replica that reconciles; a
     /// standby exports no key gauges, so sums over replicas count each key once.
     pub fn key_ages_from(&self, source: impl Fn() -> Vec<i64> + Send + Sync + 'static) {
-        let _ = self.key_ages.0.set(Box::new(source));
+        self.key_ages.0.set(source);
+    }
+
+    /// Where the resource gauges (`oidc_sso_resources`, `oidc_sso_jwt_key_next_rotation_seconds`)
+    /// read the resources: the controller's cache, at every scrape, so the counts are those of
+    /// the statuses as they are now. Set once, by the replica that reconciles, as
+    /// [`Metrics::key_ages_from`]: a standby exports none.
+    pub fn resources_from(&self, store: Store<OidcSsoConfig>) {
+        self.resource_states
+            .0
+            .set(move || store.state().iter().map(|r| ResourceState::of(r)).collect());
     }
 }
 
@@ -175,26 +196,48 @@ impl Trigger {
     }
 }
 
-/// Reads JWT key creation times on demand. Resource names never become labels: a series per
-/// resource would grow with the number of resources.
-#[derive(Default)]
-struct KeyAges(OnceLock<KeySource>);
+/// What a scrape-time collector reads: set once, by the replica that reconciles, and called at
+/// every scrape.
+struct Source<T>(OnceLock<Box<dyn Fn() -> T + Send + Sync>>);
 
-type KeySource = Box<dyn Fn() -> Vec<i64> + Send + Sync>;
-
-impl std::fmt::Debug for KeyAges {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyAges")
-            .field("source", &self.0.get().map(|_| "set"))
-            .finish()
+impl<T> Default for Source<T> {
+    fn default() -> Self {
+        Self(OnceLock::new())
     }
 }
+
+impl<T> std::fmt::Debug for Source<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "set"
+        } else {
+            "unset"
+        })
+    }
+}
+
+impl<T> Source<T> {
+    /// Sets the reader; a second call changes nothing.
+    fn set(&self, read: impl Fn() -> T + Send + Sync + 'static) {
+        let _ = self.0.set(Box::new(read));
+    }
+
+    /// What the reader reads now; `None` before it is set.
+    fn read(&self) -> Option<T> {
+        self.0.get().map(|read| read())
+    }
+}
+
+/// Reads JWT key creation times on demand. Resource names never become labels: a series per
+/// resource would grow with the number of resources.
+#[derive(Debug, Default)]
+struct KeyAges(Source<Vec<i64>>);
 
 impl KeyAges {
     /// (keys in use, age of the oldest in seconds) at `now` (Unix seconds); `None` without a
     /// source.
     fn snapshot(&self, now: i64) -> Option<(i64, Option<i64>)> {
-        let created = (self.0.get()?)();
+        let created = self.0.read()?;
         let oldest = created.iter().min().map(|c| (now - c).max(0));
         Some((i64::try_from(created.len()).unwrap_or(i64::MAX), oldest))
     }
@@ -220,6 +263,138 @@ impl Collector for KeyAges {
                 "Age of the oldest JWT signing key in use; alert when it exceeds the rotation period",
                 Some(&Unit::Seconds),
                 age.metric_type(),
+            )?)?;
+        }
+        Ok(())
+    }
+}
+
+/// What the resource gauges read of one `OidcSsoConfig`: its conditions as (type, status, reason)
+/// and when its generated key is next replaced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ResourceState {
+    conditions: Vec<(String, String, String)>,
+    next_rotation: Option<i64>,
+}
+
+impl ResourceState {
+    fn of(resource: &OidcSsoConfig) -> Self {
+        let status = resource.status.as_ref();
+        Self {
+            conditions: status
+                .map(|s| {
+                    s.conditions
+                        .iter()
+                        .map(|c| (c.type_.clone(), c.status.clone(), c.reason.clone()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            next_rotation: status
+                .and_then(|s| s.keys.as_ref())
+                .and_then(|k| k.next_rotation_at.as_ref())
+                .map(|t| t.0.as_second()),
+        }
+    }
+}
+
+/// Reads the resources on demand. Like [`KeyAges`], no series per resource: counts per
+/// (condition, status, reason), each label from a bounded set.
+#[derive(Debug, Default)]
+struct ResourceStates(Source<Vec<ResourceState>>);
+
+/// The most (condition, status, reason) series exported; further reasons count as `Other`. The
+/// operator writes a few dozen reasons; the cap holds against a status someone else wrote.
+const MAX_STATE_SERIES: usize = 256;
+/// The reason of a resource with no `Ready` condition yet (the operator has not reported on it).
+const NOT_RECONCILED: &str = "NotReconciled";
+
+/// A label value from a status written by someone: CamelCase, as the operator writes them, or
+/// nothing.
+fn camel_case(value: &str) -> Option<&str> {
+    let mut chars = value.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && value.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric());
+    ok.then_some(value)
+}
+
+/// A condition's status as a label: `True`, `False` or `Unknown` (anything else).
+fn truth(status: &str) -> &'static str {
+    match status {
+        "True" => "True",
+        "False" => "False",
+        _ => "Unknown",
+    }
+}
+
+impl ResourceStates {
+    /// Resources per (condition, status, reason), and the seconds from `now` (Unix seconds) to
+    /// the earliest scheduled key rotation (negative when overdue); `None` without a source.
+    #[allow(clippy::type_complexity)]
+    fn snapshot(
+        &self,
+        now: i64,
+    ) -> Option<(BTreeMap<(String, &'static str, String), i64>, Option<i64>)> {
+        let resources = self.0.read()?;
+        let mut counts: BTreeMap<(String, &'static str, String), i64> = BTreeMap::new();
+        let mut count = |key: (String, &'static str, String)| {
+            let key = if counts.len() >= MAX_STATE_SERIES && !counts.contains_key(&key) {
+                (key.0, key.1, "Other".to_string())
+            } else {
+                key
+            };
+            *counts.entry(key).or_default() += 1;
+        };
+        for r in &resources {
+            if !r.conditions.iter().any(|(t, _, _)| t == "Ready") {
+                count(("Ready".into(), "Unknown", NOT_RECONCILED.into()));
+            }
+            for (type_, status, reason) in &r.conditions {
+                let Some(type_) = camel_case(type_) else {
+                    continue;
+                };
+                let reason = camel_case(reason).unwrap_or("Other");
+                count((type_.to_string(), truth(status), reason.to_string()));
+            }
+        }
+        let next = resources
+            .iter()
+            .filter_map(|r| r.next_rotation)
+            .min()
+            .map(|at| at - now);
+        Some((counts, next))
+    }
+}
+
+impl Collector for ResourceStates {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let Some((counts, next)) = self.snapshot(jiff::Timestamp::now().as_second()) else {
+            return Ok(());
+        };
+        let mut family = encoder.encode_descriptor(
+            "resources",
+            "OidcSsoConfig resources by condition, status and reason (a resource the operator has \
+             not reported on yet counts as Ready Unknown NotReconciled)",
+            None,
+            MetricType::Gauge,
+        )?;
+        for ((condition, status, reason), n) in counts {
+            let labels = [
+                ("condition", condition),
+                ("status", status.to_string()),
+                ("reason", reason),
+            ];
+            ConstGauge::new(n).encode(family.encode_family(&labels)?)?;
+        }
+        // No sample without a scheduled rotation: provided keys and no rotation.every.
+        if let Some(next) = next {
+            let next = ConstGauge::new(next);
+            next.encode(encoder.encode_descriptor(
+                "jwt_key_next_rotation",
+                "Seconds until the earliest scheduled JWT key rotation (spec.jwt.rotation.every); \
+                 negative when overdue",
+                Some(&Unit::Seconds),
+                next.metric_type(),
             )?)?;
         }
         Ok(())
@@ -264,6 +439,212 @@ mod tests {
         let text = Metrics::default().encode();
         assert_eq!(sample(&text, "oidc_sso_jwt_keys"), None);
         assert_eq!(sample(&text, "oidc_sso_jwt_key_oldest_age_seconds"), None);
+    }
+
+    /// A resource named `name` with `conditions` (type, status, reason) and a key rotation due
+    /// at `next_rotation` (Unix seconds); no status at all when both are empty.
+    fn resource(
+        name: &str,
+        conditions: &[(&str, &str, &str)],
+        next_rotation: Option<i64>,
+    ) -> OidcSsoConfig {
+        let mut r: OidcSsoConfig = serde_json::from_value(serde_json::json!({
+            "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
+            "metadata": {"name": name, "namespace": "apps"},
+            "spec": {
+                "provider": {"issuer": "https://idp.example.com", "clientType": "Public",
+                             "clientId": "om"},
+                "authorizer": {"adminPrincipals": ["alice"], "principalDomain": "example.com"},
+                "server": {"externalUrl": "https://om.example.com"},
+                "targets": [{"kind": "Deployment", "name": name}],
+            },
+        }))
+        .expect("OidcSsoConfig");
+        if conditions.is_empty() && next_rotation.is_none() {
+            return r;
+        }
+        r.status = Some(
+            serde_json::from_value(serde_json::json!({
+                "conditions": conditions.iter().map(|(t, s, reason)| serde_json::json!({
+                    "type": t, "status": s, "reason": reason, "message": "m",
+                    "lastTransitionTime": "2026-01-01T00:00:00Z",
+                })).collect::<Vec<_>>(),
+                "keys": next_rotation.map(|at| serde_json::json!({
+                    "nextRotationAt": jiff::Timestamp::from_second(at).unwrap().to_string(),
+                })),
+            }))
+            .expect("status"),
+        );
+        r
+    }
+
+    const READY: &str = r#"condition="Ready",status="True",reason="Reconciled""#;
+    const UNREACHABLE: &str = r#"condition="Ready",status="False",reason="Unreachable""#;
+    const NOT_RECONCILED_YET: &str = r#"condition="Ready",status="Unknown",reason="NotReconciled""#;
+
+    /// Asserts the `oidc_sso_resources` sample of each label set (`None`: no sample).
+    fn assert_resources(text: &str, expected: &[(&str, Option<f64>)]) {
+        for (labels, want) in expected {
+            let got = sample(text, &format!("oidc_sso_resources{{{labels}}}"));
+            assert_eq!(got, *want, "{labels} in\n{text}");
+        }
+    }
+
+    /// A store holding `resources`, as the controller's cache would, and its writer.
+    fn store_of(
+        resources: Vec<OidcSsoConfig>,
+    ) -> (
+        Store<OidcSsoConfig>,
+        kube::runtime::reflector::store::Writer<OidcSsoConfig>,
+    ) {
+        let (store, mut writer) = kube::runtime::reflector::store::<OidcSsoConfig>();
+        for r in resources {
+            writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(r));
+        }
+        (store, writer)
+    }
+
+    #[test]
+    fn resources_are_counted_per_condition_status_and_reason_without_a_label_per_resource() {
+        let now = jiff::Timestamp::now().as_second();
+        let (store, mut writer) = store_of(vec![
+            resource(
+                "good",
+                &[
+                    ("Ready", "True", "Reconciled"),
+                    ("WorkloadsUpdated", "True", "RolledOut"),
+                ],
+                Some(now + 7200),
+            ),
+            resource(
+                "held",
+                &[
+                    ("Ready", "False", "Unreachable"),
+                    ("ProviderVerified", "False", "Unreachable"),
+                    ("WorkloadsUpdated", "False", "RolloutHeld"),
+                ],
+                None,
+            ),
+            resource(
+                "also-held",
+                &[
+                    ("Ready", "False", "Unreachable"),
+                    ("WorkloadsUpdated", "False", "RolloutHeld"),
+                ],
+                Some(now + 86_400),
+            ),
+            resource("new", &[], None),
+        ]);
+        let m = Metrics::default();
+        m.resources_from(store);
+        let text = m.encode();
+        assert_resources(
+            &text,
+            &[
+                (READY, Some(1.0)),
+                (UNREACHABLE, Some(2.0)),
+                (
+                    r#"condition="WorkloadsUpdated",status="False",reason="RolloutHeld""#,
+                    Some(2.0),
+                ),
+                (
+                    r#"condition="ProviderVerified",status="False",reason="Unreachable""#,
+                    Some(1.0),
+                ),
+                // Not reported on yet: counted as not Ready, so the alert sees it.
+                (NOT_RECONCILED_YET, Some(1.0)),
+            ],
+        );
+        for name in ["good", "held", "also-held", "new", "apps"] {
+            assert!(!text.contains(&format!("\"{name}\"")), "{name} in\n{text}");
+        }
+        // The earliest scheduled rotation, in seconds from now.
+        let next = sample(&text, "oidc_sso_jwt_key_next_rotation_seconds").unwrap();
+        assert!((7100.0..=7200.0).contains(&next), "{next}");
+
+        // Read at every scrape: a status change or a deletion shows at once.
+        writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(resource(
+            "held",
+            &[("Ready", "True", "Reconciled")],
+            Some(now - 60),
+        )));
+        writer.apply_watcher_event(&kube::runtime::watcher::Event::Delete(resource(
+            "new",
+            &[],
+            None,
+        )));
+        let text = m.encode();
+        assert_resources(
+            &text,
+            &[
+                (READY, Some(2.0)),
+                (UNREACHABLE, Some(1.0)),
+                (NOT_RECONCILED_YET, None),
+            ],
+        );
+        // Overdue: negative.
+        let next = sample(&text, "oidc_sso_jwt_key_next_rotation_seconds").unwrap();
+        assert!((-100.0..=-60.0).contains(&next), "{next}");
+    }
+
+    #[test]
+    fn labels_stay_bounded_whatever_a_status_says() {
+        let mut resources = vec![resource(
+            "odd",
+            &[
+                ("Ready", "Maybe", "has spaces and / slashes"),
+                ("not-camel", "True", "Fine"),
+            ],
+            None,
+        )];
+        // More distinct reasons than the cap.
+        for i in 0..(MAX_STATE_SERIES + 50) {
+            resources.push(resource(
+                &format!("r{i}"),
+                &[("Ready", "False", &format!("Reason{i}"))],
+                None,
+            ));
+        }
+        let m = Metrics::default();
+        m.resources_from(store_of(resources).0);
+        let text = m.encode();
+        // An odd status is Unknown, an odd reason Other; a condition type that is not one the
+        // operator could write is left out.
+        assert_resources(
+            &text,
+            &[(
+                r#"condition="Ready",status="Unknown",reason="Other""#,
+                Some(1.0),
+            )],
+        );
+        assert!(!text.contains("not-camel"), "{text}");
+        let series = text
+            .lines()
+            .filter(|l| l.starts_with("oidc_sso_resources{"))
+            .count();
+        assert!(series <= MAX_STATE_SERIES + 3, "{series} series");
+        let total: f64 = text
+            .lines()
+            .filter(|l| l.starts_with("oidc_sso_resources{condition=\"Ready\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        assert_eq!(
+            total,
+            (MAX_STATE_SERIES + 51) as f64,
+            "every resource counted"
+        );
+        // No key is scheduled for rotation: no sample.
+        assert_eq!(
+            sample(&text, "oidc_sso_jwt_key_next_rotation_seconds"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_replica_that_does_not_reconcile_exports_no_resource_gauges() {
+        let text = Metrics::default().encode();
+        assert!(!text.contains("oidc_sso_resources"), "{text}");
+        assert!(!text.contains("oidc_sso_jwt_key_next_rotation"), "{text}");
     }
 
     #[test]

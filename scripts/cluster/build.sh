@@ -2,7 +2,9 @@
 # Builds (once) the control-plane binaries from the Go module proxy and caches them under a version-keyed
 # folder in ~/.cache, so a second run is instant and a fresh machine rebuilds what is missing.
 #   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, helm
-# Usage: scripts/cluster/build.sh [component...]   (default: all). scripts/cluster/env.sh puts helm on PATH.
+# and, only when named, promtool (Prometheus' rule checker, for the chart's alerts and dashboard tests).
+# Usage: scripts/cluster/build.sh [component...]   (default: the control plane: etcd kwok helm k8s).
+# scripts/cluster/env.sh puts helm on PATH.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
@@ -125,6 +127,24 @@ build_helm() {
   mv "$out.tmp" "$out"
 }
 
+# promtool from Prometheus' own module (no replace directives, so `go install module@version` takes it).
+# Its version string is the release's (v0.316.0 is 3.16.0), as `promtool --version` prints it upstream.
+build_promtool() {
+  local out
+  out=$(promtool_bin_dir)
+  [ -x "$out/promtool" ] && return 0
+  log "promtool (Prometheus $PROMETHEUS_VERSION): building (cold: a few minutes)"
+  local v=${PROMETHEUS_VERSION#v0.}
+  local release="${v:0:1}.${v:1}"
+  rm -rf "$out.tmp"
+  mkdir -p "$out.tmp"
+  GOBIN="$out.tmp" go install -trimpath \
+    -ldflags "-s -w -X github.com/prometheus/common/version.Version=$release -X github.com/prometheus/common/version.Branch=HEAD" \
+    "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+  rm -rf "$out"
+  mv "$out.tmp" "$out"
+}
+
 components=("$@")
 [ ${#components[@]} -gt 0 ] || components=(etcd kwok helm k8s)
 for c in "${components[@]}"; do
@@ -133,6 +153,7 @@ for c in "${components[@]}"; do
     kwok) with_cache_lock build-kwok build_kwok ;;
     helm) with_cache_lock build-helm build_helm ;;
     k8s) with_cache_lock build-k8s build_k8s ;;
+    promtool) with_cache_lock build-promtool build_promtool ;;
     *)
       echo "unknown component: $c" >&2
       exit 2

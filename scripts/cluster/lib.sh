@@ -6,3 +6,4 @@ k8s_bin_dir() { echo "$CACHE_ROOT/bin/kubernetes-$K8S_VERSION"; }
 etcd_bin_dir() { echo "$CACHE_ROOT/bin/etcd-$ETCD_VERSION"; }
 kwok_bin_dir() { echo "$CACHE_ROOT/bin/kwok-$KWOK_VERSION"; }
 helm_bin_dir() { echo "$CACHE_ROOT/bin/helm-$HELM_VERSION"; }
+promtool_bin_dir() { echo "$CACHE_ROOT/bin/promtool-$PROMETHEUS_VERSION"; }

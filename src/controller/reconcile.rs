@@ -380,7 +380,8 @@ impl Run<'_> {
         verification: &Verification,
     ) -> Result<Decision, Problem> {
         decide(
-            render::render(config, &keys.keys, &verification.endpoints),
+            render::render(config, &keys.keys, &verification.endpoints)
+                .map(|r| r.with_retired(&keys.retired)),
             verification.failure.is_some(),
             |r| differs_from_cache(self.ctx, config, r),
         )
@@ -398,9 +399,29 @@ impl Run<'_> {
                 (KeyOrigin::Generated, false) => ("KeysGenerated", "generated"),
             };
             info!(key_id, why = change.why, "JWT keys {verb}");
+            // The pair it replaced, when one stays valid for the grace period.
+            let previous = keys
+                .retired
+                .keys()
+                .last()
+                .filter(|_| had_stored)
+                .and_then(|k| Some((k.kid.clone(), Timestamp::from_second(k.exp).ok()?)));
+            let window = match previous {
+                Some((kid, until)) => format!(
+                    "; tokens signed by the previous key {kid} keep working until {until} \
+                     (spec.jwt.rotation.gracePeriod): renew them before (docs/rotating-keys.md)"
+                ),
+                None if had_stored => "; tokens signed by the previous key are now rejected (no \
+                                       grace period): renew them (docs/rotating-keys.md)"
+                    .to_string(),
+                None => String::new(),
+            };
             Announcement::normal(
                 reason,
-                format!("JWT key pair {verb} ({}); key id {key_id}", change.why),
+                format!(
+                    "JWT key pair {verb} ({}); key id {key_id}{window}",
+                    change.why
+                ),
             )
         } else {
             warn!(
@@ -471,6 +492,10 @@ impl Run<'_> {
         } else if config.provider.verify_discovery {
             // Re-check the provider once its cached result expires, so an outage shows in status.
             next = next.min(checker.ttl + Duration::from_secs(1));
+        }
+        if let Some(at) = keys.next_retired_change(config, self.now) {
+            let until = at.duration_since(self.now).as_secs().max(1).unsigned_abs();
+            next = next.min(Duration::from_secs(until));
         }
         if let Some(at) = keys.next_rotation(config) {
             let until = at.duration_since(self.now).as_secs().max(1).unsigned_abs();

@@ -48,6 +48,8 @@ pub async fn run(
     export_key_ages(&metrics, owned_store.clone());
     let owned = watches::owned_secrets(&client, ns, owned_writer);
     let (store, writer) = reflector::store::<OidcSsoConfig>();
+    // The resource gauges of /metrics read this cache at scrape time (Metrics::resources_from).
+    metrics.resources_from(store.clone());
     let ctx = Arc::new(Context::new(
         client.clone(),
         settings.clone(),

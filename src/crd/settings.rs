@@ -126,6 +126,17 @@ pub struct RotationSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^([0-9]+[smhd])+$"), length(max = 32))]
     pub every: Option<String>,
+    /// How long the previous public key stays valid after any rotation (scheduled, by
+    /// annotation, or a replaced `keySecretRef` key), so that the tokens it signed (bots,
+    /// pipelines, personal access tokens, sessions) keep working while they are renewed. The keys
+    /// Secret holds the retired public keys (`retired_jwks.json`), which the server reads through
+    /// the `file:` URL the settings list in `AUTHENTICATION_PUBLIC_KEYS`; a key leaves the file
+    /// when its window ends, without a rollout. `0s` keeps none (a compromised key). Default:
+    /// `72h`, long enough to renew bot tokens and redeploy pipelines over a weekend, short enough
+    /// that a retired key does not linger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+[smhd])+$"), length(max = 32))]
+    pub grace_period: Option<String>,
 }
 
 /// Where OpenMetadata runs and how it loads what the operator renders.

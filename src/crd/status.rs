@@ -82,6 +82,25 @@ pub struct KeyStatus {
     /// When `spec.jwt.rotation.every` replaces it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_rotation_at: Option<Time>,
+    /// Public keys of earlier pairs the server still accepts (`spec.jwt.rotation.gracePeriod`),
+    /// oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<RetiredKeyStatus>,
+}
+
+/// A retired public key, still valid until its window ends.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RetiredKeyStatus {
+    /// Its key id: the `kid` of the tokens it signed.
+    pub key_id: String,
+    /// When the server stops accepting it (it leaves `retired_jwks.json`; the server may accept
+    /// it a little longer from its key cache, see docs/rotating-keys.md).
+    pub expires_at: Time,
+    /// Its window ends within a day (or within half the grace period, when that is shorter):
+    /// renew what it signed now (announced once, with the Event `RetiredKeyExpiring`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expiring_soon: bool,
 }
 
 /// Names of the owned Secrets.

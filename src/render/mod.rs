@@ -17,6 +17,7 @@ pub use settings::{OWN_JWKS_PATH, ServerSettings, server_settings};
 pub use workflow::{WORKFLOW_CONFIG_KEY, workflow_config};
 
 use crate::keys::KeyMaterial;
+use crate::keys::retired::{RETIRED_JWKS, RetiredKeys};
 use crate::validate::ValidatedConfig;
 
 /// What provider discovery found that the rendering uses.
@@ -95,6 +96,9 @@ pub fn render(
         .ok_or(RenderError::MissingJwksUrl)?;
     let mut settings = server_settings(config, jwks_url, keys.key_id());
     let mut key_files = keys.to_secret_data();
+    // No key retired yet; the controller puts in the keys still in their grace window
+    // (`Rendered::with_retired`).
+    key_files.insert(RETIRED_JWKS.to_string(), RetiredKeys::default().to_entry());
     if config.server.trust_provider_ca
         && let Some(bundle) = &config.provider.ca_bundle
     {
@@ -145,13 +149,33 @@ pub fn render(
             },
         }
     });
-    let config_hash = content_hash(&[("auth-env", &auth_env.data), ("jwt-keys", &jwt_keys.data)]);
+    let config_hash = rollout_hash(&auth_env, &jwt_keys);
     Ok(Rendered {
         auth_env,
         jwt_keys,
         ingestion,
         config_hash,
     })
+}
+
+/// The digest the targets roll on: every entry of both Secrets but the retired keys, which the
+/// kubelet updates in the mounted file in place (a key leaving the grace window must not roll
+/// the servers; a rotation, which adds one, rolls them for the new key anyway).
+fn rollout_hash(auth_env: &SecretPayload, jwt_keys: &SecretPayload) -> String {
+    let mut key_files = jwt_keys.data.clone();
+    key_files.remove(RETIRED_JWKS);
+    content_hash(&[("auth-env", &auth_env.data), ("jwt-keys", &key_files)])
+}
+
+impl Rendered {
+    /// The rendering with `retired` as the keys Secret's retired keys; the rollout hash does not
+    /// change.
+    pub fn with_retired(mut self, retired: &RetiredKeys) -> Self {
+        self.jwt_keys
+            .data
+            .insert(RETIRED_JWKS.to_string(), retired.to_entry());
+        self
+    }
 }
 
 /// The variable the `java` launcher (JDK 9+) adds to its command line: read for the server, its

@@ -68,9 +68,14 @@ pub fn server_settings(
         quoted(response_type(p.response_type)),
     );
     // The provider's keys validate user tokens; the server's own JWKS validates bot and session
-    // tokens it signed itself (it must be reachable from the pod, hence the internal URL).
+    // tokens it signed itself (it must be reachable from the pod, hence the internal URL). The
+    // retired keys of the grace window (docs/rotating-keys.md) come from the keys Secret the pod
+    // mounts, through a `file:` URL jwks-rsa opens like any other: listed from the first
+    // rendering on, so that a rotation never changes this list (which 1.10 to 2.0.x keep in
+    // their database); first, because a miss in a local file costs nothing.
     let own_jwks = format!("{}/{OWN_JWKS_PATH}", s.internal_url.trim_end_matches('/'));
-    let mut key_urls = vec![provider_jwks_url.to_string(), own_jwks];
+    let retired = format!("file:{}/{}", s.key_mount_path, keys::retired::RETIRED_JWKS);
+    let mut key_urls = vec![retired, provider_jwks_url.to_string(), own_jwks];
     key_urls.extend(p.extra_public_key_urls.iter().cloned());
     let mut seen = BTreeSet::new();
     key_urls.retain(|u| seen.insert(u.clone()));

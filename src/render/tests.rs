@@ -107,7 +107,7 @@ fn authentication_settings_for_a_confidential_client() {
 }
 
 #[test]
-fn public_key_urls_list_the_provider_then_the_server_itself_then_extras_once() {
+fn public_key_urls_list_the_retired_keys_the_provider_the_server_itself_then_extras_once() {
     let mut spec = confidential();
     spec["provider"]["extraPublicKeyUrls"] = json!([
         "https://other.example.com/keys",
@@ -115,7 +115,7 @@ fn public_key_urls_list_the_provider_then_the_server_itself_then_extras_once() {
     ]);
     assert_eq!(
         env(spec)["AUTHENTICATION_PUBLIC_KEYS"],
-        r#"["https://idp.example.com/realms/data/certs","http://om.data.svc:8585/api/v1/system/config/jwks","https://other.example.com/keys"]"#
+        r#"["file:/etc/openmetadata/jwtkeys/retired_jwks.json","https://idp.example.com/realms/data/certs","http://om.data.svc:8585/api/v1/system/config/jwks","https://other.example.com/keys"]"#
     );
 }
 
@@ -134,14 +134,15 @@ fn the_discovered_jwks_uri_is_used_unless_one_is_configured() {
     };
     let r = render(&c, keys(), &found).unwrap();
     assert!(
-        String::from_utf8_lossy(&r.auth_env.data["AUTHENTICATION_PUBLIC_KEYS"])
-            .starts_with(r#"["https://idp.example.com/found""#)
+        String::from_utf8_lossy(&r.auth_env.data["AUTHENTICATION_PUBLIC_KEYS"]).starts_with(
+            r#"["file:/etc/openmetadata/jwtkeys/retired_jwks.json","https://idp.example.com/found""#
+        )
     );
     let configured = config(confidential(), "s");
     let r = render(&configured, keys(), &found).unwrap();
     assert!(
         String::from_utf8_lossy(&r.auth_env.data["AUTHENTICATION_PUBLIC_KEYS"])
-            .starts_with(r#"["https://idp.example.com/realms/data/certs""#)
+            .starts_with(r#"["file:/etc/openmetadata/jwtkeys/retired_jwks.json","https://idp.example.com/realms/data/certs""#)
     );
 }
 
@@ -302,8 +303,32 @@ fn only_the_client_secret_and_private_keys_are_marked_sensitive() {
             "private_key.der",
             "private_key.pem",
             "public_key.der",
-            "public_key.pem"
+            "public_key.pem",
+            "retired_jwks.json"
         ]
+    );
+}
+
+#[test]
+fn retired_keys_enter_the_keys_secret_without_rolling_the_servers() {
+    let c = config(confidential(), "s");
+    let r = render(&c, keys(), &ProviderEndpoints::default()).unwrap();
+    assert_eq!(r.jwt_keys.data["retired_jwks.json"], br#"{"keys":[]}"#);
+    let mut retired = crate::keys::retired::RetiredKeys::default();
+    let old = crate::keys::KeyMaterial::generate(None).unwrap();
+    retired.retire(
+        &old,
+        jiff::Timestamp::UNIX_EPOCH,
+        jiff::SignedDuration::from_hours(72),
+    );
+    let hash = r.config_hash.clone();
+    let with = r.with_retired(&retired);
+    assert!(
+        String::from_utf8_lossy(&with.jwt_keys.data["retired_jwks.json"]).contains(old.key_id())
+    );
+    assert_eq!(
+        with.config_hash, hash,
+        "a key leaving or entering the file rolls nothing"
     );
 }
 

@@ -181,6 +181,9 @@ pub struct ValidatedJwt {
     pub own_private_key: Option<Sensitive<Vec<u8>>>,
     /// `spec.jwt.rotation.every`, parsed.
     pub rotate_every: Option<std::time::Duration>,
+    /// `spec.jwt.rotation.gracePeriod`, parsed, with its default applied: how long a retired
+    /// public key stays valid (zero: none is kept).
+    pub grace_period: std::time::Duration,
     /// `spec.jwt.deletionPolicy` is `Retain` (the default): the keys Secret has no owner
     /// reference, so it outlives the resource.
     pub retain_keys: bool,

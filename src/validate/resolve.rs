@@ -11,6 +11,8 @@ use crate::crd::{IngestionAuthProvider, OidcSsoConfig, OidcSsoConfigSpec};
 const DEFAULT_PRINCIPAL_CLAIMS: [&str; 3] = ["email", "preferred_username", "sub"];
 const DEFAULT_INTERNAL_URL: &str = "http://localhost:8585";
 const DEFAULT_KEY_MOUNT_PATH: &str = "/etc/openmetadata/jwtkeys";
+/// How long a retired public key stays valid by default: a weekend to renew bots and pipelines.
+const DEFAULT_GRACE_PERIOD: std::time::Duration = std::time::Duration::from_secs(72 * 3600);
 /// OpenMetadata's application port, where its unauthenticated system endpoints answer.
 const DEFAULT_PROOF_PORT: u16 = 8585;
 const DEFAULT_BOT_TOKEN_ENV: &str = "OPENMETADATA_JWT_TOKEN";
@@ -192,6 +194,20 @@ fn jwt(
                 None
             }
         });
+    let grace_period = match j.rotation.as_ref().and_then(|r| r.grace_period.as_deref()) {
+        None => DEFAULT_GRACE_PERIOD,
+        Some(text) => match parse_duration(text) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push(ValidationError::new(
+                    "spec.jwt.rotation.gracePeriod",
+                    Reason::InvalidSpec,
+                    e,
+                ));
+                DEFAULT_GRACE_PERIOD
+            }
+        },
+    };
     if j.rotation.as_ref().and_then(|r| r.every.as_ref()).is_some() && j.key_secret_ref.is_some() {
         errors.push(ValidationError::new(
             "spec.jwt.rotation.every",
@@ -231,6 +247,7 @@ fn jwt(
         key_id: j.key_id.clone(),
         own_private_key,
         rotate_every,
+        grace_period,
         retain_keys: j.deletion_policy != Some(crate::crd::KeysDeletionPolicy::Delete),
     })
 }

@@ -18,6 +18,7 @@ mod ha;
 mod hostile;
 mod hydra;
 mod keycloak;
+mod monitoring;
 mod oidc_checks;
 mod om_chart;
 mod provider;

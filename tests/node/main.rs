@@ -23,7 +23,9 @@ mod support {
 }
 
 mod node;
+mod standin;
 mod target;
 
 mod chart_on_node;
+mod proof;
 mod registry;

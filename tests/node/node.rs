@@ -77,7 +77,8 @@ pub async fn require_node(client: &Client) {
                 .flatten()
                 .flat_map(|i| i.names.clone().unwrap_or_default())
                 .collect();
-            for image in [operator_image(), testapp_image()] {
+            let standins = crate::standin::RELEASES.map(crate::standin::image);
+            for image in [operator_image(), testapp_image()].iter().chain(&standins) {
                 ensure!(
                     names.iter().any(|n| n.ends_with(&format!("/{image}"))),
                     "{NODE_NAME} has no image {image} (scripts/node/up.sh target/image/*.oci.tar imports it); it has {names:?}"

@@ -1,8 +1,8 @@
 //! Offline tests of the shipped artefacts: the renderer against OpenMetadata's own template and
 //! models and the golden files, the generated CRD against the Rust types, the Argo CD health
 //! check (Lua) against status shapes, the values that wire the operator into OpenMetadata's
-//! official chart (`helm template`), and one version across the release artifacts. No cluster
-//! needed; helm is.
+//! official chart (`helm template`), our chart's alerts and dashboard (promtool), and one version
+//! across the release artifacts. No cluster needed; helm and promtool are.
 // Helpers are `pub` for the suites of this one test crate.
 #![allow(unreachable_pub)]
 // A failed unwrap in a helper fails its test, which is what it is there for.
@@ -13,6 +13,8 @@ mod argocd;
 // Finds helm exactly as the e2e suites do.
 #[path = "../support/tools.rs"]
 mod cluster;
+#[path = "../support/monitoring.rs"]
+mod monitoring;
 #[path = "../support/official_chart.rs"]
 mod official_chart;
 #[path = "../support/replaying_idp.rs"]
@@ -26,6 +28,7 @@ mod jvm;
 mod jwks_file_url;
 mod keys_dir;
 mod lint_imports;
+mod monitoring_chart;
 mod offline_cli;
 mod om_standin;
 mod openmetadata_chart;

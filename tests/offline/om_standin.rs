@@ -419,7 +419,8 @@ fn release_1_13_keeps_the_database_copy_until_remove_security_config_runs() {
     let fixed = start("1.13.1", &fixed_env, dir.path()).unwrap();
     let served = fixed.auth();
     assert_eq!(served["responseType"], "code");
-    assert_eq!(served["publicKeyUrls"].as_array().map(Vec::len), Some(3));
+    // The retired keys' file, the provider's JWKS, the server's own, the extra one.
+    assert_eq!(served["publicKeyUrls"].as_array().map(Vec::len), Some(4));
     assert_eq!(proof(&fixed.answers(), &changed, &keys), PodProof::Proven);
     drop(fixed);
 

@@ -154,7 +154,7 @@ fn confidential_settings_load_in_openmetadata() {
             ),
             expect(
                 "authenticationConfiguration.publicKeyUrls",
-                r#"["https://idp.example.com/realms/data/protocol/openid-connect/certs", "http://openmetadata.data.svc:8585/api/v1/system/config/jwks", "https://other.example.com/keys"]"#,
+                r#"["file:/etc/openmetadata/jwtkeys/retired_jwks.json", "https://idp.example.com/realms/data/protocol/openid-connect/certs", "http://openmetadata.data.svc:8585/api/v1/system/config/jwks", "https://other.example.com/keys"]"#,
             ),
             expect(
                 "authenticationConfiguration.jwtPrincipalClaimsMapping",
@@ -239,7 +239,7 @@ fn public_settings_load_in_openmetadata() {
             expect("authenticationConfiguration.responseType", "id_token"),
             expect(
                 "authenticationConfiguration.publicKeyUrls",
-                r#"["https://dex.example.com/keys", "http://localhost:8585/api/v1/system/config/jwks"]"#,
+                r#"["file:/etc/openmetadata/jwtkeys/retired_jwks.json", "https://dex.example.com/keys", "http://localhost:8585/api/v1/system/config/jwks"]"#,
             ),
             expect(
                 "authenticationConfiguration.jwtPrincipalClaims",

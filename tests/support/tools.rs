@@ -1,6 +1,6 @@
 //! Where the local cluster and the tools the tests run are: the repository, the cluster's state
-//! folder, the versions pinned in `scripts/cluster/versions.env`, helm and kubectl. Shared by the
-//! offline and the e2e test binaries.
+//! folder, the versions pinned in `scripts/cluster/versions.env`, helm, promtool and kubectl.
+//! Shared by the offline and the e2e test binaries.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -66,11 +66,20 @@ pub fn tool(var: &str, default: impl FnOnce() -> PathBuf) -> PathBuf {
 
 /// The helm binary: `$HELM`, the cluster's record, or where scripts/cluster/build.sh caches it.
 pub fn helm() -> PathBuf {
-    tool("HELM", default_helm_path)
+    tool("HELM", || cached_bin("helm", "HELM_VERSION"))
 }
 
-/// Where scripts/cluster/build.sh caches helm (mirrors `CACHE_ROOT` in scripts/cluster/lib.sh).
-fn default_helm_path() -> PathBuf {
+/// The promtool binary: `$PROMTOOL`, or where `scripts/cluster/build.sh promtool` caches it.
+pub fn promtool() -> PathBuf {
+    std::env::var_os("PROMTOOL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cached_bin("promtool", "PROMETHEUS_VERSION"))
+}
+
+/// Where scripts/cluster/build.sh caches `name` at the version pinned as `version_key`
+/// (mirrors `CACHE_ROOT` in scripts/lib/cache.sh and the `*_bin_dir` functions of
+/// scripts/cluster/lib.sh).
+fn cached_bin(name: &str, version_key: &str) -> PathBuf {
     let cache_root = std::env::var_os("OIDC_SSO_CACHE")
         .map(PathBuf::from)
         .or_else(|| {
@@ -80,6 +89,6 @@ fn default_helm_path() -> PathBuf {
             std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/oidc-sso-operator"))
         })
         .unwrap_or_else(|| PathBuf::from(".cache/oidc-sso-operator"));
-    let version = pinned_version("HELM_VERSION");
-    cache_root.join(format!("bin/helm-{version}/helm"))
+    let version = pinned_version(version_key);
+    cache_root.join(format!("bin/{name}-{version}/{name}"))
 }

@@ -75,8 +75,9 @@ different namespaces apart.
 What the controller reads and writes (src/controller): its resources and their status; Secrets it
 renders (server-side apply creates them, hence create and patch; delete for the ingestion Secret
 when ingestion is turned off) and Secrets it reads on demand; metadata-only watches on Secrets,
-ConfigMaps, Deployments and StatefulSets; a pod-template annotation on targets (patch); Events.
-Never: update of any workload, or any verb on other kinds.
+ConfigMaps, Deployments and StatefulSets; a pod-template annotation on targets (patch); Events;
+the pods of its targets, listed (never watched or read one by one) to find the IPs the server
+proof asks. Never: update of any workload, or any verb on other kinds.
 */}}
 {{- define "oidc-sso-operator.rules" -}}
 - apiGroups: [oidcsso.io]
@@ -97,4 +98,15 @@ Never: update of any workload, or any verb on other kinds.
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]
+{{- if .Values.serverProof }}
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [list]
+{{- end }}
+{{- end }}
+
+{{/* A duration of one unit (`90s`, `15m`, `72h`, `3d`; values.schema.json checks it) in seconds, for PromQL. */}}
+{{- define "oidc-sso-operator.seconds" -}}
+{{- $units := dict "s" 1 "m" 60 "h" 3600 "d" 86400 }}
+{{- mul (regexReplaceAll "[smhd]$" . "" | int) (get $units (regexFind "[smhd]$" .)) }}
 {{- end }}

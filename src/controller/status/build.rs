@@ -222,7 +222,7 @@ pub(crate) fn for_outcome(
     let facts = OidcSsoConfigStatus {
         provider: outcome.verification.status.clone(),
         keys: match outcome.applied.keys() {
-            Some(keys) => Some(key_status(keys, config)),
+            Some(keys) => Some(key_status(keys, config, now)),
             None => previous.keys.clone(),
         },
         config_hash: hash.filter(|h| !h.is_empty()),
@@ -445,13 +445,27 @@ fn keys_condition(keys: &KeyState) -> Cond {
     }
 }
 
-fn key_status(keys: &KeyState, config: &ValidatedConfig) -> KeyStatus {
+fn key_status(keys: &KeyState, config: &ValidatedConfig, now: Timestamp) -> KeyStatus {
+    let notice = KeyState::expiry_notice(config);
     KeyStatus {
         key_id: Some(keys.keys.key_id().to_string()),
         fingerprint: Some(keys.keys.fingerprint()),
         source: Some(keys.origin.as_str().to_string()),
         created_at: Some(whole_seconds(keys.created_at)),
         next_rotation_at: keys.next_rotation(config).map(whole_seconds),
+        retired: keys
+            .retired
+            .keys()
+            .iter()
+            .filter_map(|k| {
+                let end = Timestamp::from_second(k.exp).ok()?;
+                Some(crate::crd::RetiredKeyStatus {
+                    key_id: k.kid.clone(),
+                    expires_at: Time(end),
+                    expiring_soon: end.checked_sub(notice).is_ok_and(|from| from <= now),
+                })
+            })
+            .collect(),
     }
 }
 

@@ -91,6 +91,7 @@ pub(crate) fn transitions(
             out.push(a);
         }
     }
+    out.extend(retired_key_notices(previous, next));
     if is(&next.conditions, ConditionType::Ready, Truth::True)
         && !is(&previous.conditions, ConditionType::Ready, Truth::True)
     {
@@ -98,6 +99,51 @@ pub(crate) fn transitions(
             "Ready",
             "every target runs the current configuration",
         ));
+    }
+    out
+}
+
+/// A Warning once when a retired key's window is about to end (its status entry turns
+/// `expiringSoon`), and a Normal Event when it has ended (its entry is gone).
+fn retired_key_notices(
+    previous: &OidcSsoConfigStatus,
+    next: &OidcSsoConfigStatus,
+) -> Vec<Announcement> {
+    let retired = |s: &OidcSsoConfigStatus| {
+        s.keys
+            .as_ref()
+            .map(|k| k.retired.clone())
+            .unwrap_or_default()
+    };
+    let (before, after) = (retired(previous), retired(next));
+    let mut out = Vec::new();
+    for key in &after {
+        let was_soon = before
+            .iter()
+            .any(|b| b.key_id == key.key_id && b.expiring_soon);
+        if key.expiring_soon && !was_soon {
+            out.push(Announcement::warning(
+                "RetiredKeyExpiring",
+                format!(
+                    "tokens signed by the retired key {} (bot tokens, pipelines, personal access \
+                     tokens) stop working at {}: renew them (docs/rotating-keys.md)",
+                    key.key_id, key.expires_at.0
+                ),
+            ));
+        }
+    }
+    for key in &before {
+        // Only when the keys are reported at all (a held reconcile keeps the previous list).
+        if next.keys.is_some() && !after.iter().any(|a| a.key_id == key.key_id) {
+            out.push(Announcement::normal(
+                "RetiredKeyExpired",
+                format!(
+                    "the grace window of the retired key {} ended: the server no longer accepts \
+                     tokens it signed (within a day, when it cached the key)",
+                    key.key_id
+                ),
+            ));
+        }
     }
     out
 }

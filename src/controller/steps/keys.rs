@@ -20,6 +20,7 @@ use k8s_openapi::api::core::v1::Secret;
 use tokio::sync::Semaphore;
 
 use crate::crd::KeyStatus;
+use crate::keys::retired::{RETIRED_JWKS, RetiredKeys};
 use crate::keys::{KeyError, KeyMaterial};
 use crate::names::annotations::{KEY_CREATED_AT, KEY_REPLACED_LOST, KEY_SOURCE, ROTATION_REQUEST};
 use crate::validate::ValidatedConfig;
@@ -85,6 +86,8 @@ pub(crate) struct KeyState {
     /// The keys Secret as this reconcile read it from the API (`Some(None)`: it does not exist),
     /// when the cache was not trusted; the apply step writes against it instead of reading again.
     pub(crate) read_fresh: Option<Option<Secret>>,
+    /// Public keys of earlier pairs still in their grace window (`retired_jwks.json`).
+    pub(crate) retired: RetiredKeys,
 }
 
 impl KeyState {
@@ -101,6 +104,31 @@ impl KeyState {
             a.insert(KEY_REPLACED_LOST.to_string(), at.to_string());
         }
         a
+    }
+
+    /// When each retired key's last notice starts: a day before its window ends, or half the
+    /// grace period before when that is shorter.
+    pub(crate) fn expiry_notice(config: &ValidatedConfig) -> jiff::SignedDuration {
+        let half = jiff::SignedDuration::try_from(config.jwt.grace_period / 2)
+            .unwrap_or(jiff::SignedDuration::ZERO);
+        half.min(jiff::SignedDuration::from_hours(24))
+    }
+
+    /// The next time a retired key's notice starts or its window ends, after `now`.
+    pub(crate) fn next_retired_change(
+        &self,
+        config: &ValidatedConfig,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        let notice = Self::expiry_notice(config);
+        self.retired
+            .keys()
+            .iter()
+            .filter_map(|k| Timestamp::from_second(k.exp).ok())
+            .flat_map(|end| [end.checked_sub(notice).ok(), Some(end)])
+            .flatten()
+            .filter(|t| *t > now)
+            .min()
     }
 
     /// When `every` replaces a generated pair.
@@ -193,7 +221,16 @@ pub(crate) async fn ensure(
         }
     };
     let keys = generate(inputs.config.jwt.key_id.clone(), keygen).await?;
+    // The pair replaced (a rotation; nothing when it was lost) stays valid for the grace period.
+    let replaced = fresh.as_ref().and_then(|s| StoredKeys::read(s).ok());
+    let retired = retire(
+        replaced.map(|r| (r.retired, r.keys)),
+        &keys,
+        inputs.config,
+        inputs.now,
+    );
     Ok(KeyState {
+        retired,
         keys,
         origin: KeyOrigin::Generated,
         created_at: inputs.now,
@@ -272,6 +309,8 @@ pub(crate) fn decide(inputs: &KeyInputs<'_>) -> Result<Decision, Error> {
         .as_ref()
         .map(|_| KeyChange::requested("carried over from the Secret of the previous output name"));
     let mut keys = stored.keys;
+    let mut retired = stored.retired;
+    retired.prune(inputs.now, &keys);
     if !keys.has_key_id(config.jwt.key_id.as_deref()) {
         keys = KeyMaterial::from_private_key(keys.private_pkcs8_der(), config.jwt.key_id.clone())
             .map_err(Error::Generate)?;
@@ -288,6 +327,7 @@ pub(crate) fn decide(inputs: &KeyInputs<'_>) -> Result<Decision, Error> {
         changed,
         moved_from,
         read_fresh: None,
+        retired,
     })))
 }
 
@@ -311,8 +351,20 @@ fn provided(
         }
         (None, Some(_)) => Some("provided key changed"),
     };
+    let created_at = same.and_then(|s| s.created_at);
+    let retired = match stored {
+        // The same key: its retired keys as stored, those past their window dropped.
+        Some(s) if changed.is_none() => {
+            let mut retired = s.retired;
+            retired.prune(now, &keys);
+            retired
+        }
+        // A replaced key stays valid for the grace period, as a rotated one does.
+        replaced => retire(replaced.map(|r| (r.retired, r.keys)), &keys, config, now),
+    };
     Ok(Decision::Keep(Box::new(KeyState {
-        created_at: same.and_then(|s| s.created_at).unwrap_or(now),
+        retired,
+        created_at: created_at.unwrap_or(now),
         changed: changed.map(KeyChange::requested),
         keys,
         origin: KeyOrigin::Provided,
@@ -321,6 +373,26 @@ fn provided(
         moved_from: None,
         read_fresh: None,
     })))
+}
+
+/// The retired keys once `current` replaces the pair of `replaced` (with the keys it had
+/// retired): that pair kept for the grace period, those past their window dropped.
+fn retire(
+    replaced: Option<(RetiredKeys, KeyMaterial)>,
+    current: &KeyMaterial,
+    config: &ValidatedConfig,
+    now: Timestamp,
+) -> RetiredKeys {
+    let Some((mut retired, old)) = replaced else {
+        return RetiredKeys::default();
+    };
+    let grace = jiff::SignedDuration::try_from(config.jwt.grace_period)
+        .unwrap_or(jiff::SignedDuration::ZERO);
+    if old != *current {
+        retired.retire(&old, now, grace);
+    }
+    retired.prune(now, current);
+    retired
 }
 
 async fn generate(key_id: Option<String>, keygen: &Arc<Semaphore>) -> Result<KeyMaterial, Error> {
@@ -342,6 +414,9 @@ fn due(created: Timestamp, every: std::time::Duration, now: Timestamp) -> bool {
 /// What a keys Secret holds, when it parses.
 struct StoredKeys {
     keys: KeyMaterial,
+    /// Its retired keys (none when the entry is missing or unreadable: the operator wrote it, so
+    /// an unreadable one was edited, and what the server reads from it is unknown anyway).
+    retired: RetiredKeys,
     source: Option<KeyOrigin>,
     created_at: Option<Timestamp>,
     rotation_request: Option<String>,
@@ -360,10 +435,13 @@ impl StoredKeys {
             .map(|(k, v)| (k, v.0))
             .collect();
         let keys = KeyMaterial::from_secret_data(&data).map_err(|_| ())?;
+        let retired =
+            RetiredKeys::from_entry(data.get(RETIRED_JWKS).map(Vec::as_slice)).unwrap_or_default();
         let annotations = secret.metadata.annotations.clone().unwrap_or_default();
         let time = |key: &str| annotations.get(key).and_then(|t| t.parse().ok());
         Ok(Self {
             keys,
+            retired,
             source: match annotations.get(KEY_SOURCE).map(String::as_str) {
                 Some("Generated") => Some(KeyOrigin::Generated),
                 Some("Provided") => Some(KeyOrigin::Provided),

@@ -1,6 +1,7 @@
 //! The form in which the owned Secrets are kept in memory. Pure.
 //!
-//! A reconcile reads back only the stored key pair (to keep signing with it); everything else in
+//! A reconcile reads back only the stored key pair (to keep signing with it) and the retired
+//! keys (to keep them for their grace window); everything else in
 //! an owned Secret it only compares with what it renders, to skip writes that change nothing. So
 //! the cache keeps the entries that are read back, plus one digest of all entries, which is what
 //! the comparisons use. At a thousand resources the settings Secrets alone (40-odd entries each)
@@ -15,6 +16,7 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use sha2::{Digest, Sha256};
 
+use crate::keys::retired::RETIRED_JWKS;
 use crate::keys::{KEY_ID, PRIVATE_KEY_DER, PUBLIC_KEY_DER};
 use crate::names::labels::{ROLE, ROLE_JWT_KEYS};
 
@@ -22,8 +24,9 @@ use crate::names::labels::{ROLE, ROLE_JWT_KEYS};
 /// entry can have this name, and its presence marks a Secret already in cache form.
 pub(in crate::controller) const DIGEST_ENTRY: &str = "oidcsso.io/sha256";
 
-/// Entries of a keys Secret that `KeyMaterial::from_secret_data` reads back.
-const KEYS_READ_BACK: [&str; 3] = [KEY_ID, PRIVATE_KEY_DER, PUBLIC_KEY_DER];
+/// Entries of a keys Secret the keys step reads back: the pair (`KeyMaterial::from_secret_data`)
+/// and the retired public keys still in their grace window (`RetiredKeys::from_entry`).
+const KEYS_READ_BACK: [&str; 4] = [KEY_ID, PRIVATE_KEY_DER, PUBLIC_KEY_DER, RETIRED_JWKS];
 
 /// Puts `secret` in cache form (a no-op when it already is).
 pub(in crate::controller) fn to_cache_form(secret: &mut Secret) {

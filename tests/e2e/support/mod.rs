@@ -1,7 +1,7 @@
 //! What the suites share: the cluster ([`cluster`]), the operator process ([`operator`]), the
 //! OIDC provider process ([`oidc`]), Helm releases of our chart ([`chart`]), the standard scenario
-//! ([`scenario`]), hostile providers ([`hostile_idp`], [`replaying_idp`]), plain HTTP requests ([`http`]), a real Keycloak ([`keycloak`]), Dex ([`dex`]) and Hydra ([`hydra`]) in process groups ([`process_group`]) and real providers compared with their profiles ([`side_by_side`]), the Argo CD health check ([`argocd`]) and the check of OpenMetadata's official
-//! chart ([`official_chart`]).
+//! ([`scenario`]), hostile providers ([`hostile_idp`], [`replaying_idp`]), plain HTTP requests ([`http`]), a real Keycloak ([`keycloak`]), Dex ([`dex`]) and Hydra ([`hydra`]) in process groups ([`process_group`]) and real providers compared with their profiles ([`side_by_side`]), the Argo CD health check ([`argocd`]), the check of OpenMetadata's official
+//! chart ([`official_chart`]) and promtool with the chart's alert rules ([`monitoring`]).
 
 #[path = "../../support/argocd.rs"]
 pub mod argocd;
@@ -12,6 +12,8 @@ pub mod hostile_idp;
 pub mod http;
 pub mod hydra;
 pub mod keycloak;
+#[path = "../../support/monitoring.rs"]
+pub mod monitoring;
 #[path = "../../support/official_chart.rs"]
 pub mod official_chart;
 pub mod oidc;

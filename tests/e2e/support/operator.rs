@@ -19,12 +19,39 @@ pub struct Operator {
     extra_args: Vec<String>,
     _dir: tempfile::TempDir,
     kubeconfig: PathBuf,
+    /// Run as this user (its own copy of the kubeconfig), so that its packets can be told apart.
+    uid: Option<u32>,
 }
 
 impl Operator {
     /// Starts the operator for `namespace` and waits until its HTTP endpoints answer.
     pub async fn start(kubeconfig: PathBuf, namespace: &str, extra_args: &[&str]) -> Operator {
+        Self::start_as(kubeconfig, namespace, extra_args, None).await
+    }
+
+    /// [`Operator::start`], the process running as user `uid` when given (needs root): the
+    /// kubeconfig is copied for it, readable by it only.
+    pub async fn start_as(
+        kubeconfig: PathBuf,
+        namespace: &str,
+        extra_args: &[&str],
+        uid: Option<u32>,
+    ) -> Operator {
+        use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = match uid {
+            None => kubeconfig,
+            Some(uid) => {
+                let copy = dir.path().join("kubeconfig");
+                std::fs::copy(&kubeconfig, &copy).expect("copy the kubeconfig");
+                std::os::unix::fs::chown(&copy, Some(uid), None).expect("chown the kubeconfig");
+                std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o600))
+                    .expect("chmod the kubeconfig");
+                std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711))
+                    .expect("chmod the temp dir");
+                copy
+            }
+        };
         let mut op = Operator {
             child: None,
             namespace: namespace.to_string(),
@@ -36,6 +63,7 @@ impl Operator {
                 .collect(),
             _dir: dir,
             kubeconfig,
+            uid,
         };
         op.spawn().await;
         op
@@ -48,22 +76,32 @@ impl Operator {
             .open(&self.log)
             .expect("log file");
         let err = log.try_clone().expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_oidc-sso-operator"))
-            .args([
-                "run",
-                "--namespace",
-                &self.namespace,
-                "--http-addr",
-                "127.0.0.1:0",
-                // The test providers listen on loopback, which the address policy refuses
-                // unless listed.
-                "--provider-allowed-networks",
-                "127.0.0.1/32",
-                // Kwok's pods have no process behind them, and their IPs are not loopback: the
-                // server proof is off here, explicitly, and proven on the real node
-                // (tests/node/proof.rs). What these suites check ends at the rollout, as before.
-                "--server-proof=false",
-            ])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_oidc-sso-operator"));
+        if let Some(uid) = self.uid {
+            std::os::unix::process::CommandExt::uid(&mut command, uid);
+        }
+        command.args([
+            "run",
+            "--namespace",
+            &self.namespace,
+            "--http-addr",
+            "127.0.0.1:0",
+            // The test providers listen on loopback, which the address policy refuses unless
+            // listed.
+            "--provider-allowed-networks",
+            "127.0.0.1/32",
+        ]);
+        // Kwok's pods have no process behind them, and their IPs are not loopback: the server
+        // proof is off unless a test turns it on (tests/node/proof.rs, on the real node, with
+        // the OpenMetadata stand-in). What the kwok suites check ends at the rollout.
+        if !self
+            .extra_args
+            .iter()
+            .any(|a| a.starts_with("--server-proof"))
+        {
+            command.arg("--server-proof=false");
+        }
+        let child = command
             .args(&self.extra_args)
             .env("KUBECONFIG", &self.kubeconfig)
             .env("RUST_LOG", "info,oidc_sso_operator=debug")

@@ -174,9 +174,18 @@ impl Scenario {
 
     /// Creates the `OidcSsoConfig` with `spec`; the apiserver's answer (admission may refuse).
     pub async fn create_config(&self, spec: Value) -> Result<OidcSsoConfig, kube::Error> {
+        self.create_named(NAME, spec).await
+    }
+
+    /// Creates an `OidcSsoConfig` named `name` with `spec`; the apiserver's answer.
+    pub async fn create_named(
+        &self,
+        name: &str,
+        spec: Value,
+    ) -> Result<OidcSsoConfig, kube::Error> {
         let cr: OidcSsoConfig = serde_json::from_value(json!({
             "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
-            "metadata": {"name": NAME}, "spec": spec,
+            "metadata": {"name": name}, "spec": spec,
         }))
         .expect("valid OidcSsoConfig");
         self.configs().create(&PostParams::default(), &cr).await

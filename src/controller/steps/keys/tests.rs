@@ -4,6 +4,10 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
 use serde_json::json;
 
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
 use super::*;
 use crate::controller::watch::cache_form::to_cache_form;
 use crate::names::labels::ROLE_JWT_KEYS;
@@ -43,14 +47,17 @@ fn state(origin: KeyOrigin) -> KeyState {
         changed: None,
         moved_from: None,
         read_fresh: None,
+        retired: RetiredKeys::default(),
     }
 }
 
 /// The keys Secret as the operator writes it, in the form the cache keeps it.
 fn cached(state: &KeyState) -> Secret {
+    let mut data = state.keys.to_secret_data();
+    data.insert(RETIRED_JWKS.into(), state.retired.to_entry());
     let payload = SecretPayload {
         name: "om-jwt-keys".into(),
-        data: state.keys.to_secret_data(),
+        data,
         sensitive: Default::default(),
     };
     let mut secret = owned_secret(&payload, ROLE_JWT_KEYS, "om", "data", None);
@@ -212,5 +219,135 @@ fn a_provided_key_is_imported_once_and_says_why() {
             .changed
             .map(|c| c.why),
         Some("provided key changed")
+    );
+}
+
+/// Reads the keys Secret as the API holds it: the one given.
+struct Stored(Option<Secret>);
+
+impl ReadSecret for Stored {
+    async fn read(&self, _name: &str) -> Result<Option<Secret>, kube::Error> {
+        Ok(self.0.clone())
+    }
+}
+
+fn at(text: &str) -> Timestamp {
+    text.parse().expect("a timestamp")
+}
+
+fn retired_ids(state: &KeyState) -> Vec<(String, i64)> {
+    state
+        .retired
+        .keys()
+        .iter()
+        .map(|k| (k.kid.clone(), k.exp))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_rotation_keeps_the_previous_public_key_for_the_grace_period() {
+    let stored = state(KeyOrigin::Generated);
+    let secret = cached(&stored);
+    let config = config_with(json!({"rotation": {"gracePeriod": "2h"}}), None);
+    let now = at("2026-12-07T12:00:00Z");
+    let rotate = KeyInputs {
+        rotate_request: Some("1"),
+        now,
+        ..inputs(&config, Some(&secret))
+    };
+    let keygen = Arc::new(Semaphore::new(1));
+    let rotated = ensure(rotate, None, &Stored(Some(secret.clone())), &keygen)
+        .await
+        .expect("rotated");
+    assert!(rotated.keys != stored.keys);
+    let window_end = at("2026-12-07T14:00:00Z").as_second();
+    assert_eq!(
+        retired_ids(&rotated),
+        [(stored.keys.key_id().to_owned(), window_end)]
+    );
+
+    // Stored and read back: kept while the window lasts, dropped once it ended.
+    let written = cached(&rotated);
+    let during = KeyInputs {
+        rotate_request: Some("1"),
+        now: at("2026-12-07T13:59:59Z"),
+        ..inputs(&config, Some(&written))
+    };
+    assert_eq!(retired_ids(&kept(decide(&during))).len(), 1);
+    let after = KeyInputs {
+        rotate_request: Some("1"),
+        now: at("2026-12-07T14:00:00Z"),
+        ..inputs(&config, Some(&written))
+    };
+    let pruned = kept(decide(&after));
+    assert!(pruned.retired.keys().is_empty());
+    assert_eq!(
+        pruned.changed, None,
+        "a key leaving the file is no key change"
+    );
+
+    // The notice starts half the window before its end (1 h, shorter than a day).
+    assert_eq!(
+        rotated.next_retired_change(&config, now),
+        Some(at("2026-12-07T13:00:00Z"))
+    );
+    assert_eq!(
+        rotated.next_retired_change(&config, at("2026-12-07T13:00:00Z")),
+        Some(at("2026-12-07T14:00:00Z"))
+    );
+}
+
+#[tokio::test]
+async fn a_zero_grace_period_or_a_lost_pair_keeps_no_previous_key() {
+    let stored = state(KeyOrigin::Generated);
+    let secret = cached(&stored);
+    let none = config_with(json!({"rotation": {"gracePeriod": "0s"}}), None);
+    let rotate = KeyInputs {
+        rotate_request: Some("1"),
+        ..inputs(&none, Some(&secret))
+    };
+    let keygen = Arc::new(Semaphore::new(1));
+    let rotated = ensure(rotate, None, &Stored(Some(secret.clone())), &keygen)
+        .await
+        .expect("rotated");
+    assert!(rotated.retired.keys().is_empty());
+
+    let config = config(None);
+    let in_use = KeyStatus {
+        fingerprint: Some("sha256:abc".into()),
+        ..KeyStatus::default()
+    };
+    let lost = KeyInputs {
+        in_use: Some(&in_use),
+        ..inputs(&config, None)
+    };
+    let replaced = ensure(lost, None, &Stored(None), &keygen)
+        .await
+        .expect("replaced");
+    assert!(
+        replaced.retired.keys().is_empty(),
+        "nothing to keep: it is gone"
+    );
+}
+
+#[test]
+fn a_replaced_provided_key_stays_valid_for_the_grace_period() {
+    let first = state(KeyOrigin::Provided);
+    let secret = cached(&first);
+    let next = state(KeyOrigin::Provided);
+    let config = config(Some(&next.keys));
+    let now = at("2026-12-07T12:00:00Z");
+    let taken = kept(decide(&KeyInputs {
+        now,
+        ..inputs(&config, Some(&secret))
+    }));
+    assert_eq!(taken.changed.map(|c| c.why), Some("provided key changed"));
+    assert_eq!(
+        retired_ids(&taken),
+        [(
+            first.keys.key_id().to_owned(),
+            at("2026-12-10T12:00:00Z").as_second()
+        )],
+        "72h by default"
     );
 }

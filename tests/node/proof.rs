@@ -1,0 +1,396 @@
+//! The server proof on the real node, against the OpenMetadata stand-in (tests/node/standin.rs)
+//! and a real PostgreSQL: `Ready` waits until every pod serves what was rendered; a 1.13 server
+//! without the reset runs its database copy and says so, and the reset then proves it; rotations
+//! with the reset end with every pod proven and one new ReplicaSet each; 2.1 needs no reset; a pod
+//! that cannot read its key is named; and the proof's packets go only to the target pods.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use anyhow::ensure;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::{Patch, PatchParams, PostParams};
+use oidc_sso_operator::crd::{OidcSsoConfig, TargetStatus};
+use serde_json::{Value, json};
+
+use crate::node;
+use crate::standin::{self, EgressCount, Postgres, Server};
+use crate::support::cluster::{self, DEFAULT_TIMEOUT, TestNamespace};
+use crate::support::operator::{self as operator_support, Operator};
+use crate::support::scenario::{NAME, Scenario, confidential_spec};
+use crate::target::{Settled, check_settled};
+
+/// The stand-in's replicas: two, so that "every pod" means more than one.
+const REPLICAS: i32 = 2;
+/// The user the operator runs as in the egress test (no other process on this host uses it).
+const OPERATOR_UID: u32 = 65533;
+
+/// A namespace with the operator (proof on) watching it, and the suite's database with no server
+/// started on it yet.
+struct World {
+    s: Scenario,
+    db: Postgres,
+    _ns: TestNamespace,
+}
+
+impl World {
+    async fn start(prefix: &str, uid: Option<u32>) -> Self {
+        let client = cluster::client().await;
+        node::require_node(&client).await;
+        operator_support::install_crd(&client).await;
+        let db = Postgres::start().expect("PostgreSQL for the stand-in");
+        db.forget_settings().expect("a fresh settings table");
+        let ns = TestNamespace::create(&client, prefix)
+            .await
+            .expect("namespace");
+        let op = Operator::start_as(
+            cluster::require_kubeconfig(),
+            ns.name(),
+            &["--server-proof=true"],
+            uid,
+        )
+        .await;
+        let mut s = Scenario::new(&client, ns.name());
+        s.op = Some(op);
+        Self { s, db, _ns: ns }
+    }
+
+    async fn create_server(&self, version: &str, reset: bool, unreadable_keys: bool) {
+        let d = standin::deployment(
+            &Server {
+                version,
+                reset,
+                unreadable_keys,
+                db: &self.db,
+            },
+            REPLICAS,
+        );
+        self.s
+            .deployments()
+            .create(&PostParams::default(), &d)
+            .await
+            .expect("create the server Deployment");
+    }
+
+    async fn resource(&self) -> OidcSsoConfig {
+        self.s.configs().get(NAME).await.expect("the resource")
+    }
+
+    /// Waits for `ServerConfirmed` with `status` and `reason` at the current generation.
+    async fn wait_confirmed(&self, status: &str, reason: &str) -> OidcSsoConfig {
+        self.s
+            .wait_condition("ServerConfirmed", status, Some(reason))
+            .await
+    }
+
+    async fn settled(&self) -> Settled {
+        cluster::wait_for("the server to settle", DEFAULT_TIMEOUT, || {
+            check_settled(&self.s)
+        })
+        .await
+    }
+}
+
+/// The usual resource with every provider check off: the proof is what is tested here.
+fn offline(mut spec: Value) -> Value {
+    spec["provider"]["verify"] = json!({
+        "discovery": false,
+        "credentials": {"method": "Disabled"},
+        "loginRedirect": false,
+    });
+    spec
+}
+
+/// A public client `client_id`.
+fn public_spec(client_id: &str) -> Value {
+    let mut spec = offline(confidential_spec());
+    let provider = spec["provider"].as_object_mut().unwrap();
+    provider.remove("credentialsSecretRef");
+    provider.insert("clientType".into(), json!("Public"));
+    provider.insert("clientId".into(), json!(client_id));
+    spec
+}
+
+fn condition<'a>(cr: &'a OidcSsoConfig, type_: &str) -> &'a Condition {
+    cr.status
+        .as_ref()
+        .and_then(|s| s.conditions.iter().find(|c| c.type_ == type_))
+        .unwrap_or_else(|| panic!("no {type_} condition"))
+}
+
+fn target(cr: &OidcSsoConfig) -> &TargetStatus {
+    cr.status
+        .as_ref()
+        .and_then(|s| s.targets.first())
+        .expect("a target in status")
+}
+
+/// Every pod proven, the release the pods run in status, and Ready.
+fn assert_proven(cr: &OidcSsoConfig, version: &str) {
+    assert_eq!(condition(cr, "ServerConfirmed").status, "True");
+    assert_eq!(condition(cr, "Ready").status, "True");
+    let t = target(cr);
+    assert_eq!(t.proven.as_deref(), Some("2/2"), "{t:?}");
+    assert_eq!(t.server_version.as_deref(), Some(version), "{t:?}");
+}
+
+/// One more ReplicaSet than `before`, and no second template change within a quiet window.
+async fn rolled_once_more(w: &World, before: &Settled) -> Settled {
+    let after = w.settled().await;
+    assert_eq!(
+        (after.generation, after.replica_sets.len()),
+        (before.generation + 1, before.replica_sets.len() + 1),
+        "exactly one template change and one new ReplicaSet: {:?} -> {:?}",
+        before.replica_sets,
+        after.replica_sets
+    );
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let later = check_settled(&w.s).await.expect("still settled");
+    assert_eq!(
+        (later.generation, later.replica_sets.len()),
+        (after.generation, after.replica_sets.len()),
+        "a second rollout followed"
+    );
+    after
+}
+
+#[tokio::test]
+async fn a_113_server_without_the_reset_runs_its_database_copy_until_the_reset_is_added() {
+    let w = World::start("node-proof-db", None).await;
+    w.create_server("1.13.1", false, false).await;
+    w.s.create_config(public_spec("om-first"))
+        .await
+        .expect("create the resource");
+    // The database is empty: the first pods seed it from the rendering, and prove it.
+    w.wait_confirmed("True", "Confirmed").await;
+    let cr = w.s.wait_ready().await;
+    assert_proven(&cr, "1.13.1");
+    let before = w.settled().await;
+
+    // A changed client id rolls the pods once; the database copy wins and the proof says so.
+    w.s.apply_config(public_spec("om-second")).await;
+    w.s.wait_hash_change(&before.hash).await;
+    let cr = w.wait_confirmed("False", "DatabaseOverrides").await;
+    let confirmed = condition(&cr, "ServerConfirmed");
+    assert!(
+        confirmed.message.contains("clientId")
+            && confirmed.message.contains("remove-security-config"),
+        "{}",
+        confirmed.message
+    );
+    assert!(
+        !confirmed.message.contains("om-first") && !confirmed.message.contains("om-second"),
+        "the message names the field, never a value: {}",
+        confirmed.message
+    );
+    let ready = condition(&cr, "Ready");
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "DatabaseOverrides")
+    );
+    let after = rolled_once_more(&w, &before).await;
+    assert_eq!(target(&cr).proven.as_deref(), Some("0/2"));
+
+    // The reset in the pod template (a change of the user's, which rolls it): every pod proven.
+    w.s.deployments()
+        .patch(
+            NAME,
+            &PatchParams::default(),
+            &Patch::<Value>::Json(serde_json::from_value(standin::add_reset_patch()).unwrap()),
+        )
+        .await
+        .expect("add the reset init container");
+    w.wait_confirmed("True", "Confirmed").await;
+    let cr = w.s.wait_ready().await;
+    assert_proven(&cr, "1.13.1");
+    rolled_once_more(&w, &after).await;
+}
+
+#[tokio::test]
+async fn with_the_reset_every_rotation_ends_with_every_pod_proven_and_asks_only_the_pods() {
+    let w = World::start("node-proof-rotate", Some(OPERATOR_UID)).await;
+    w.create_server("1.13.1", true, false).await;
+    w.s.put_client("om-a", "first-secret").await;
+    w.s.create_config(offline(confidential_spec()))
+        .await
+        .expect("create the resource");
+    let cr = w.s.wait_ready().await;
+    assert_proven(&cr, "1.13.1");
+    let message = &condition(&cr, "ServerConfirmed").message;
+    assert!(message.contains("confidential client"), "{message}");
+    let mut settled = w.settled().await;
+
+    // The client secret, then the client id, then the key pair: one rollout each, every pod
+    // proven after each.
+    w.s.put_client("om-a", "second-secret").await;
+    settled = proven_after_one_rollout(&w, &settled).await;
+    w.s.put_client("om-b", "second-secret").await;
+    settled = proven_after_one_rollout(&w, &settled).await;
+    let old_key = key_id(&w.resource().await);
+    w.s.request_key_rotation("1").await;
+    settled = proven_after_one_rollout(&w, &settled).await;
+    let new_key = key_id(&w.resource().await);
+    assert_ne!(old_key, new_key);
+    for pod in &settled.pods {
+        let ip = node::pod_ip(pod).unwrap();
+        let jwks: Value = serde_json::from_slice(
+            &node::get(&ip, standin::PORT, "/api/v1/system/config/jwks")
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            jwks["keys"][0]["kid"],
+            json!(new_key),
+            "{}",
+            node::name(pod)
+        );
+    }
+
+    // What the proof connects to: a restarted operator proves the running pods again; its
+    // packets go to loopback (the apiserver) and to these pods' IPs, nowhere else.
+    let ips: Vec<String> = settled
+        .pods
+        .iter()
+        .map(|p| node::pod_ip(p).unwrap())
+        .collect();
+    let count = EgressCount::start(OPERATOR_UID, &ips).expect("count the operator's packets");
+    let mut w = w;
+    w.s.op().restart().await;
+    let per_pod = cluster::wait_for(
+        "the restarted operator to ask every pod",
+        DEFAULT_TIMEOUT,
+        || {
+            let count = &count;
+            async move {
+                let (_, pods, _) = count.read()?;
+                ensure!(pods.iter().all(|n| *n > 0), "packets per pod: {pods:?}");
+                Ok(pods)
+            }
+        },
+    )
+    .await;
+    w.s.op().wait_idle().await;
+    let (loopback, pods, other) = count.read().expect("the counts");
+    eprintln!(
+        "operator packets: loopback {loopback}, target pods {pods:?} (first {per_pod:?}), other {other}"
+    );
+    assert!(loopback > 0, "the apiserver is on loopback");
+    assert_eq!(
+        other, 0,
+        "packets to an address that is neither loopback nor a target pod"
+    );
+    assert_proven(&w.resource().await, "1.13.1");
+}
+
+async fn proven_after_one_rollout(w: &World, before: &Settled) -> Settled {
+    w.s.wait_hash_change(&before.hash).await;
+    let cr = w.s.wait_ready().await;
+    assert_proven(&cr, "1.13.1");
+    rolled_once_more(w, before).await
+}
+
+fn key_id(cr: &OidcSsoConfig) -> String {
+    cr.status
+        .as_ref()
+        .and_then(|s| s.keys.as_ref())
+        .and_then(|k| k.key_id.clone())
+        .expect("a key id in status")
+}
+
+#[tokio::test]
+async fn a_21_server_applies_a_changed_client_without_the_reset() {
+    let w = World::start("node-proof-21", None).await;
+    w.create_server("2.1.0", false, false).await;
+    w.s.create_config(public_spec("om-first"))
+        .await
+        .expect("create the resource");
+    let cr = w.s.wait_ready().await;
+    assert_proven(&cr, "2.1.0");
+    let before = w.settled().await;
+    w.s.apply_config(public_spec("om-second")).await;
+    w.s.wait_hash_change(&before.hash).await;
+    let cr = w.s.wait_ready().await;
+    assert_proven(&cr, "2.1.0");
+    rolled_once_more(&w, &before).await;
+}
+
+#[tokio::test]
+async fn a_pod_that_cannot_read_its_key_is_named_and_ready_stays_false() {
+    let w = World::start("node-proof-key", None).await;
+    w.create_server("1.9.4", false, true).await;
+    w.s.create_config(public_spec("om"))
+        .await
+        .expect("create the resource");
+    let cr = w.wait_confirmed("False", "KeyNotLoaded").await;
+    let ready = condition(&cr, "Ready");
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "KeyNotLoaded")
+    );
+    assert!(
+        condition(&cr, "ServerConfirmed")
+            .message
+            .contains("keyMountPath"),
+        "the message names the fix"
+    );
+    let names: BTreeSet<String> = w.settled().await.pods.iter().map(node::name).collect();
+    assert_eq!(names.len(), 2);
+}
+
+/// Benchmark (issue #25 item 5; prints, asserts no time): from a credential change to every pod
+/// proven, next to `kubectl rollout restart` of the same Deployment to every pod Ready, in one
+/// run on this node. Both replace both pods the same way (the Deployment's rolling update); the
+/// difference is the operator's part: noticing the change, rendering, patching, and the proof.
+#[tokio::test]
+async fn bench_a_credential_change_to_every_pod_proven_next_to_a_bare_rollout() {
+    let w = World::start("node-proof-bench", None).await;
+    w.create_server("1.13.1", true, false).await;
+    w.s.put_client("om-a", "first-secret").await;
+    w.s.create_config(offline(confidential_spec()))
+        .await
+        .expect("create the resource");
+    w.s.wait_ready().await;
+    let before = w.settled().await;
+
+    let started = std::time::Instant::now();
+    w.s.put_client("om-a", "second-secret").await;
+    w.s.wait_hash_change(&before.hash).await;
+    let cr = w.wait_confirmed("True", "Confirmed").await;
+    let proven = started.elapsed();
+    assert_proven(&cr, "1.13.1");
+    let after = rolled_once_more(&w, &before).await;
+
+    let started = std::time::Instant::now();
+    cluster::kubectl(&[
+        "rollout",
+        "restart",
+        &format!("deployment/{NAME}"),
+        "-n",
+        &w.s.ns,
+    ])
+    .expect("kubectl rollout restart");
+    cluster::wait_for("the bare rollout", DEFAULT_TIMEOUT, || async {
+        let now = check_settled(&w.s).await?;
+        ensure!(
+            now.replica_sets.len() > after.replica_sets.len(),
+            "not started"
+        );
+        Ok(())
+    })
+    .await;
+    let bare = started.elapsed();
+    let ratio = proven.as_secs_f64() / bare.as_secs_f64();
+    let target = (bare.as_secs_f64() * 1.1).max(bare.as_secs_f64() + 2.0);
+    eprintln!(
+        "BENCH proof: credential change to every pod proven {:.2} s; kubectl rollout restart to \
+         every pod Ready {:.2} s; ratio {ratio:.2}; target at most {target:.2} s ({})",
+        proven.as_secs_f64(),
+        bare.as_secs_f64(),
+        if proven.as_secs_f64() <= target {
+            "met"
+        } else {
+            "missed"
+        }
+    );
+}
