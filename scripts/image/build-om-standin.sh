@@ -109,6 +109,10 @@ add_passwd "$stage"
 for release in ${OM_STANDIN_RELEASES:-1.9.4 1.13.1 2.0.10 2.1.0}; do
   ref=oidc-sso-om-standin:$release
   archive=$IMAGE_OUT_DIR/om-standin-$release.oci.tar
+  # A file of its own in each image's layer: containerd's CRI image store keeps one image per
+  # layer chain, so images that differ only in their configuration would hide each other from
+  # the kubelet (ErrImageNeverPull for all but one, seen on the real node).
+  printf '%s\n' "$release" >"$stage/opt/openmetadata/release"
   scratch_image "$stage" "$archive" "$ref" \
     --user 65532:65532 \
     --env "OM_STANDIN_VERSION=$release" \

@@ -432,8 +432,10 @@ imagePullCredentialsVerificationPolicy: NeverVerifyAllowlistedImages
 preloadedImagesVerificationAllowlist:
 - oidc-sso-operator
 - oidc-sso-testapp
+- oidc-sso-om-standin
 - docker.io/library/oidc-sso-operator
 - docker.io/library/oidc-sso-testapp
+- docker.io/library/oidc-sso-om-standin
 podLogsDir: $POD_LOGS_DIR
 registerNode: true
 registerWithTaints:

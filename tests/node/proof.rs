@@ -196,7 +196,7 @@ async fn a_113_server_without_the_reset_runs_its_database_copy_until_the_reset_i
         .patch(
             NAME,
             &PatchParams::default(),
-            &Patch::<Value>::Json(serde_json::from_value(standin::add_reset_patch()).unwrap()),
+            &Patch::<Value>::Json(serde_json::from_value(standin::add_reset_patch(&w.db)).unwrap()),
         )
         .await
         .expect("add the reset init container");

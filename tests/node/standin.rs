@@ -205,18 +205,16 @@ pub fn deployment(server: &Server<'_>, replicas: i32) -> Deployment {
     .expect("a valid Deployment")
 }
 
-/// The reset init container the pod template of [`deployment`] gets with `reset: true`, as a
-/// JSON patch that adds it after the migration.
-pub fn add_reset_patch() -> Value {
+/// The reset init container the pod template of [`deployment`] gets with `reset: true` (with the
+/// database `db`: without it the command fails and, as OpenMetadata's, still exits 0), as a JSON
+/// patch that adds it after the migration.
+pub fn add_reset_patch(db: &Postgres) -> Value {
     let d = deployment(
         &Server {
             version: "1.13.1",
             reset: true,
             unreadable_keys: false,
-            db: &Postgres {
-                pod_env: BTreeMap::new(),
-                host_env: BTreeMap::new(),
-            },
+            db,
         },
         1,
     );
