@@ -30,6 +30,7 @@ use crate::controller::steps::rollout::workloads::Target;
 use crate::controller::steps::verify::{self, Verification};
 use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus};
 use crate::names::annotations;
+use crate::proof::version::Release;
 use crate::references::References;
 use crate::render::{self, Rendered};
 use crate::validate::{self, ValidatedConfig};
@@ -195,6 +196,13 @@ impl Run<'_> {
         let verification = self.verify(&config).await;
         let stored_keys = cached(self.ctx, &self.namespace, &config.output.jwt_keys);
         let keys = self.keys(&config, stored_keys.as_deref()).await?;
+        let bot_token =
+            config.ingestion.as_ref().and_then(|i| match &i.bot_token {
+                crate::validate::BotToken::Value(token) => Some(
+                    crate::keys::token::check_bot_token(token.expose(), &keys.keys, &keys.retired),
+                ),
+                crate::validate::BotToken::EnvVar(_) => None,
+            });
         let decision = self.render(&config, &keys, &verification)?;
         let rendered = match &decision {
             Decision::Apply(r) => Some(r.as_ref()),
@@ -212,6 +220,7 @@ impl Run<'_> {
                 &config,
                 rendered,
                 &keys,
+                super::status::bot_token::accepted(bot_token.as_ref()),
             )
             .await
             .map_err(|e| match e {
@@ -233,6 +242,15 @@ impl Run<'_> {
                 variables: r.auth_env.data.keys().map(String::as_str).collect(),
                 keys_secret: &config.output.jwt_keys,
                 key_mount_path: &config.server.key_mount_path,
+                running: self
+                    .previous
+                    .targets
+                    .iter()
+                    .filter_map(|t| {
+                        let release = Release::parse(t.server_version.as_deref()?)?;
+                        Some((format!("{:?} {}", t.kind, t.name), release))
+                    })
+                    .collect(),
             };
             wiring::check(
                 targets
@@ -260,6 +278,7 @@ impl Run<'_> {
             targets: progress,
             wiring,
             proof,
+            bot_token,
         };
         let status = build::for_outcome(self.resource, &self.previous, &outcome, self.now);
         let announcements = transitions(&self.previous, &status, None, held);

@@ -95,6 +95,8 @@ pub(crate) struct Outcome<'a> {
     pub wiring: Option<Vec<crate::controller::steps::rollout::wiring::Finding>>,
     /// What the server pods proved.
     pub proof: Proof,
+    /// Which key signed the ingestion config's bot token (`None`: it carries none).
+    pub bot_token: Option<crate::keys::token::BotTokenCheck>,
 }
 
 /// What became of a reconcile's rendering (the two states of `decide::Decision`, as the status
@@ -209,6 +211,9 @@ pub(crate) fn for_outcome(
                 .filter(|c| c.type_ == ConditionType::ServerConfirmed),
         ),
         _ => details.push(server.0),
+    }
+    if let Some(check) = &outcome.bot_token {
+        details.push(super::bot_token::condition(check));
     }
     let mut targets = outcome.targets.clone();
     server::annotate(&mut targets, &outcome.proof);

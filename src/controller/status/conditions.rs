@@ -36,11 +36,13 @@ pub(crate) enum ConditionType {
     /// Every ready pod of every target serves the rendered signing key and authentication
     /// settings (asked at its own IP); `Ready` waits for it unless the proof is off.
     ServerConfirmed,
+    /// The bot token the ingestion config carries is signed by a key the server accepts.
+    BotTokenValid,
 }
 
 impl ConditionType {
     /// Every type, in status order.
-    pub(crate) const ALL: [ConditionType; 11] = [
+    pub(crate) const ALL: [ConditionType; 12] = [
         ConditionType::Ready,
         ConditionType::Reconciling,
         ConditionType::Stalled,
@@ -49,6 +51,7 @@ impl ConditionType {
         ConditionType::WorkloadsUpdated,
         ConditionType::SettingsLoaded,
         ConditionType::ServerConfirmed,
+        ConditionType::BotTokenValid,
         ConditionType::ProviderVerified,
         ConditionType::CredentialsValid,
         ConditionType::LoginAccepted,
@@ -68,6 +71,7 @@ impl ConditionType {
             ConditionType::CredentialsValid => "CredentialsValid",
             ConditionType::LoginAccepted => "LoginAccepted",
             ConditionType::ServerConfirmed => "ServerConfirmed",
+            ConditionType::BotTokenValid => "BotTokenValid",
         }
     }
 

@@ -14,17 +14,19 @@ use crate::controller::problem::Problem;
 use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus};
 
 /// Detail conditions whose changes are announced (the others follow from the steps' own Events).
-const ANNOUNCED: [ConditionType; 5] = [
+const ANNOUNCED: [ConditionType; 6] = [
     ConditionType::ProviderVerified,
     ConditionType::CredentialsValid,
     ConditionType::LoginAccepted,
     ConditionType::SettingsLoaded,
     ConditionType::ServerConfirmed,
+    ConditionType::BotTokenValid,
 ];
 
 /// Reasons that warn although their condition is not `False`: the check passed with a caveat
-/// (scopes the provider does not list) or could not tell (a secret no endpoint can prove).
-const CAVEATS: [&str; 2] = ["ScopesNotAdvertised", "Inconclusive"];
+/// (scopes the provider does not list, a bot token whose key's grace window will end) or could
+/// not tell (a secret no endpoint can prove).
+const CAVEATS: [&str; 3] = ["ScopesNotAdvertised", "Inconclusive", "SignedByRetiredKey"];
 
 /// One Event to publish.
 #[derive(Clone, Debug, PartialEq, Eq)]

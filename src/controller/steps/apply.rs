@@ -205,6 +205,7 @@ pub(in crate::controller) async fn apply_all(
     config: &ValidatedConfig,
     rendered: &Rendered,
     keys: &jwt_keys::KeyState,
+    write_ingestion: bool,
 ) -> Result<(), Error> {
     let reference = resource.controller_owner_ref(&());
     let uid = resource.uid().unwrap_or_default();
@@ -226,7 +227,9 @@ pub(in crate::controller) async fn apply_all(
     let mut keys_secret = secret(&rendered.jwt_keys, ROLE_JWT_KEYS, !config.jwt.retain_keys);
     keys_secret.metadata.annotations = Some(keys.annotations());
     let mut rest = vec![secret(&rendered.auth_env, ROLE_AUTH_ENV, true)];
-    if let Some(ingestion) = &rendered.ingestion {
+    // A bot token the server rejects is not written: the ingestion Secret keeps what it held
+    // (BotTokenValid says why).
+    if let Some(ingestion) = rendered.ingestion.as_ref().filter(|_| write_ingestion) {
         rest.push(secret(ingestion, ROLE_INGESTION, true));
     }
     let apply = |secret: Secret, fresh: Option<Option<Secret>>| async move {

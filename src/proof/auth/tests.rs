@@ -39,6 +39,7 @@ fn answer_after_fix() -> Value {
     let mut a = answer_before_fix();
     a["responseType"] = json!("code");
     a["publicKeyUrls"] = json!([
+        "file:/etc/openmetadata/jwtkeys/retired_jwks.json",
         "https://idp.example.com/realms/data/protocol/openid-connect/certs",
         "http://openmetadata.data.svc:8585/api/v1/system/config/jwks",
         "https://other.example.com/keys"

@@ -92,6 +92,9 @@ pub(crate) struct Expected<'a> {
     pub(crate) variables: BTreeSet<&'a str>,
     pub(crate) keys_secret: &'a str,
     pub(crate) key_mount_path: &'a str,
+    /// The release each target's pods said they run at the last proof (`Deployment om`, the
+    /// release), for an image whose tag names none (`latest`, a digest, a private tag).
+    pub(crate) running: Vec<(String, Release)>,
 }
 
 /// One problem with a target's wiring.
@@ -214,10 +217,18 @@ pub(crate) fn check<'a>(
                     later_sources,
                 });
             }
+            let running = || {
+                expected
+                    .running
+                    .iter()
+                    .find(|(t, _)| *t == name)
+                    .map(|(_, r)| *r)
+            };
             if let Some(release) = container
                 .image
                 .as_deref()
                 .and_then(Release::from_image)
+                .or_else(running)
                 .filter(|r| r.family() == Family::CopiesToDatabase && !container.resets_settings)
             {
                 findings.push(Finding::ResetMissing {
@@ -281,6 +292,7 @@ mod tests {
             variables: ["OIDC_CLIENT_ID", "AUTHENTICATION_PROVIDER"].into(),
             keys_secret: "om-jwt-keys",
             key_mount_path: "/etc/openmetadata/jwtkeys",
+            running: Vec::new(),
         }
     }
 
@@ -389,5 +401,17 @@ mod tests {
         ] {
             assert!(findings(&target(server(fine))).is_empty(), "{fine}");
         }
+        // An untagged image whose pods said (at the last proof) they run 1.13.1.
+        let running = Expected {
+            running: vec![("Deployment om".into(), Release::parse("1.13.1").unwrap())],
+            ..expected()
+        };
+        let latest = target(server("openmetadata/server:latest"));
+        let found = check([&latest].into_iter().filter_map(Target::wiring), &running);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].reason(), "ResetMissing");
+        // The tag wins over what ran before (an upgrade to 2.1 in this very change).
+        let upgraded = target(server("openmetadata/server:2.1.0"));
+        assert!(check([&upgraded].into_iter().filter_map(Target::wiring), &running).is_empty());
     }
 }
