@@ -38,6 +38,28 @@ pub fn placement() -> Value {
     })
 }
 
+/// A Deployment `name` of `replicas` pods with the pod spec `pod`, placed on the real node (its
+/// pods labelled `app: <name>`, which its selector matches).
+pub fn placed_deployment(
+    name: &str,
+    mut pod: Value,
+    replicas: i32,
+) -> k8s_openapi::api::apps::v1::Deployment {
+    pod.as_object_mut()
+        .expect("a pod spec object")
+        .extend(placement().as_object().expect("placement").clone());
+    serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "labels": {"app": name}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": pod},
+        },
+    }))
+    .expect("a valid Deployment")
+}
+
 /// Fails the test unless the node's kubelet and containerd run (their PID files, which
 /// scripts/node/down.sh removes), the Node is Ready and reports both images (imported by up.sh): a
 /// pod with `imagePullPolicy: Never` would otherwise wait in `ErrImageNeverPull`. The processes

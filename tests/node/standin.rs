@@ -180,7 +180,7 @@ pub fn deployment(server: &Server<'_>, replicas: i32) -> Deployment {
         // Owned by root (no fsGroup), readable by the owner only.
         keys["defaultMode"] = json!(0o400);
     }
-    let mut pod = json!({
+    let pod = json!({
         "enableServiceLinks": false,
         "automountServiceAccountToken": false,
         "terminationGracePeriodSeconds": 5,
@@ -190,19 +190,7 @@ pub fn deployment(server: &Server<'_>, replicas: i32) -> Deployment {
         "containers": [server_container],
         "volumes": [{"name": "jwt-keys", "secret": keys}],
     });
-    pod.as_object_mut()
-        .unwrap()
-        .extend(node::placement().as_object().unwrap().clone());
-    serde_json::from_value(json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": NAME, "labels": {"app": NAME}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": NAME}},
-            "template": {"metadata": {"labels": {"app": NAME}}, "spec": pod},
-        },
-    }))
-    .expect("a valid Deployment")
+    node::placed_deployment(NAME, pod, replicas)
 }
 
 /// The reset init container the pod template of [`deployment`] gets with `reset: true` (with the

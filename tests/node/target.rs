@@ -28,7 +28,7 @@ const KEY_DIR: &str = "/etc/openmetadata/jwtkeys";
 /// The target: the test app loading the settings Secret (last `envFrom`) and mounting the keys
 /// Secret, both `optional: false`, as docs/openmetadata-chart.md asks of a real server.
 pub fn target_deployment() -> Deployment {
-    let mut pod = json!({
+    let pod = json!({
         "enableServiceLinks": false,
         "automountServiceAccountToken": false,
         "terminationGracePeriodSeconds": 5,
@@ -52,19 +52,7 @@ pub fn target_deployment() -> Deployment {
         "volumes": [{"name": "jwt-keys",
                      "secret": {"secretName": format!("{NAME}-jwt-keys"), "optional": false}}],
     });
-    pod.as_object_mut()
-        .unwrap()
-        .extend(node::placement().as_object().unwrap().clone());
-    serde_json::from_value(json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": NAME, "labels": {"app": NAME}},
-        "spec": {
-            "replicas": TARGET_REPLICAS,
-            "selector": {"matchLabels": {"app": NAME}},
-            "template": {"metadata": {"labels": {"app": NAME}}, "spec": pod},
-        },
-    }))
-    .expect("a valid Deployment")
+    node::placed_deployment(NAME, pod, i32::try_from(TARGET_REPLICAS).unwrap())
 }
 
 /// The target after a finished rollout: every pod Ready on the node, of the newest ReplicaSet,
