@@ -139,7 +139,7 @@ pub fn name(pod: &Pod) -> String {
     pod.metadata.name.clone().unwrap_or_default()
 }
 
-fn http() -> reqwest::Client {
+pub fn http() -> reqwest::Client {
     reqwest::Client::builder()
         // Pod IPs are on this host's bridge: never through a proxy from the environment.
         .no_proxy()

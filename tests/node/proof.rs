@@ -394,3 +394,141 @@ async fn bench_a_credential_change_to_every_pod_proven_next_to_a_bare_rollout() 
         }
     );
 }
+
+/// A bot token of the server's current key: read from the keys Secret the pods mount (the test
+/// plays the server's `JWTTokenGenerator`), never printed.
+async fn token_of_current_key(w: &World) -> (String, String) {
+    let private =
+        w.s.secrets()
+            .get(&format!("{NAME}-jwt-keys"))
+            .await
+            .expect("the keys Secret")
+            .data
+            .and_then(|d| d.get("private_key.der").cloned())
+            .expect("private_key.der");
+    let keys = oidc_sso_operator::keys::KeyMaterial::from_private_key(&private.0, None)
+        .expect("the stored key pair");
+    let cr = w.resource().await;
+    let kid = key_id(&cr);
+    let b64 = |v: Value| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let input = format!(
+        "{}.{}",
+        b64(json!({"alg": "RS256", "kid": kid})),
+        b64(json!({"sub": "ingestion-bot", "isBot": true}))
+    );
+    let signature = keys.sign_rs256(input.as_bytes()).expect("sign");
+    let token = {
+        use base64::Engine as _;
+        format!(
+            "{input}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)
+        )
+    };
+    (token, kid)
+}
+
+/// The status of an authenticated request with `token` to the pod at `ip` (the stand-in's
+/// JwtFilter: own key, then each public key URL, the retired keys' `file:` URL first).
+async fn login_status(ip: &str, token: &str) -> u16 {
+    node::http()
+        .get(format!(
+            "http://{ip}:{}/api/v1/users/loggedInUser",
+            standin::PORT
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+/// Issue #26: a scheduled rotation keeps the previous key's tokens working until its grace
+/// window ends, and then the retired-keys file changes in the running pods without a rollout.
+#[tokio::test]
+async fn a_scheduled_rotation_keeps_the_previous_keys_tokens_working_until_the_window_ends() {
+    let w = World::start("node-proof-grace", None).await;
+    w.create_server("1.9.4", false, false).await;
+    let mut spec = public_spec("om");
+    spec["jwt"] = json!({"rotation": {"every": "1h", "gracePeriod": "90s"}});
+    w.s.create_config(spec).await.expect("create the resource");
+    w.s.wait_ready().await;
+    let before = w.settled().await;
+    let (token, old_kid) = token_of_current_key(&w).await;
+    for pod in &before.pods {
+        assert_eq!(login_status(&node::pod_ip(pod).unwrap(), &token).await, 200);
+    }
+
+    // The rotation falls due: the key was made two hours ago (as the keys Secret records it).
+    let two_hours_ago = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2)).to_string();
+    w.s.secrets()
+        .patch(
+            &format!("{NAME}-jwt-keys"),
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {
+                oidc_sso_operator::names::annotations::KEY_CREATED_AT: two_hours_ago,
+            }}})),
+        )
+        .await
+        .expect("age the key");
+    w.s.wait_hash_change(&before.hash).await;
+    let cr = w.s.wait_ready().await;
+    assert_proven(&cr, "1.9.4");
+    assert_ne!(key_id(&cr), old_kid);
+    let retired = &cr.status.as_ref().unwrap().keys.as_ref().unwrap().retired;
+    assert_eq!(retired.len(), 1);
+    assert_eq!(retired[0].key_id, old_kid);
+    let after = rolled_once_more(&w, &before).await;
+    let ips: Vec<String> = after
+        .pods
+        .iter()
+        .map(|p| node::pod_ip(p).unwrap())
+        .collect();
+
+    // In the window: the new pods accept the old key's token (asked on the first pod only, so
+    // the second has not cached the key).
+    assert_eq!(login_status(&ips[0], &token).await, 200);
+
+    // The window ends: the operator takes the key out of the file (Events before and after) and
+    // the kubelet updates the mounted file in place; the second pod then rejects the token.
+    w.s.wait_event("RetiredKeyExpiring", "Warning").await;
+    cluster::wait_for(
+        "the retired key to leave the status",
+        Duration::from_secs(180),
+        || async {
+            let cr = w.resource().await;
+            let left = cr.status.and_then(|s| s.keys).map(|k| k.retired.len());
+            ensure!(left == Some(0), "retired keys: {left:?}");
+            Ok(())
+        },
+    )
+    .await;
+    w.s.wait_event("RetiredKeyExpired", "Normal").await;
+    cluster::wait_for(
+        "the second pod to reject the old token",
+        Duration::from_secs(180),
+        || async {
+            let status = login_status(&ips[1], &token).await;
+            ensure!(status == 401, "status {status}");
+            Ok(())
+        },
+    )
+    .await;
+    // The first pod found the key in the window and keeps it (MultiUrlJwkProvider caches a key it
+    // found for 24 hours): said in docs/rotating-keys.md.
+    assert_eq!(login_status(&ips[0], &token).await, 200);
+    // Neither pod restarted, and nothing rolled.
+    let now = check_settled(&w.s).await.expect("still settled");
+    assert_eq!(
+        (now.generation, now.replica_sets.len()),
+        (after.generation, after.replica_sets.len())
+    );
+    let names: Vec<String> = now.pods.iter().map(node::name).collect();
+    let names_after: Vec<String> = after.pods.iter().map(node::name).collect();
+    assert_eq!(names, names_after);
+    for pod in &now.pods {
+        assert_eq!(node::first_container_status(pod).restart_count, 0);
+    }
+}

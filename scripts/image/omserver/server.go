@@ -12,8 +12,10 @@ import (
 // OpenMetadata openmetadata-service/src/main/java/org/openmetadata/service/security/JwtFilter.java
 // (EXCLUDED_ENDPOINTS, stored versions; openmetadata-server-behaviour.md §3): v1/system/config/jwks,
 // v1/system/config/auth, v1/system/health and v1/system/version need no token, under /api.
-func apiHandler(releaseText string, generator tokenGenerator, auth []byte) http.Handler {
+func apiHandler(releaseText string, generator tokenGenerator, auth []byte, tokens *tokenChecker) http.Handler {
 	mux := http.NewServeMux()
+	// An authenticated endpoint, for the grace window of key rotations (tokencheck.go).
+	mux.HandleFunc("GET /api/v1/users/loggedInUser", loggedInUserHandler(tokens))
 	// OpenMetadata openmetadata-service/src/main/java/org/openmetadata/service/resources/version/VersionResource.java
 	// (stored version; the index names 75d12884e2612aba666e816d8108db6420022be5 for the file):
 	// GET /v1/system/version answers OpenMetadataServerVersion {version, revision, timestamp}

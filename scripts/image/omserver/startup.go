@@ -70,7 +70,20 @@ func serverMain(args []string) int {
 	}
 	// PR #31516 changed variant D (1.10 and later); variant B (up to 1.9) predates it.
 	view := authView(current, rel.family() == configSourceFamily, withFix && rel.family() != readsFile)
-	return serve(text, generator, encodeAuth(view))
+	tokens := newTokenChecker(generator, stringsOf(current["publicKeyUrls"]))
+	return serve(text, generator, encodeAuth(view), tokens)
+}
+
+// stringsOf is a YAML/JSON list of strings (anything else in it is skipped).
+func stringsOf(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, item := range list {
+		if s, ok := item.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // securityState is where the running server's authentication configuration comes from.
@@ -324,13 +337,13 @@ func reconcileSetting(st *store, cfg *appConfig, s dualSetting, appVersion strin
 }
 
 // serve answers until SIGTERM or SIGINT (also as PID 1).
-func serve(releaseText string, generator tokenGenerator, auth []byte) int {
+func serve(releaseText string, generator tokenGenerator, auth []byte, tokens *tokenChecker) int {
 	addr := envOr("OM_STANDIN_ADDR", "0.0.0.0:8585")
 	admin := os.Getenv("OM_STANDIN_ADMIN_ADDR")
 	if _, set := os.LookupEnv("OM_STANDIN_ADMIN_ADDR"); !set {
 		admin = "0.0.0.0:8586"
 	}
-	servers := []*http.Server{{Addr: addr, Handler: apiHandler(releaseText, generator, auth), ReadHeaderTimeout: 10 * time.Second}}
+	servers := []*http.Server{{Addr: addr, Handler: apiHandler(releaseText, generator, auth, tokens), ReadHeaderTimeout: 10 * time.Second}}
 	if admin != "" && admin != "off" {
 		servers = append(servers, &http.Server{Addr: admin, Handler: adminHandler(), ReadHeaderTimeout: 10 * time.Second})
 	}
