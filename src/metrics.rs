@@ -275,6 +275,8 @@ impl Collector for KeyAges {
 struct ResourceState {
     conditions: Vec<(String, String, String)>,
     next_rotation: Option<i64>,
+    /// When the first retired key's grace window ends (Unix seconds).
+    retired_expiry: Option<i64>,
 }
 
 impl ResourceState {
@@ -293,6 +295,9 @@ impl ResourceState {
                 .and_then(|s| s.keys.as_ref())
                 .and_then(|k| k.next_rotation_at.as_ref())
                 .map(|t| t.0.as_second()),
+            retired_expiry: status
+                .and_then(|s| s.keys.as_ref())
+                .and_then(|k| k.retired.iter().map(|r| r.expires_at.0.as_second()).min()),
         }
     }
 }
@@ -329,12 +334,17 @@ fn truth(status: &str) -> &'static str {
 
 impl ResourceStates {
     /// Resources per (condition, status, reason), and the seconds from `now` (Unix seconds) to
-    /// the earliest scheduled key rotation (negative when overdue); `None` without a source.
+    /// the earliest scheduled key rotation (negative when overdue) and to the end of the earliest
+    /// retired key's grace window; `None` without a source.
     #[allow(clippy::type_complexity)]
     fn snapshot(
         &self,
         now: i64,
-    ) -> Option<(BTreeMap<(String, &'static str, String), i64>, Option<i64>)> {
+    ) -> Option<(
+        BTreeMap<(String, &'static str, String), i64>,
+        Option<i64>,
+        Option<i64>,
+    )> {
         let resources = self.0.read()?;
         let mut counts: BTreeMap<(String, &'static str, String), i64> = BTreeMap::new();
         let mut count = |key: (String, &'static str, String)| {
@@ -362,13 +372,19 @@ impl ResourceStates {
             .filter_map(|r| r.next_rotation)
             .min()
             .map(|at| at - now);
-        Some((counts, next))
+        let retired = resources
+            .iter()
+            .filter_map(|r| r.retired_expiry)
+            .min()
+            .map(|at| at - now);
+        Some((counts, next, retired))
     }
 }
 
 impl Collector for ResourceStates {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let Some((counts, next)) = self.snapshot(jiff::Timestamp::now().as_second()) else {
+        let Some((counts, next, retired)) = self.snapshot(jiff::Timestamp::now().as_second())
+        else {
             return Ok(());
         };
         let mut family = encoder.encode_descriptor(
@@ -395,6 +411,17 @@ impl Collector for ResourceStates {
                  negative when overdue",
                 Some(&Unit::Seconds),
                 next.metric_type(),
+            )?)?;
+        }
+        // No sample while no retired key is in its grace window.
+        if let Some(retired) = retired {
+            let retired = ConstGauge::new(retired);
+            retired.encode(encoder.encode_descriptor(
+                "jwt_retired_key_expiry",
+                "Seconds until the earliest retired JWT key's grace window ends \
+                 (spec.jwt.rotation.gracePeriod): tokens it signed stop verifying then",
+                Some(&Unit::Seconds),
+                retired.metric_type(),
             )?)?;
         }
         Ok(())
@@ -476,6 +503,42 @@ mod tests {
             .expect("status"),
         );
         r
+    }
+
+    #[test]
+    fn the_earliest_retired_key_expiry_is_exported_while_one_is_in_its_window() {
+        let now = jiff::Timestamp::now().as_second();
+        let with_retired = |name: &str, ends: &[i64]| {
+            let mut r = resource(name, &[("Ready", "True", "Reconciled")], None);
+            let retired: Vec<_> = ends
+                .iter()
+                .map(|at| {
+                    serde_json::json!({"keyId": format!("k{at}"),
+                        "expiresAt": jiff::Timestamp::from_second(*at).unwrap().to_string()})
+                })
+                .collect();
+            r.status.as_mut().unwrap().keys =
+                Some(serde_json::from_value(serde_json::json!({"retired": retired})).unwrap());
+            r
+        };
+        let (store, mut writer) = store_of(vec![
+            with_retired("a", &[now + 7200, now + 3600]),
+            with_retired("b", &[now + 86_400]),
+        ]);
+        let m = Metrics::default();
+        m.resources_from(store);
+        let left = sample(&m.encode(), "oidc_sso_jwt_retired_key_expiry_seconds").unwrap();
+        assert!((3500.0..=3600.0).contains(&left), "{left}");
+        for name in ["a", "b"] {
+            writer.apply_watcher_event(&kube::runtime::watcher::Event::Apply(with_retired(
+                name,
+                &[],
+            )));
+        }
+        assert_eq!(
+            sample(&m.encode(), "oidc_sso_jwt_retired_key_expiry_seconds"),
+            None
+        );
     }
 
     const READY: &str = r#"condition="Ready",status="True",reason="Reconciled""#;

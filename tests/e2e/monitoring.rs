@@ -195,14 +195,18 @@ async fn alerts_fire_on_the_series_of_a_failing_and_a_healthy_resource() {
         json!({"alertname": "OidcSsoRolloutHeld", "namespace": ns, "severity": "warning"}),
         json!({"alertname": "OidcSsoJwtKeyExpiring", "namespace": ns, "severity": "warning"}),
     ];
-    // The others stay quiet: no API call failed, the operator leads.
+    // The others stay quiet: no key is retired, no API call failed, the operator leads.
     let quiet: Vec<&String> = names
         .iter()
         .filter(|n| !expected.iter().any(|e| e["alertname"] == n.as_str()))
         .collect();
     assert_eq!(
         quiet,
-        ["OidcSsoReconcileErrors", "OidcSsoOperatorLeaderMissing"]
+        [
+            "OidcSsoRetiredKeyExpiring",
+            "OidcSsoReconcileErrors",
+            "OidcSsoOperatorLeaderMissing"
+        ]
     );
     let test = json!({
         "rule_files": [RULES_FILE],

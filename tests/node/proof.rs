@@ -532,3 +532,30 @@ async fn a_scheduled_rotation_keeps_the_previous_keys_tokens_working_until_the_w
         assert_eq!(node::first_container_status(pod).restart_count, 0);
     }
 }
+
+/// The proof asks a StatefulSet's pods as it asks a Deployment's.
+#[tokio::test]
+async fn a_stateful_set_target_is_proven_pod_by_pod() {
+    let w = World::start("node-proof-sts", None).await;
+    let set = standin::stateful_set(
+        &Server {
+            version: "2.1.0",
+            reset: false,
+            unreadable_keys: false,
+            db: &w.db,
+        },
+        REPLICAS,
+    );
+    w.s.api::<k8s_openapi::api::apps::v1::StatefulSet>()
+        .create(&PostParams::default(), &set)
+        .await
+        .expect("create the StatefulSet");
+    let mut spec = public_spec("om");
+    spec["targets"] = json!([{"kind": "StatefulSet", "name": NAME}]);
+    w.s.create_config(spec).await.expect("create the resource");
+    let cr = w.wait_confirmed("True", "Confirmed").await;
+    let t = target(&cr);
+    assert_eq!(t.proven.as_deref(), Some("2/2"), "{t:?}");
+    assert_eq!(t.server_version.as_deref(), Some("2.1.0"));
+    w.s.wait_condition("Ready", "True", None).await;
+}

@@ -193,6 +193,23 @@ pub fn deployment(server: &Server<'_>, replicas: i32) -> Deployment {
     node::placed_deployment(NAME, pod, replicas)
 }
 
+/// The same server as a StatefulSet (its pods are the StatefulSet's own, not a ReplicaSet's).
+pub fn stateful_set(server: &Server<'_>, replicas: i32) -> k8s_openapi::api::apps::v1::StatefulSet {
+    let d = deployment(server, replicas);
+    serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": NAME, "labels": {"app": NAME}},
+        "spec": {
+            "replicas": replicas,
+            "serviceName": NAME,
+            "podManagementPolicy": "Parallel",
+            "selector": {"matchLabels": {"app": NAME}},
+            "template": d.spec.template,
+        },
+    }))
+    .expect("a valid StatefulSet")
+}
+
 /// The reset init container the pod template of [`deployment`] gets with `reset: true` (with the
 /// database `db`: without it the command fails and, as OpenMetadata's, still exits 0), as a JSON
 /// patch that adds it after the migration.

@@ -18,11 +18,12 @@ use crate::monitoring::{RULES_FILE, alerts, only, promtool, render, rule_file, w
 /// The release namespace of the renders (the alert tests' series carry it).
 const NAMESPACE: &str = "monitoring";
 /// Every alert the chart ships.
-const ALERTS: [&str; 6] = [
+const ALERTS: [&str; 7] = [
     "OidcSsoConfigNotReady",
     "OidcSsoProviderCheckFailing",
     "OidcSsoRolloutHeld",
     "OidcSsoJwtKeyExpiring",
+    "OidcSsoRetiredKeyExpiring",
     "OidcSsoReconcileErrors",
     "OidcSsoOperatorLeaderMissing",
 ];
@@ -76,7 +77,7 @@ fn the_rules_pass_promtool_check_with_and_without_a_series_selector() {
         assert_eq!(rule["metadata"]["namespace"], NAMESPACE);
         let rules = rule_file(&docs);
         let out = check_rules(&rules);
-        assert!(out.contains("SUCCESS: 6 rules found"), "{out}");
+        assert!(out.contains("SUCCESS: 7 rules found"), "{out}");
         let names: Vec<String> = alerts(&rules).into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ALERTS, "{sets:?}");
     }
@@ -265,7 +266,10 @@ fn exposition() -> String {
             "server": {"externalUrl": "https://om.example.com"},
             "targets": [{"kind": "Deployment", "name": "om"}],
         },
-        "status": {"keys": {"nextRotationAt": "2030-01-01T00:00:00Z"}},
+        "status": {"keys": {
+            "nextRotationAt": "2030-01-01T00:00:00Z",
+            "retired": [{"keyId": "old", "expiresAt": "2030-01-01T00:00:00Z"}],
+        }},
     }))
     .unwrap();
     let (store, mut writer) = kube::runtime::reflector::store::<OidcSsoConfig>();
