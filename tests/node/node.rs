@@ -60,6 +60,18 @@ pub fn placed_deployment(
     .expect("a valid Deployment")
 }
 
+/// Where the kubelet of the real node (on this host) keeps `file` of the Secret volume `volume` of
+/// `pod`: what the pod's containers read.
+pub fn secret_volume_file(pod: &Pod, volume: &str, file: &str) -> std::path::PathBuf {
+    let uid = pod.metadata.uid.clone().unwrap_or_default();
+    cluster::cluster_dir()
+        .join("node/kubelet/root/pods")
+        .join(uid)
+        .join("volumes/kubernetes.io~secret")
+        .join(volume)
+        .join(file)
+}
+
 /// Fails the test unless the node's kubelet and containerd run (their PID files, which
 /// scripts/node/down.sh removes), the Node is Ready and reports both images (imported by up.sh): a
 /// pod with `imagePullPolicy: Never` would otherwise wait in `ErrImageNeverPull`. The processes
