@@ -248,7 +248,11 @@ impl Run<'_> {
                     .iter()
                     .filter_map(|t| {
                         let release = Release::parse(t.server_version.as_deref()?)?;
-                        Some((format!("{:?} {}", t.kind, t.name), release))
+                        let target = crate::crd::TargetRef {
+                            kind: t.kind,
+                            name: t.name.clone(),
+                        };
+                        Some((target.to_string(), release))
                     })
                     .collect(),
             };
@@ -480,12 +484,7 @@ impl Run<'_> {
             info!(workload = %p.reference.name, hash = %hash, "rollout triggered");
             announcements.push(Announcement::normal(
                 "RolloutTriggered",
-                format!(
-                    "{:?} {} rolls onto config {}",
-                    p.reference.kind,
-                    p.reference.name,
-                    short(hash)
-                ),
+                format!("{} rolls onto config {}", p.reference, short(hash)),
             ));
         }
         publish(&self.ctx.recorder, self.resource, &announcements).await;

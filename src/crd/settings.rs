@@ -271,6 +271,13 @@ pub struct TargetRef {
     pub name: String,
 }
 
+/// How messages name a target: `Deployment om`.
+impl std::fmt::Display for TargetRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} {}", self.kind, self.name)
+    }
+}
+
 /// Kinds of workload the operator rolls.
 #[derive(
     JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash,

@@ -61,7 +61,7 @@ fn asked(results: &[TargetResult], confidential: bool) -> (Cond, Option<Holds>) 
     else {
         return (confirmed(results, confidential), None);
     };
-    let target = format!("{:?} {}", worst.reference.kind, worst.reference.name);
+    let target = worst.reference.to_string();
     let counted = format!(
         "{}/{} pods proven{}",
         worst.proof.proven,
@@ -204,9 +204,8 @@ fn confirmed(results: &[TargetResult], confidential: bool) -> Cond {
         }
         let _ = write!(
             message,
-            "{:?} {}: {}/{} pods serve the rendered key and settings{}",
-            r.reference.kind,
-            r.reference.name,
+            "{}: {}/{} pods serve the rendered key and settings{}",
+            r.reference,
             r.proof.proven,
             r.replicas,
             release_text(r)

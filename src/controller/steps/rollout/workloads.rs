@@ -23,8 +23,7 @@ impl Target {
     /// exists: what the wiring check reads.
     pub(crate) fn wiring(&self) -> Option<(String, &[ContainerWiring])> {
         let state = self.state.as_ref()?;
-        let name = format!("{:?} {}", self.reference.kind, self.reference.name);
-        Some((name, state.wiring.as_slice()))
+        Some((self.reference.to_string(), state.wiring.as_slice()))
     }
 }
 
