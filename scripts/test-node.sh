@@ -3,7 +3,8 @@
 # suites): pods of our image, installed with our chart, really run.
 #   1. the images: the operator's (scripts/image/build.sh), the test app's
 #      (scripts/image/build-testapp.sh) and the OpenMetadata stand-in's, one per release the
-#      proof suite plays (scripts/image/build-om-standin.sh), in target/image/;
+#      proof suite plays (scripts/image/build-om-standin.sh), in target/image/; and the operator an
+#      upgrade is tested from (scripts/image/build-previous.sh, cached per pinned commit);
 #   2. the local control plane (scripts/cluster/up.sh) and the real node with both images
 #      (scripts/node/up.sh; binaries built once and cached like the control plane's);
 #   3. cargo test --features e2e --test node;
@@ -87,7 +88,13 @@ testapp_archive=$(scripts/image/build-testapp.sh | sed -n 1p)
 # One stand-in image per OpenMetadata release the proof suite plays (tests/node/standin.rs).
 mapfile -t standin_archives < <(OM_STANDIN_RELEASES="1.9.4 1.13.1 2.1.0" scripts/image/build-om-standin.sh |
   awk 'NR % 2 == 1')
-echo "built $operator_archive, $testapp_archive and ${#standin_archives[@]} stand-in images in $(took "$t")"
+# The operator an upgrade is tested from (tests/node/upgrade.rs): archive, image, chart folder.
+mapfile -t previous < <(scripts/image/build-previous.sh)
+[ ${#previous[@]} = 3 ] || {
+  echo "scripts/image/build-previous.sh failed (see above)" >&2
+  exit 1
+}
+echo "built $operator_archive, $testapp_archive, ${#standin_archives[@]} stand-in images and ${previous[1]} in $(took "$t")"
 
 step "local control plane"
 if ! KUBECONFIG=$cluster_dir/kubeconfig kubectl get --raw /readyz >/dev/null 2>&1; then
@@ -98,11 +105,12 @@ scripts/cluster/up.sh
 step "real node (kubelet, containerd, runc) with both images"
 t=$(date +%s)
 node_running || started_node=1
-scripts/node/up.sh "$operator_archive" "$testapp_archive" "${standin_archives[@]}"
+scripts/node/up.sh "$operator_archive" "$testapp_archive" "${standin_archives[@]}" "${previous[0]}"
 echo "node up with the images in $(took "$t")"
 
 step "end-to-end tests on the real node"
 t=$(date +%s)
 # One test thread: the suites share the node's two cores with the control plane.
-OIDCSSO_OPERATOR_ARCHIVE=$operator_archive cargo test --features e2e --test node -- --test-threads 1
+OIDCSSO_OPERATOR_ARCHIVE=$operator_archive OIDCSSO_PREVIOUS_IMAGE=${previous[1]} OIDCSSO_PREVIOUS_DIR=${previous[2]} \
+  cargo test --features e2e --test node -- --test-threads 1
 echo "node suites passed in $(took "$t") ($(took "$t0") in all)"

@@ -35,5 +35,6 @@ pub mod render;
 pub mod scrub;
 pub mod sensitive;
 pub mod telemetry;
+pub mod upgrade_preview;
 pub mod urls;
 pub mod validate;

@@ -28,3 +28,4 @@ mod provider_profiles;
 mod render_verify;
 mod smoke;
 mod stateful_set;
+mod upgrade_preview;

@@ -14,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, ensure};
+use anyhow::ensure;
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{DeleteParams, PostParams};
@@ -61,13 +61,7 @@ fn release_values(watch: &str) -> Value {
 
 /// The usual resource with every provider check off.
 fn offline_spec() -> Value {
-    let mut spec = confidential_spec();
-    spec["provider"]["verify"] = json!({
-        "discovery": false,
-        "credentials": {"method": "Disabled"},
-        "loginRedirect": false,
-    });
-    spec
+    node::without_provider_checks(confidential_spec())
 }
 
 /// The operator's pods of `release` (terminating ones included).
@@ -142,13 +136,8 @@ async fn check_operator_pods(client: &Client, release: &Release) {
 /// The Lease holder, as (leader pod, standby pod): the holder is one pod, whose `/metrics` says it
 /// leads, and the other says it does not.
 async fn leader_and_standby(client: &Client, release: &Release) -> (Pod, Pod) {
-    let leases: Api<Lease> = Api::namespaced(client.clone(), &release.namespace);
     cluster::wait_for("one leader and one standby", DEFAULT_TIMEOUT, || async {
-        let holder = leases
-            .get_opt(&release.fullname())
-            .await?
-            .and_then(|l| l.spec?.holder_identity)
-            .context("the Lease has no holder")?;
+        let holder = node::lease_holder(client, release).await?;
         let pods: Vec<Pod> = operator_pods(client, release)
             .await
             .into_iter()

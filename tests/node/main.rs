@@ -29,3 +29,4 @@ mod target;
 mod chart_on_node;
 mod proof;
 mod registry;
+mod upgrade;

@@ -185,7 +185,7 @@ pub async fn metric(ip: &str, port: u16, metric: &str) -> anyhow::Result<f64> {
         .filter_map(|l| l.strip_prefix(metric))
         .filter(|rest| rest.starts_with(' ') || rest.starts_with('{'))
         .filter_map(|rest| rest.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()))
-        .sum())
+        .fold(0.0, |sum, v| sum + v))
 }
 
 /// A container's main process on this host, found in `/proc`: the process that is PID 1 of its
@@ -301,4 +301,29 @@ impl ContainerProcess {
             .find_map(|kv| kv.strip_prefix(prefix.as_bytes()))
             .map(|v| String::from_utf8_lossy(v).into_owned()))
     }
+}
+
+/// `spec` with every provider check off (its JWKS URL configured): nothing a node test runs
+/// contacts a provider.
+pub fn without_provider_checks(mut spec: Value) -> Value {
+    spec["provider"]["verify"] = json!({
+        "discovery": false,
+        "credentials": {"method": "Disabled"},
+        "loginRedirect": false,
+    });
+    spec
+}
+
+/// Who holds the Lease of the chart's `release` (its full name, in its namespace).
+pub async fn lease_holder(
+    client: &kube::Client,
+    release: &crate::support::chart::Release,
+) -> anyhow::Result<String> {
+    let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
+        kube::Api::namespaced(client.clone(), &release.namespace);
+    leases
+        .get_opt(&release.fullname())
+        .await?
+        .and_then(|l| l.spec?.holder_identity)
+        .context("the Lease has no holder")
 }

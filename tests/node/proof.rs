@@ -92,13 +92,8 @@ impl World {
 }
 
 /// The usual resource with every provider check off: the proof is what is tested here.
-fn offline(mut spec: Value) -> Value {
-    spec["provider"]["verify"] = json!({
-        "discovery": false,
-        "credentials": {"method": "Disabled"},
-        "loginRedirect": false,
-    });
-    spec
+fn offline(spec: Value) -> Value {
+    node::without_provider_checks(spec)
 }
 
 /// A public client `client_id`.

@@ -28,6 +28,12 @@ const KEY_DIR: &str = "/etc/openmetadata/jwtkeys";
 /// The target: the test app loading the settings Secret (last `envFrom`) and mounting the keys
 /// Secret, both `optional: false`, as docs/openmetadata-chart.md asks of a real server.
 pub fn target_deployment() -> Deployment {
+    target_deployment_named(NAME, TARGET_REPLICAS)
+}
+
+/// [`target_deployment`] for the resource `name` (its Secrets `<name>-auth-env` and
+/// `<name>-jwt-keys`), as the Deployment `name` of `replicas` pods.
+pub fn target_deployment_named(name: &str, replicas: usize) -> Deployment {
     let pod = json!({
         "enableServiceLinks": false,
         "automountServiceAccountToken": false,
@@ -42,7 +48,7 @@ pub fn target_deployment() -> Deployment {
                 {"name": "TESTAPP_ADDR", "value": format!("0.0.0.0:{PORT}")},
                 {"name": "TESTAPP_FILES_ROOT", "value": KEY_DIR},
             ],
-            "envFrom": [{"secretRef": {"name": format!("{NAME}-auth-env"), "optional": false}}],
+            "envFrom": [{"secretRef": {"name": format!("{name}-auth-env"), "optional": false}}],
             "ports": [{"name": "http", "containerPort": PORT}],
             "readinessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 2},
             "volumeMounts": [{"name": "jwt-keys", "mountPath": KEY_DIR, "readOnly": true}],
@@ -50,9 +56,9 @@ pub fn target_deployment() -> Deployment {
                                 "capabilities": {"drop": ["ALL"]}},
         }],
         "volumes": [{"name": "jwt-keys",
-                     "secret": {"secretName": format!("{NAME}-jwt-keys"), "optional": false}}],
+                     "secret": {"secretName": format!("{name}-jwt-keys"), "optional": false}}],
     });
-    node::placed_deployment(NAME, pod, i32::try_from(TARGET_REPLICAS).unwrap())
+    node::placed_deployment(name, pod, i32::try_from(replicas).unwrap())
 }
 
 /// The target after a finished rollout: every pod Ready on the node, of the newest ReplicaSet,

@@ -22,6 +22,22 @@ pub(crate) enum Command {
     Render(RenderArgs),
     /// Run the controller.
     Run(RunArgs),
+    /// Before upgrading the operator: whether this version would roll the servers of the live
+    /// OidcSsoConfigs (read with the current kubeconfig, including the Secrets they reference and
+    /// own; values are never printed). Exit status 0 when nothing rolls, 3 when something would.
+    PreviewUpgrade(PreviewUpgradeArgs),
+}
+
+#[derive(clap::Args)]
+pub(crate) struct PreviewUpgradeArgs {
+    /// Only the OidcSsoConfig of this name.
+    pub(crate) name: Option<String>,
+    /// The namespace. Default: the kubeconfig context's namespace.
+    #[arg(short = 'n', long, conflicts_with = "all_namespaces")]
+    pub(crate) namespace: Option<String>,
+    /// Every namespace.
+    #[arg(short = 'A', long, conflicts_with = "name")]
+    pub(crate) all_namespaces: bool,
 }
 
 #[derive(clap::Args)]

@@ -1,7 +1,9 @@
 //! The `oidc-sso-operator` binary: `run` (the controller), `crd` (print the CRD), `render`
-//! (offline preview of what the operator would write).
+//! (offline preview of what the operator would write), `preview-upgrade` (what this version would
+//! roll, against the live resources).
 
 mod cli;
+mod preview_upgrade;
 mod render;
 mod render_files;
 mod serve;
@@ -18,5 +20,6 @@ fn main() -> anyhow::Result<()> {
         }
         cli::Command::Render(args) => render::run(&args),
         cli::Command::Run(args) => serve::run(args),
+        cli::Command::PreviewUpgrade(args) => preview_upgrade::run(&args),
     }
 }
