@@ -18,6 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 # shellcheck source=../lib/cache.sh
 . "$repo/scripts/lib/cache.sh"
+requested=${PREVIOUS_COMMIT:-}
 # shellcheck source=../release/previous.env
 . "$repo/scripts/release/previous.env"
 
@@ -35,7 +36,7 @@ esac
 
 log() { printf '[previous] %s\n' "$*" >&2; }
 
-commit=${PREVIOUS_COMMIT:?scripts/release/previous.env names no PREVIOUS_COMMIT}
+commit=${requested:-${PREVIOUS_COMMIT:?scripts/release/previous.env names no PREVIOUS_COMMIT}}
 short=${commit:0:7}
 ref=oidc-sso-operator:previous-$short
 out=$CACHE_ROOT/previous/$commit

@@ -4,28 +4,11 @@
 //! naming the entries, never their values, and predicts the hash the operator then writes; a
 //! suspended resource cannot be told.
 
-use std::process::Command;
-
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
-use crate::support::cluster;
+use crate::support::operator;
 use crate::support::scenario::{NAME, Scenario, confidential_spec};
-
-/// Runs `preview-upgrade -n <ns>`: (exit status, stdout and stderr).
-fn preview_upgrade(ns: &str) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_oidc-sso-operator"))
-        .args(["preview-upgrade", "-n", ns])
-        .env("KUBECONFIG", cluster::require_kubeconfig())
-        .output()
-        .expect("run preview-upgrade");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
-}
 
 /// The line about the usual resource.
 fn line<'a>(text: &'a str, ns: &str) -> &'a str {
@@ -46,7 +29,7 @@ async fn preview_upgrade_reads_the_live_resources_and_predicts_the_rollout() {
     let first = env.wait_ready().await.status.unwrap().config_hash.unwrap();
     env.op().wait_idle().await;
 
-    let (code, text) = preview_upgrade(&env.ns);
+    let (code, text) = operator::preview_upgrade(&env.ns);
     assert_eq!(code, 0, "{text}");
     assert_eq!(
         line(&text, &env.ns),
@@ -69,7 +52,7 @@ async fn preview_upgrade_reads_the_live_resources_and_predicts_the_rollout() {
         )
         .await
         .expect("patch the spec");
-    let (code, text) = preview_upgrade(&env.ns);
+    let (code, text) = operator::preview_upgrade(&env.ns);
     assert_eq!(code, 3, "{text}");
     let rolls = line(&text, &env.ns);
     assert!(
@@ -106,7 +89,7 @@ async fn preview_upgrade_reads_the_live_resources_and_predicts_the_rollout() {
         )
         .await
         .expect("suspend");
-    let (code, text) = preview_upgrade(&env.ns);
+    let (code, text) = operator::preview_upgrade(&env.ns);
     assert_eq!(code, 0, "{text}");
     assert!(
         line(&text, &env.ns).contains("cannot tell: spec.suspend is true"),

@@ -7,6 +7,7 @@
 //! operator has reconciled both resources and a quiet window has passed (no new ReplicaSet, no
 //! template change, no owned Secret rewritten, the new leader's rollout counter at 0). A client
 //! secret change after it rolls its target once: the new operator is alive and would have rolled.
+//! Before the upgrade, the working tree's `preview-upgrade` predicts it against the live resources.
 //!
 //! The two resources cover both key modes and an ingestion config: a confidential client with
 //! generated keys and an ingestion section, and a public client with provided keys. No provider is
@@ -169,7 +170,8 @@ struct Footprint {
 async fn footprint(s: &Scenario) -> anyhow::Result<Footprint> {
     let mut targets = Vec::new();
     for name in [NAME, PUBLIC] {
-        let d = cluster::check_rolled_out(&s.client, &s.ns, name).await?;
+        // Read as it is, rolling or not: a rollout in the quiet window shows as a difference.
+        let d = s.deployments().get(name).await?;
         let sets = cluster::owned_replica_sets(&s.client, &d).await?;
         targets.push((
             name.to_string(),
@@ -304,8 +306,13 @@ async fn an_upgrade_from_the_previous_release_rolls_no_server() {
     s.wait_ready().await;
     operator::wait_condition(&s.configs(), PUBLIC, "Ready", "True", None).await;
     let first = settled(&s).await;
-    let before =
-        cluster::wait_for("both targets to settle", DEFAULT_TIMEOUT, || footprint(&s)).await;
+    let before = cluster::wait_for("both targets to settle", DEFAULT_TIMEOUT, || async {
+        for name in [NAME, PUBLIC] {
+            cluster::check_rolled_out(&s.client, &s.ns, name).await?;
+        }
+        footprint(&s).await
+    })
+    .await;
     let specs_before = specs(&s).await;
     eprintln!("settled under the previous release: {before:?}");
 
@@ -317,6 +324,15 @@ async fn an_upgrade_from_the_previous_release_rolls_no_server() {
         "a resource changed or was lost"
     );
     assert_valid_under_current_crd(&s).await;
+
+    // What the new version's binary predicts, against the live resources: nothing rolls.
+    let (code, preview) = operator::preview_upgrade(apps.name());
+    eprintln!("preview-upgrade before the upgrade:\n{preview}");
+    assert_eq!(code, 0, "{preview}");
+    for name in [NAME, PUBLIC] {
+        let prefix = format!("{}/{name}: rolls nothing (sha256:", apps.name());
+        assert!(preview.lines().any(|l| l.starts_with(&prefix)), "{preview}");
+    }
 
     // helm upgrade to the working tree's chart and image.
     let new_values = write_values(dir.path(), "new.json", &values(apps.name(), None));

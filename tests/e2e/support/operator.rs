@@ -340,3 +340,19 @@ pub async fn wait_condition(
     )
     .await
 }
+
+/// `oidc-sso-operator preview-upgrade -n <ns>` (the binary of the working tree), with the admin
+/// kubeconfig: (exit status, output).
+pub fn preview_upgrade(ns: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_oidc-sso-operator"))
+        .args(["preview-upgrade", "-n", ns])
+        .env("KUBECONFIG", super::cluster::require_kubeconfig())
+        .output()
+        .expect("run preview-upgrade");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
