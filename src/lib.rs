@@ -17,6 +17,7 @@
 // The library logs through `tracing`; only the binary prints (its command output).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod bots;
 pub mod controller;
 pub mod crd;
 pub mod endpoints;

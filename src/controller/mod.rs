@@ -62,6 +62,10 @@ pub struct Settings {
     /// the proof off for every resource (for an operator that cannot reach the pods, or a test
     /// cluster whose pods have no process behind them).
     pub server_proof: bool,
+    /// Run the bot-token renewal Jobs resources ask for (`spec.jwt.rotation.renewBotTokens`);
+    /// `false` (the default) refuses them: creating Jobs is a right the operator only has when its
+    /// installation grants it.
+    pub bot_token_renewal: bool,
 }
 
 impl Default for Settings {
@@ -75,6 +79,7 @@ impl Default for Settings {
             provider_check: crate::oidc::CheckerConfig::default(),
             instance: None,
             server_proof: true,
+            bot_token_renewal: false,
         }
     }
 }

@@ -56,6 +56,9 @@ pub enum Error {
     /// Listing the server pods to ask failed.
     #[error("server proof step failed")]
     Prove(#[source] prove::Error),
+    /// Reading or creating the bot-token renewal Job failed.
+    #[error("bot-token renewal step failed")]
+    Renew(#[source] super::steps::renew::Error),
     /// Writing the status failed.
     #[error("failed to write status")]
     Status(#[source] kube::Error),
@@ -71,6 +74,7 @@ impl Error {
             Error::Apply(_) => "ApplyFailed",
             Error::Rollout(_) => "RolloutFailed",
             Error::Prove(_) => "ProofFailed",
+            Error::Renew(_) => "RenewalFailed",
             Error::Status(_) => "StatusWriteFailed",
         }
     }
@@ -84,10 +88,14 @@ impl Error {
             Error::Apply(_) => "apply",
             Error::Rollout(_) => "rollout",
             Error::Prove(_) => "prove",
+            Error::Renew(_) => "renew",
             Error::Status(_) => "status",
         }
     }
 }
+
+/// How often a running bot-token renewal Job is read.
+const RENEWAL_POLL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Why a run ended before the report.
 enum Halt {
@@ -275,7 +283,12 @@ impl Run<'_> {
         let proof = self
             .prove(&config, rendered, &keys, &targets, &progress)
             .await?;
+        let renewal = match (config.jwt.renew_bot_tokens, rendered) {
+            (true, Some(_)) => self.renew(&config, &keys, &targets, &proof).await?,
+            _ => None,
+        };
         let outcome = Outcome {
+            renewal,
             config: &config,
             applied,
             verification: &verification,
@@ -290,6 +303,13 @@ impl Run<'_> {
         publish(&self.ctx.recorder, self.resource, &announcements).await;
         let ready = is(&status.conditions, ConditionType::Ready, Truth::True);
         let mut next = self.next_check(&config, &keys, &verification, ready);
+        if matches!(
+            outcome.renewal,
+            Some(super::steps::renew::Renew::Running { .. })
+        ) {
+            // The Job is followed by polling (Jobs are not watched): a renewal takes minutes.
+            next = next.min(RENEWAL_POLL);
+        }
         if let Proof::Asked(results) = &outcome.proof {
             // A pod still starting to answer is asked again soon, not at the next recheck.
             if let Some(retry) = results.iter().filter_map(|r| r.retry_in).min() {
@@ -340,6 +360,35 @@ impl Run<'_> {
             .await
             .map(Proof::Asked)
             .map_err(Error::Prove)
+    }
+
+    /// Renews the bot tokens once every pod proves the current key (`renewBotTokens`).
+    async fn renew(
+        &self,
+        config: &ValidatedConfig,
+        keys: &KeyState,
+        targets: &[Target],
+        proof: &Proof,
+    ) -> Result<Option<super::steps::renew::Renew>, Error> {
+        let references: Vec<crate::crd::TargetRef> =
+            targets.iter().map(|t| t.reference.clone()).collect();
+        super::steps::renew::renew(super::steps::renew::Inputs {
+            client: &self.ctx.client,
+            resource: self.resource,
+            namespace: &self.namespace,
+            key_id: keys.keys.key_id(),
+            renewed_for: self
+                .previous
+                .keys
+                .as_ref()
+                .and_then(|k| k.bot_tokens_renewed_for.as_deref()),
+            settings_secret: &config.output.auth_env,
+            targets: &references,
+            proof,
+            operator_allows: self.ctx.settings.bot_token_renewal,
+        })
+        .await
+        .map_err(Error::Renew)
     }
 
     async fn verify(&self, config: &ValidatedConfig) -> Verification {

@@ -86,6 +86,10 @@ pub struct KeyStatus {
     /// oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<RetiredKeyStatus>,
+    /// The key whose bot tokens the last renewal Job regenerated
+    /// (`spec.jwt.rotation.renewBotTokens`): equal to `keyId` once renewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_tokens_renewed_for: Option<String>,
 }
 
 /// A retired public key, still valid until its window ends.

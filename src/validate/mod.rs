@@ -184,6 +184,8 @@ pub struct ValidatedJwt {
     /// `spec.jwt.rotation.gracePeriod`, parsed, with its default applied: how long a retired
     /// public key stays valid (zero: none is kept).
     pub grace_period: std::time::Duration,
+    /// `spec.jwt.rotation.renewBotTokens`.
+    pub renew_bot_tokens: bool,
     /// `spec.jwt.deletionPolicy` is `Retain` (the default): the keys Secret has no owner
     /// reference, so it outlives the resource.
     pub retain_keys: bool,

@@ -248,6 +248,11 @@ fn jwt(
         own_private_key,
         rotate_every,
         grace_period,
+        renew_bot_tokens: j
+            .rotation
+            .as_ref()
+            .and_then(|r| r.renew_bot_tokens)
+            .unwrap_or(false),
         retain_keys: j.deletion_policy != Some(crate::crd::KeysDeletionPolicy::Delete),
     })
 }

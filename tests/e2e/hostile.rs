@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::ensure;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{PodTemplateSpec, Secret, ServiceAccount};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
+use oidc_sso_operator::bots;
 use oidc_sso_operator::crd::OidcSsoConfig;
 use oidc_sso_operator::objects::config_hash_on;
 use serde_json::{Value, json};
@@ -42,18 +44,21 @@ struct Tenant {
 
 impl Tenant {
     async fn start(prefix: &str, operator_args: &[&str]) -> Self {
+        Self::start_with(prefix, operator_args, &[]).await
+    }
+
+    /// [`Tenant::start`] with more chart values (`--set`).
+    async fn start_with(prefix: &str, operator_args: &[&str], chart_sets: &[&str]) -> Self {
         let admin = cluster::client().await;
         operator::install_crd(&admin).await;
         let namespace = TestNamespace::create(&admin, prefix)
             .await
             .expect("namespace");
         let ns = namespace.name().to_string();
-        let release = Release::install(
-            &cluster::unique_name("hostile"),
-            &ns,
-            &["crds.install=false", "rbac.scope=namespace"],
-        )
-        .expect("helm install");
+        let mut sets = vec!["crds.install=false", "rbac.scope=namespace"];
+        sets.extend(chart_sets);
+        let release =
+            Release::install(&cluster::unique_name("hostile"), &ns, &sets).expect("helm install");
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = chart::service_account_kubeconfig(dir.path(), &ns, &release.fullname())
             .expect("operator kubeconfig");
@@ -629,4 +634,76 @@ async fn rollout_latency(t: &Tenant, secret: &str) -> Duration {
 async fn template_hash(t: &Tenant) -> Option<String> {
     let d: Deployment = t.scenario.deployments().get("own-app").await.ok()?;
     config_hash_on(&d.spec.template).map(str::to_owned)
+}
+
+/// A renewal Job as the operator builds it, for a pod template running `image`.
+fn renewal_job(ns: &str) -> Job {
+    let template: PodTemplateSpec = serde_json::from_value(json!({
+        "spec": {"containers": [{
+            "name": "openmetadata", "image": "openmetadata/server:1.13.1",
+            "envFrom": [{"secretRef": {"name": "own-auth-env"}}],
+        }]},
+    }))
+    .expect("template");
+    bots::job::build(
+        &template,
+        &bots::job::JobFor {
+            name: "own-bots-0123456789",
+            resource: "own",
+            namespace: ns,
+            settings_secret: "own-auth-env",
+            owner: None,
+        },
+    )
+    .expect("a renewal Job")
+}
+
+#[tokio::test]
+async fn renewing_bot_tokens_needs_the_right_to_create_jobs_and_the_operators_jobs_run_only_that() {
+    let t = Tenant::start_with(
+        "hostile-jobs",
+        &["--bot-token-renewal=true"],
+        &["botTokenRenewal=true"],
+    )
+    .await;
+    // An author who may not create Jobs may not have the operator create one.
+    let mut asks = spec(quiet_provider(), &["own-app"]);
+    asks["jwt"] = json!({"rotation": {"renewBotTokens": true}});
+    let message = refusal(t.author_creates("renew", asks).await);
+    assert!(message.contains("may not create Jobs"), "{message}");
+
+    // The operator's ServiceAccount may create its renewal Job (dry run), and nothing else.
+    let kubeconfig =
+        chart::service_account_kubeconfig(t._dir.path(), &t.scenario.ns, &t._release.fullname())
+            .expect("operator kubeconfig");
+    let jobs: Api<Job> = Api::namespaced(chart::client_from(&kubeconfig).await, &t.scenario.ns);
+    let dry_run = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    jobs.create(&dry_run, &renewal_job(&t.scenario.ns))
+        .await
+        .expect("the renewal Job is admitted");
+    let mut shell = renewal_job(&t.scenario.ns);
+    let pod = shell.spec.as_mut().unwrap().template.spec.as_mut().unwrap();
+    pod.containers[0].command = Some(vec!["/bin/sh".into(), "-c".into()]);
+    let mut host = renewal_job(&t.scenario.ns);
+    let pod = host.spec.as_mut().unwrap().template.spec.as_mut().unwrap();
+    pod.volumes = Some(vec![
+        serde_json::from_value(json!({"name": "root", "hostPath": {"path": "/"}})).unwrap(),
+    ]);
+    // The apiserver gives a Job without labels its pod template's: both go.
+    let mut unlabelled = renewal_job(&t.scenario.ns);
+    unlabelled.metadata.labels = None;
+    unlabelled.spec.as_mut().unwrap().template.metadata = None;
+    for (job, says) in [
+        (shell, "nothing else"),
+        (host, "no host namespace, host path"),
+        (unlabelled, "labelled"),
+    ] {
+        match jobs.create(&dry_run, &job).await {
+            Err(kube::Error::Api(s)) => assert!(s.message.contains(says), "{}", s.message),
+            other => panic!("expected a refusal ({says}), got {other:?}"),
+        }
+    }
 }

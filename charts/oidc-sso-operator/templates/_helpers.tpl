@@ -103,6 +103,11 @@ proof asks. Never: update of any workload, or any verb on other kinds.
   resources: [pods]
   verbs: [list]
 {{- end }}
+{{- if .Values.botTokenRenewal }}
+- apiGroups: [batch]
+  resources: [jobs]
+  verbs: [get, create]
+{{- end }}
 {{- end }}
 
 {{/* A duration of one unit (`90s`, `15m`, `72h`, `3d`; values.schema.json checks it) in seconds, for PromQL. */}}

@@ -72,6 +72,11 @@ pub(crate) struct RunArgs {
     /// cluster whose pods have no process behind them.
     #[arg(long, env = "SERVER_PROOF", default_value_t = true, action = clap::ArgAction::Set)]
     pub(crate) server_proof: bool,
+    /// Create the bot-token renewal Jobs resources ask for (`spec.jwt.rotation.renewBotTokens`),
+    /// in the namespaces it watches. Off by default: the operator then needs `create` on Jobs,
+    /// which the chart grants only with `botTokenRenewal: true`.
+    #[arg(long, env = "BOT_TOKEN_RENEWAL", default_value_t = false, action = clap::ArgAction::Set)]
+    pub(crate) bot_token_renewal: bool,
     /// Key pairs generated at once. Default: the number of cores.
     #[arg(long)]
     pub(crate) keygen_parallelism: Option<usize>,

@@ -116,6 +116,7 @@ fn controller_settings(args: &RunArgs, identity: String) -> controller::Settings
             .unwrap_or(defaults.keygen_parallelism),
         instance: Some(identity),
         server_proof: args.server_proof,
+        bot_token_renewal: args.bot_token_renewal,
     }
 }
 

@@ -97,6 +97,8 @@ pub(crate) struct Outcome<'a> {
     pub proof: Proof,
     /// Which key signed the ingestion config's bot token (`None`: it carries none).
     pub bot_token: Option<crate::keys::token::BotTokenCheck>,
+    /// The bot-token renewal (`None`: off, or nothing new proven: the stored condition stays).
+    pub renewal: Option<crate::controller::steps::renew::Renew>,
 }
 
 /// What became of a reconcile's rendering (the two states of `decide::Decision`, as the status
@@ -215,6 +217,33 @@ pub(crate) fn for_outcome(
     if let Some(check) = &outcome.bot_token {
         details.push(super::bot_token::condition(check));
     }
+    let keys = match outcome.applied.keys() {
+        Some(keys) => Some(key_status(
+            keys,
+            config,
+            now,
+            outcome.renewal.as_ref(),
+            previous,
+        )),
+        None => previous.keys.clone(),
+    };
+    if config.jwt.renew_bot_tokens {
+        match (&outcome.renewal, &keys) {
+            (Some(renew), Some(k)) => details.push(super::bot_renewal::condition(
+                renew,
+                k.key_id.as_deref().unwrap_or_default(),
+                k.retired
+                    .last()
+                    .map(|r| r.expires_at.0.to_string())
+                    .as_deref(),
+            )),
+            _ => details.extend(
+                Cond::from_stored(&previous.conditions)
+                    .into_iter()
+                    .filter(|c| c.type_ == ConditionType::BotTokensRenewed),
+            ),
+        }
+    }
     let mut targets = outcome.targets.clone();
     server::annotate(&mut targets, &outcome.proof);
     details.extend(outcome.verification.conditions.iter().cloned());
@@ -226,10 +255,7 @@ pub(crate) fn for_outcome(
         .count();
     let facts = OidcSsoConfigStatus {
         provider: outcome.verification.status.clone(),
-        keys: match outcome.applied.keys() {
-            Some(keys) => Some(key_status(keys, config, now)),
-            None => previous.keys.clone(),
-        },
+        keys,
         config_hash: hash.filter(|h| !h.is_empty()),
         secrets: Some(SecretNames {
             auth_env: Some(config.output.auth_env.clone()),
@@ -450,9 +476,24 @@ fn keys_condition(keys: &KeyState) -> Cond {
     }
 }
 
-fn key_status(keys: &KeyState, config: &ValidatedConfig, now: Timestamp) -> KeyStatus {
+fn key_status(
+    keys: &KeyState,
+    config: &ValidatedConfig,
+    now: Timestamp,
+    renewal: Option<&crate::controller::steps::renew::Renew>,
+    previous: &OidcSsoConfigStatus,
+) -> KeyStatus {
     let notice = KeyState::expiry_notice(config);
+    let renewed_before = previous
+        .keys
+        .as_ref()
+        .and_then(|k| k.bot_tokens_renewed_for.as_deref());
     KeyStatus {
+        bot_tokens_renewed_for: super::bot_renewal::renewed_for(
+            renewal,
+            keys.keys.key_id(),
+            renewed_before,
+        ),
         key_id: Some(keys.keys.key_id().to_string()),
         fingerprint: Some(keys.keys.fingerprint()),
         source: Some(keys.origin.as_str().to_string()),

@@ -38,11 +38,13 @@ pub(crate) enum ConditionType {
     ServerConfirmed,
     /// The bot token the ingestion config carries is signed by a key the server accepts.
     BotTokenValid,
+    /// The bots have tokens signed by the current key (`spec.jwt.rotation.renewBotTokens`).
+    BotTokensRenewed,
 }
 
 impl ConditionType {
     /// Every type, in status order.
-    pub(crate) const ALL: [ConditionType; 12] = [
+    pub(crate) const ALL: [ConditionType; 13] = [
         ConditionType::Ready,
         ConditionType::Reconciling,
         ConditionType::Stalled,
@@ -52,6 +54,7 @@ impl ConditionType {
         ConditionType::SettingsLoaded,
         ConditionType::ServerConfirmed,
         ConditionType::BotTokenValid,
+        ConditionType::BotTokensRenewed,
         ConditionType::ProviderVerified,
         ConditionType::CredentialsValid,
         ConditionType::LoginAccepted,
@@ -72,6 +75,7 @@ impl ConditionType {
             ConditionType::LoginAccepted => "LoginAccepted",
             ConditionType::ServerConfirmed => "ServerConfirmed",
             ConditionType::BotTokenValid => "BotTokenValid",
+            ConditionType::BotTokensRenewed => "BotTokensRenewed",
         }
     }
 

@@ -14,13 +14,14 @@ use crate::controller::problem::Problem;
 use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus};
 
 /// Detail conditions whose changes are announced (the others follow from the steps' own Events).
-const ANNOUNCED: [ConditionType; 6] = [
+const ANNOUNCED: [ConditionType; 7] = [
     ConditionType::ProviderVerified,
     ConditionType::CredentialsValid,
     ConditionType::LoginAccepted,
     ConditionType::SettingsLoaded,
     ConditionType::ServerConfirmed,
     ConditionType::BotTokenValid,
+    ConditionType::BotTokensRenewed,
 ];
 
 /// Reasons that warn although their condition is not `False`: the check passed with a caveat

@@ -4,6 +4,7 @@
 //! The status never holds a secret value (only hashes, key ids and fingerprints) and nothing in
 //! it changes with time alone, so an unchanged resource gets no status write.
 
+pub(super) mod bot_renewal;
 pub(super) mod bot_token;
 pub(super) mod build;
 pub(super) mod conditions;
