@@ -11,11 +11,13 @@ import (
 	"os"
 )
 
-// tokenGenerator holds what JWTTokenGenerator holds after init(): the public key and key id, or
-// nothing when the key files did not load.
+// tokenGenerator holds what JWTTokenGenerator holds after init(): the key pair, the issuer and the
+// key id, or nothing when the key files did not load (jwtgen.go signs with it).
 type tokenGenerator struct {
-	publicKey *rsa.PublicKey
-	kid       *string
+	privateKey *rsa.PrivateKey
+	publicKey  *rsa.PublicKey
+	issuer     string
+	kid        *string
 }
 
 // loadTokenGenerator is JWTTokenGenerator.init(jwtTokenConfiguration), run once at start (a
@@ -32,39 +34,40 @@ func loadTokenGenerator(cfg jwtConfig) tokenGenerator {
 	if cfg.privateKeyPath == "" || cfg.publicKeyPath == "" {
 		return tokenGenerator{}
 	}
-	pub, err := readKeys(cfg.privateKeyPath, cfg.publicKeyPath)
+	private, pub, err := readKeys(cfg.privateKeyPath, cfg.publicKeyPath)
 	if err != nil {
 		logError("Failed to initialize JWTTokenGenerator %v", err)
 		return tokenGenerator{}
 	}
-	return tokenGenerator{publicKey: pub, kid: cfg.keyID}
+	return tokenGenerator{privateKey: private, publicKey: pub, issuer: cfg.issuer, kid: cfg.keyID}
 }
 
-func readKeys(privatePath, publicPath string) (*rsa.PublicKey, error) {
+func readKeys(privatePath, publicPath string) (*rsa.PrivateKey, *rsa.PublicKey, error) {
 	privateDER, err := os.ReadFile(privatePath)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	private, err := x509.ParsePKCS8PrivateKey(privateDER)
 	if err != nil {
-		return nil, fmt.Errorf("java.security.spec.InvalidKeySpecException: %w", err)
+		return nil, nil, fmt.Errorf("java.security.spec.InvalidKeySpecException: %w", err)
 	}
-	if _, ok := private.(*rsa.PrivateKey); !ok {
-		return nil, fmt.Errorf("java.security.spec.InvalidKeySpecException: not an RSA private key")
+	rsaPrivate, ok := private.(*rsa.PrivateKey)
+	if !ok {
+		return nil, nil, fmt.Errorf("java.security.spec.InvalidKeySpecException: not an RSA private key")
 	}
 	publicDER, err := os.ReadFile(publicPath)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	public, err := x509.ParsePKIXPublicKey(publicDER)
 	if err != nil {
-		return nil, fmt.Errorf("java.security.spec.InvalidKeySpecException: %w", err)
+		return nil, nil, fmt.Errorf("java.security.spec.InvalidKeySpecException: %w", err)
 	}
 	rsaPublic, ok := public.(*rsa.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("java.security.spec.InvalidKeySpecException: not an RSA public key")
+		return nil, nil, fmt.Errorf("java.security.spec.InvalidKeySpecException: not an RSA public key")
 	}
-	return rsaPublic, nil
+	return rsaPrivate, rsaPublic, nil
 }
 
 // jwksKey is JWKSKey: field order kty, kid, n, e, alg, use; alg and use are fixed.

@@ -12,12 +12,16 @@
 //     come from: up to 1.9 the file, 1.10 to 2.0.x the database copy seeded on the first start,
 //     2.1 and later the database copy reconciled with SECURITY_CONFIG_SOURCE (startup.go,
 //     reconcile.go);
-//   - `remove-security-config [--force]` and `migrate` as `openmetadata-ops.sh` runs them (ops.go).
+//   - `remove-security-config [--force]` and `migrate` as `openmetadata-ops.sh` runs them (ops.go);
+//   - from 1.10 on, the ingestion bot with its JWT token in the database (bots.go, jwtgen.go), the
+//     filter's bot-token comparison (botcache.go, tokencheck.go), `regenerate-bot-tokens` (1.13.0
+//     and later, regenerate.go) and `deploy-pipelines` (deploy.go) on two stand-in pipelines, and
+//     the read endpoints the tests use (api.go).
 //
 // The binary dispatches on the name it is run as: as `openmetadata-ops.sh` (the image links it
 // at /opt/openmetadata/bootstrap/openmetadata-ops.sh) it is the operations CLI; otherwise its
-// first argument may name a subcommand (`remove-security-config`, `migrate`), and without one it
-// is the server.
+// first argument may name a subcommand (`remove-security-config`, `migrate`,
+// `regenerate-bot-tokens`, `deploy-pipelines`), and without one it is the server.
 package main
 
 import (
@@ -48,13 +52,13 @@ func run(args []string) int {
 	}
 	if len(rest) > 0 {
 		switch rest[0] {
-		case "remove-security-config", "migrate":
+		case "remove-security-config", "migrate", "regenerate-bot-tokens", "deploy-pipelines":
 			return opsMain(args[0], rest)
 		case "-version", "--version":
 			fmt.Println(standinName())
 			return 0
 		case "-h", "--help":
-			fmt.Println("usage: om-standin [server | remove-security-config [--force] | migrate] (see README.md)")
+			fmt.Println("usage: om-standin [server | remove-security-config [--force] | migrate | regenerate-bot-tokens [--expiry E] | deploy-pipelines] (see README.md)")
 			return 0
 		case "server":
 			rest = rest[1:]

@@ -12,8 +12,13 @@ import (
 // OpenMetadata openmetadata-service/src/main/java/org/openmetadata/service/security/JwtFilter.java
 // (EXCLUDED_ENDPOINTS, stored versions; openmetadata-server-behaviour.md §3): v1/system/config/jwks,
 // v1/system/config/auth, v1/system/health and v1/system/version need no token, under /api.
-func apiHandler(releaseText string, generator tokenGenerator, auth []byte, tokens *tokenChecker) http.Handler {
+//
+// db is nil up to 1.9 (no database); from 1.10 on it serves the bot and pipeline endpoints (api.go).
+func apiHandler(releaseText string, generator tokenGenerator, auth []byte, tokens *tokenChecker, db *dbAccess) http.Handler {
 	mux := http.NewServeMux()
+	if db != nil {
+		registerEntityEndpoints(mux, db)
+	}
 	// An authenticated endpoint, for the grace window of key rotations (tokencheck.go).
 	mux.HandleFunc("GET /api/v1/users/loggedInUser", loggedInUserHandler(tokens))
 	// OpenMetadata openmetadata-service/src/main/java/org/openmetadata/service/resources/version/VersionResource.java

@@ -71,7 +71,23 @@ func serverMain(args []string) int {
 	// PR #31516 changed variant D (1.10 and later); variant B (up to 1.9) predates it.
 	view := authView(current, rel.family() == configSourceFamily, withFix && rel.family() != readsFile)
 	tokens := newTokenChecker(generator, stringsOf(current["publicKeyUrls"]))
-	return serve(text, generator, encodeAuth(view), tokens)
+	var db *dbAccess
+	if rel.family() != readsFile {
+		// The collections initialise after the settings (BotResource.initialize, bots.go); up to 1.9
+		// the stand-in keeps no database, so no bots and no bot-token comparison (README.md).
+		db = pgAccess(cfg.database)
+		if err := bootstrapEntities(db, cfg, generator); err != nil {
+			logError("%v", err)
+			return 1
+		}
+		tokens.principalClaims = stringsOf(current["jwtPrincipalClaims"])
+		tokens.bots = newBotTokenCache(func(name string) (string, error) {
+			var token string
+			err := db.with(func(es entityStore) (err error) { token, err = storedBotToken(es, name); return })
+			return token, err
+		})
+	}
+	return serve(text, generator, encodeAuth(view), tokens, db)
 }
 
 // stringsOf is a YAML/JSON list of strings (anything else in it is skipped).
@@ -337,13 +353,13 @@ func reconcileSetting(st *store, cfg *appConfig, s dualSetting, appVersion strin
 }
 
 // serve answers until SIGTERM or SIGINT (also as PID 1).
-func serve(releaseText string, generator tokenGenerator, auth []byte, tokens *tokenChecker) int {
+func serve(releaseText string, generator tokenGenerator, auth []byte, tokens *tokenChecker, db *dbAccess) int {
 	addr := envOr("OM_STANDIN_ADDR", "0.0.0.0:8585")
 	admin := os.Getenv("OM_STANDIN_ADMIN_ADDR")
 	if _, set := os.LookupEnv("OM_STANDIN_ADMIN_ADDR"); !set {
 		admin = "0.0.0.0:8586"
 	}
-	servers := []*http.Server{{Addr: addr, Handler: apiHandler(releaseText, generator, auth, tokens), ReadHeaderTimeout: 10 * time.Second}}
+	servers := []*http.Server{{Addr: addr, Handler: apiHandler(releaseText, generator, auth, tokens, db), ReadHeaderTimeout: 10 * time.Second}}
 	if admin != "" && admin != "off" {
 		servers = append(servers, &http.Server{Addr: admin, Handler: adminHandler(), ReadHeaderTimeout: 10 * time.Second})
 	}

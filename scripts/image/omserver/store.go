@@ -95,6 +95,7 @@ func ctxTimeout() (context.Context, context.CancelFunc) {
 // database" (in the repository with the config/source package, commit 8c54ce31…) says the 2.1.0
 // migration adds openmetadata_settings.deployment_snapshot; that migration's text was not found
 // in the index, so the column type here (TEXT, holding the snapshot's JSON) is the stand-in's.
+// It also creates the entity tables the bots and ingestion pipelines live in (entities.go).
 func (s *store) migrate(withSnapshot bool) error {
 	ctx, cancel := ctxTimeout()
 	defer cancel()
@@ -108,16 +109,33 @@ func (s *store) migrate(withSnapshot bool) error {
 	if withSnapshot {
 		stmts = append(stmts, `ALTER TABLE openmetadata_settings ADD COLUMN IF NOT EXISTS deployment_snapshot TEXT`)
 	}
+	stmts = append(stmts, entityTables...)
+	// Not upstream in this form: the pods of a Deployment run `migrate` in their init containers at
+	// the same time, and concurrent CREATE TABLE IF NOT EXISTS of one table can fail in PostgreSQL;
+	// OpenMetadata's Flyway serialises migrations with a lock, the stand-in with an advisory lock
+	// held by one transaction.
+	tx, err := s.conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(4242424242)`); err != nil {
+		return err
+	}
 	for _, stmt := range stmts {
-		if _, err := s.conn.Exec(ctx, stmt); err != nil {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return err
 		}
 	}
-	return nil
+	return tx.Commit(ctx)
 }
 
-// migrated reports whether `migrate` ran: the table (and for 2.1 the snapshot column) exists.
+// migrated reports whether `migrate` ran: the settings table (and for 2.1 the snapshot column)
+// and the entity tables exist.
 func (s *store) migrated(withSnapshot bool) (bool, error) {
+	if ok, err := s.entityTablesExist(); err != nil || !ok {
+		return false, err
+	}
 	ctx, cancel := ctxTimeout()
 	defer cancel()
 	var n int

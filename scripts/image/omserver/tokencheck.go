@@ -36,15 +36,24 @@ import (
 // UrlJwkProvider (auth0/jwks-rsa-java, tag commit 683d97db) reads the document through
 // URL.openConnection() and finds the key whose "kid" equals the token's.
 //
-// Not transcribed: claims other than exp (issuer, bot and personal-access-token lookups in the
-// database), other algorithms than RS256, and fetching http(s) URLs that are not on loopback: the
-// stand-in runs in test pods that must send nothing off the node, so such an entry counts as a
-// document that could not be read (as an unreachable provider does upstream), and the log says so.
+// Bot tokens (an isBot claim, true) must also equal the token stored for the bot (bots, when the
+// release keeps bots in the database: 1.10 and later; see check).
+//
+// Not transcribed: claims other than exp and isBot (issuer, personal-access-token and session
+// lookups in the database), other algorithms than RS256, and fetching http(s) URLs that are not
+// on loopback: the stand-in runs in test pods that must send nothing off the node, so such an entry
+// counts as a document that could not be read (as an unreachable provider does upstream), and the
+// log says so.
 type tokenChecker struct {
 	own    *rsa.PublicKey
 	ownKid *string
 	urls   []string
 	now    func() time.Time
+
+	// bots is the BotTokenCache (nil: no bots, up to 1.9 where the stand-in keeps no database);
+	// principalClaims is authenticationConfiguration.jwtPrincipalClaims, which names the bot.
+	bots            *botTokenCache
+	principalClaims []string
 
 	mu    sync.Mutex
 	cache map[string]cachedKey
@@ -73,8 +82,17 @@ func newTokenChecker(generator tokenGenerator, publicKeyURLs []string) *tokenChe
 // errKeyNotFound is the filter's 401 for a kid no provider has.
 var errKeyNotFound = errors.New("Token signing key not found in configured public keys")
 
-// check verifies a bearer token: its RS256 signature with the key its kid names, and its exp.
-// The returned subject is the token's `sub`.
+// check verifies a bearer token: its RS256 signature with the key its kid names, and its exp;
+// then, for a bot token, that it is the bot's stored token. The returned subject is the token's
+// `sub`.
+//
+// OpenMetadata openmetadata-service/src/main/java/org/openmetadata/service/security/JwtFilter.java
+// @ 1aa230fdb9666e5fbaa511f2cff3bb84feffce22 (Jason-Clark-FG/OpenMetadata-Mirror, the newest stored
+// copy): after validateJwtAndGetClaims, the user name is resolved from the claims (botUserName),
+// then checkValidationsForToken calls validateBotToken(token, userName) when isBot(claims) and the
+// request impersonates nobody: tokenFromHeader.equals(BotTokenCache.getToken(userName)), otherwise
+// AuthenticationException.getInvalidTokenException("The given token does not match the current
+// bot's token!"), a 401. Impersonation (X-Impersonate-User) is not emulated.
 func (c *tokenChecker) check(token string) (string, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
@@ -105,6 +123,21 @@ func (c *tokenChecker) check(token string) (string, error) {
 	}
 	if claims.Exp != nil && c.now().Unix() >= *claims.Exp {
 		return "", errors.New("Expired token!")
+	}
+	if c.bots != nil {
+		var all map[string]any
+		if decodeTokenPart(parts[1], &all) != nil {
+			return "", errors.New("Invalid token")
+		}
+		if isBotClaim(all) {
+			name, err := botUserName(all, c.principalClaims)
+			if err != nil {
+				return "", err
+			}
+			if stored, ok := c.bots.token(name); !ok || stored != token {
+				return "", errBotTokenMismatch
+			}
+		}
 	}
 	return claims.Sub, nil
 }
