@@ -9,23 +9,19 @@
 //! - no probes, ports or lifecycle hooks: the commands serve nothing and a liveness probe would
 //!   kill them.
 //!
-//! The pod runs `regenerate-bot-tokens` as an init container, then `deploy-pipelines`, each with
-//! the image's `openmetadata-ops.sh`; it is never restarted and the Job never retried
+//! The pod runs one `openmetadata-ops.sh` command (`regenerate-bot-tokens`, or later
+//! `deploy-pipelines`: [`super::next`]); it is never restarted and the Job never retried
 //! (`backoffLimit: 0`): a renewal runs once per key.
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
-use super::OPS_SCRIPT;
+use super::{Command, OPS_SCRIPT};
 use crate::names::{OPERATOR, labels};
 
-/// `oidcsso.io/role` of the renewal Job and its pod.
+/// `oidcsso.io/role` of the renewal Jobs and their pods.
 pub const ROLE_RENEW_BOTS: &str = "renew-bot-tokens";
-/// The init container: regenerates every JWT bot's token with the new key.
-pub const REGENERATE: &str = "regenerate-bot-tokens";
-/// The container: redeploys the ingestion pipelines with the regenerated ingestion-bot token.
-pub const DEPLOY: &str = "deploy-pipelines";
 /// How long the Job may run before Kubernetes stops it.
 const DEADLINE_SECONDS: i64 = 30 * 60;
 
@@ -38,10 +34,12 @@ pub enum JobError {
     NoServerContainer(String),
 }
 
-/// Who the Job is for.
+/// Who the Job is for, and what it runs.
 pub struct JobFor<'a> {
     /// The Job's name ([`super::job_name`]).
     pub name: &'a str,
+    /// The command.
+    pub command: Command,
     /// The resource's name (its `oidcsso.io/config` label).
     pub resource: &'a str,
     /// Its namespace.
@@ -64,8 +62,7 @@ pub fn build(template: &PodTemplateSpec, for_: &JobFor<'_>) -> Result<Job, JobEr
     ]
     .into();
     let pod = PodSpec {
-        init_containers: Some(vec![ops_container(server, REGENERATE)]),
-        containers: vec![ops_container(server, DEPLOY)],
+        containers: vec![ops_container(server, for_.command.subcommand())],
         restart_policy: Some("Never".into()),
         volumes: spec.volumes.clone(),
         service_account_name: spec.service_account_name.clone(),

@@ -1,11 +1,10 @@
-use super::job::{DEPLOY, JobError, JobFor, REGENERATE, ROLE_RENEW_BOTS, build};
+use super::job::{JobError, JobFor, ROLE_RENEW_BOTS, build};
 use super::*;
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use serde_json::json;
 
 fn facts<'a>(proven: Option<bool>, release: Option<Release>) -> Facts<'a> {
     Facts {
-        resource: "om",
         key_id: "new-kid",
         renewed_for: Some("old-kid"),
         proven,
@@ -40,18 +39,8 @@ fn the_job_runs_once_every_pod_proves_the_new_key_on_a_release_with_the_command(
                 release: Some(release(1, 9, 4)),
             },
         ),
-        (
-            facts(Some(true), Some(FIRST_RELEASE)),
-            Renewal::Run {
-                job: job_name("om", "new-kid"),
-            },
-        ),
-        (
-            facts(Some(true), Some(release(2, 1, 0))),
-            Renewal::Run {
-                job: job_name("om", "new-kid"),
-            },
-        ),
+        (facts(Some(true), Some(FIRST_RELEASE)), Renewal::Run),
+        (facts(Some(true), Some(release(2, 1, 0))), Renewal::Run),
     ];
     for (facts, want) in table {
         assert_eq!(decide(&facts), want, "{facts:?}");
@@ -75,23 +64,66 @@ fn a_key_renewed_for_is_never_renewed_again_whatever_else_holds() {
 }
 
 #[test]
-fn job_names_are_one_per_key_and_fit_a_label() {
-    assert_eq!(job_name("om", "k1"), job_name("om", "k1"));
-    assert_ne!(job_name("om", "k1"), job_name("om", "k2"));
-    assert_ne!(job_name("om", "k1"), job_name("om2", "k1"));
+fn job_names_are_one_per_key_and_command_and_fit_a_label() {
+    let name = |r: &str, k: &str, c| job_name(r, k, c);
+    let (regenerate, deploy) = (Command::Regenerate, Command::Deploy);
+    assert_eq!(name("om", "k1", regenerate), name("om", "k1", regenerate));
+    assert_ne!(name("om", "k1", regenerate), name("om", "k2", regenerate));
+    assert_ne!(name("om", "k1", regenerate), name("om2", "k1", regenerate));
+    assert_ne!(name("om", "k1", regenerate), name("om", "k1", deploy));
     let long = "a".repeat(63);
-    let name = job_name(&long, "k1");
-    assert!(name.len() <= 63, "{name}");
+    for command in [regenerate, deploy] {
+        let n = name(&long, "k1", command);
+        assert!(n.len() <= 63 && n.starts_with("aaaa"), "{n}");
+    }
+    let dotted = format!("{}.-x", "b".repeat(42));
+    let n = name(&dotted, "k1", deploy);
     assert!(
-        name.starts_with("aaaa") && name.contains("-bots-"),
-        "{name}"
+        !n.contains(".-pipelines") && !n.contains("--pipelines"),
+        "{n}"
     );
-    let dotted = format!("{}.-x", "b".repeat(50));
-    let name = job_name(&dotted, "k1");
-    assert!(
-        !name.contains(".-bots") && !name.contains("--bots"),
-        "{name}"
-    );
+}
+
+fn at(second: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_second(1_800_000_000 + second).unwrap()
+}
+
+#[test]
+fn pipelines_are_redeployed_only_after_the_bots_and_the_servers_bot_token_cache() {
+    use JobState::{Absent, Complete, Failed, Foreign, Running};
+    let wait = i64::try_from(BOT_TOKEN_CACHE_WAIT.as_secs()).unwrap();
+    let (regenerate, deploy) = (Command::Regenerate, Command::Deploy);
+    let table = [
+        (Absent, Absent, 0, Next::Create(regenerate)),
+        (Running, Absent, 0, Next::Follow(regenerate)),
+        (
+            Failed(Some(1)),
+            Absent,
+            0,
+            Next::Failed(regenerate, Some(1)),
+        ),
+        (Foreign, Absent, 0, Next::Foreign(regenerate)),
+        (Complete(at(0)), Absent, 1, Next::WaitUntil(at(wait))),
+        (Complete(at(0)), Absent, wait - 1, Next::WaitUntil(at(wait))),
+        (Complete(at(0)), Absent, wait, Next::Create(deploy)),
+        (Complete(at(0)), Running, 1, Next::Follow(deploy)),
+        (
+            Complete(at(0)),
+            Failed(None),
+            wait,
+            Next::Failed(deploy, None),
+        ),
+        (Complete(at(0)), Foreign, wait, Next::Foreign(deploy)),
+        (
+            Complete(at(0)),
+            Complete(at(wait + 9)),
+            wait + 10,
+            Next::Done,
+        ),
+    ];
+    for (r, d, now, want) in table {
+        assert_eq!(next(&r, &d, at(now)), want, "{r:?} {d:?} +{now}s");
+    }
 }
 
 /// A server template as OpenMetadata's chart makes it, with what must not reach the Job.
@@ -123,9 +155,10 @@ fn template() -> PodTemplateSpec {
     .unwrap()
 }
 
-fn for_om() -> JobFor<'static> {
+fn for_om(command: Command) -> JobFor<'static> {
     JobFor {
         name: "om-bots-0123456789",
+        command,
         resource: "om",
         namespace: "data",
         settings_secret: "om-auth-env",
@@ -135,49 +168,47 @@ fn for_om() -> JobFor<'static> {
 
 #[test]
 fn the_job_takes_the_server_containers_image_environment_and_volumes_and_nothing_else() {
-    let job = serde_json::to_value(build(&template(), &for_om()).unwrap()).unwrap();
-    let pod = &job["spec"]["template"]["spec"];
-    assert_eq!(job["spec"]["backoffLimit"], 0);
-    assert_eq!(pod["restartPolicy"], "Never");
-    for (c, command) in [
-        (&pod["initContainers"][0], REGENERATE),
-        (&pod["containers"][0], DEPLOY),
-    ] {
-        assert_eq!(c["name"], command);
+    for command in [Command::Regenerate, Command::Deploy] {
+        let job = serde_json::to_value(build(&template(), &for_om(command)).unwrap()).unwrap();
+        let pod = &job["spec"]["template"]["spec"];
+        assert_eq!(job["spec"]["backoffLimit"], 0);
+        assert_eq!(pod["restartPolicy"], "Never");
+        assert!(
+            pod.get("initContainers").is_none(),
+            "no migration, no reset"
+        );
+        assert_eq!(pod["containers"].as_array().unwrap().len(), 1, "no sidecar");
+        let c = &pod["containers"][0];
+        let subcommand = command.subcommand();
+        assert_eq!(c["name"], subcommand);
         assert_eq!(c["image"], "om:1.13.1");
         assert_eq!(c["imagePullPolicy"], "IfNotPresent");
         assert_eq!(c["command"], json!([OPS_SCRIPT]));
-        assert_eq!(c["args"], json!([command]));
+        assert_eq!(c["args"], json!([subcommand]));
         assert_eq!(c["env"], json!([{"name": "DB_HOST", "value": "postgres"}]));
         assert_eq!(c["envFrom"][1]["secretRef"]["name"], "om-auth-env");
         assert_eq!(c["volumeMounts"][0]["name"], "jwt-keys");
         for absent in ["ports", "livenessProbe", "readinessProbe"] {
             assert!(c.get(absent).is_none(), "{absent} copied");
         }
+        assert_eq!(pod["volumes"][0]["secret"]["secretName"], "om-jwt-keys");
+        assert_eq!(pod["serviceAccountName"], "om");
+        assert_eq!(pod["securityContext"]["runAsUser"], 1000);
+        assert_eq!(pod["nodeSelector"]["pool"], "data");
+        assert_eq!(pod["imagePullSecrets"][0]["name"], "registry");
+        let labels = &job["spec"]["template"]["metadata"]["labels"];
+        assert!(
+            labels.get("app").is_none(),
+            "the workload's selector must not match"
+        );
+        assert_eq!(labels["oidcsso.io/role"], ROLE_RENEW_BOTS);
+        assert_eq!(labels["oidcsso.io/config"], "om");
+        assert!(
+            job["spec"]["template"]["metadata"]
+                .get("annotations")
+                .is_none()
+        );
     }
-    assert_eq!(
-        pod["initContainers"].as_array().unwrap().len(),
-        1,
-        "no migration"
-    );
-    assert_eq!(pod["containers"].as_array().unwrap().len(), 1, "no sidecar");
-    assert_eq!(pod["volumes"][0]["secret"]["secretName"], "om-jwt-keys");
-    assert_eq!(pod["serviceAccountName"], "om");
-    assert_eq!(pod["securityContext"]["runAsUser"], 1000);
-    assert_eq!(pod["nodeSelector"]["pool"], "data");
-    assert_eq!(pod["imagePullSecrets"][0]["name"], "registry");
-    let labels = &job["spec"]["template"]["metadata"]["labels"];
-    assert!(
-        labels.get("app").is_none(),
-        "the workload's selector must not match"
-    );
-    assert_eq!(labels["oidcsso.io/role"], ROLE_RENEW_BOTS);
-    assert_eq!(labels["oidcsso.io/config"], "om");
-    assert!(
-        job["spec"]["template"]["metadata"]
-            .get("annotations")
-            .is_none()
-    );
 }
 
 #[test]
@@ -186,11 +217,11 @@ fn without_a_container_loading_the_settings_no_job_is_built() {
     for c in &mut t.spec.as_mut().unwrap().containers {
         c.env_from = None;
     }
-    let refused = build(&t, &for_om()).err();
+    let refused = build(&t, &for_om(Command::Regenerate)).err();
     assert_eq!(
         refused,
         Some(JobError::NoServerContainer("om-auth-env".into()))
     );
     t.spec = None;
-    assert!(build(&t, &for_om()).is_err());
+    assert!(build(&t, &for_om(Command::Deploy)).is_err());
 }

@@ -303,12 +303,14 @@ impl Run<'_> {
         publish(&self.ctx.recorder, self.resource, &announcements).await;
         let ready = is(&status.conditions, ConditionType::Ready, Truth::True);
         let mut next = self.next_check(&config, &keys, &verification, ready);
-        if matches!(
-            outcome.renewal,
-            Some(super::steps::renew::Renew::Running { .. })
-        ) {
-            // The Job is followed by polling (Jobs are not watched): a renewal takes minutes.
-            next = next.min(RENEWAL_POLL);
+        match &outcome.renewal {
+            // The Jobs are followed by polling (Jobs are not watched): a renewal takes minutes.
+            Some(super::steps::renew::Renew::Running { .. }) => next = next.min(RENEWAL_POLL),
+            Some(super::steps::renew::Renew::Waiting { until }) => {
+                let left = self.now.duration_until(*until).unsigned_abs();
+                next = next.min(left + Duration::from_secs(1));
+            }
+            _ => {}
         }
         if let Proof::Asked(results) = &outcome.proof {
             // A pod still starting to answer is asked again soon, not at the next recheck.
@@ -386,6 +388,7 @@ impl Run<'_> {
             targets: &references,
             proof,
             operator_allows: self.ctx.settings.bot_token_renewal,
+            now: self.now,
         })
         .await
         .map_err(Error::Renew)

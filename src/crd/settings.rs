@@ -138,11 +138,12 @@ pub struct RotationSpec {
     #[schemars(regex(pattern = r"^([0-9]+[smhd])+$"), length(max = 32))]
     pub grace_period: Option<String>,
     /// After a rotation, renew what the previous key signed the server's own way: once every
-    /// server pod proves the new key (the server proof must be on), one Job runs
+    /// server pod proves the new key (the server proof must be on), a Job runs
     /// `openmetadata-ops.sh regenerate-bot-tokens` (every JWT bot gets a token signed by the new
-    /// key) and then `deploy-pipelines` (the ingestion pipelines pin the new ingestion-bot
-    /// token), with the server container's image, environment and volumes from the first
-    /// target's pod template. Once per key; needs OpenMetadata 1.13 or later (the command's
+    /// key) and, once the servers' bot-token cache (2 minutes) let go of the old tokens, another
+    /// runs `deploy-pipelines` (the ingestion pipelines pin the new ingestion-bot token), with
+    /// the server container's image, environment and volumes from the first target's pod
+    /// template. Once per key; needs OpenMetadata 1.13 or later (the command's
     /// first release). Personal access tokens and sessions are not renewed. Default: false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renew_bot_tokens: Option<bool>,

@@ -5,9 +5,8 @@
 use crate::support::cluster;
 use crate::support::scenario::{NAME, Scenario, confidential_spec};
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use crate::support::cluster::{DEFAULT_TIMEOUT, wait_for};
+use crate::support::cluster::{DEFAULT_TIMEOUT, QUIET_WINDOW, wait_for};
 use anyhow::ensure;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
@@ -198,8 +197,13 @@ async fn secret_change_rolls_exactly_once_and_label_edits_or_restarts_do_not() {
         .await
         .unwrap();
     env.op().wait_reconciles_after(before, 1.0).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(env.replica_sets().await, 3, "a label edit must not roll");
+    cluster::assert_stays(
+        "a label edit must not roll (ReplicaSets)",
+        QUIET_WINDOW,
+        3,
+        || env.replica_sets(),
+    )
+    .await;
     assert_eq!(
         env.secrets()
             .get(&format!("{NAME}-auth-env"))
@@ -221,8 +225,13 @@ async fn secret_change_rolls_exactly_once_and_label_edits_or_restarts_do_not() {
     // An operator restart: reconciles everything again, rolls nothing, writes nothing.
     env.op().restart().await;
     env.op().wait_reconciles_after(0.0, 1.0).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(env.replica_sets().await, 3, "a restart must not roll");
+    cluster::assert_stays(
+        "a restart must not roll (ReplicaSets)",
+        QUIET_WINDOW,
+        3,
+        || env.replica_sets(),
+    )
+    .await;
     assert_eq!(
         env.secrets()
             .get(&format!("{NAME}-auth-env"))
@@ -319,8 +328,10 @@ async fn rotation_annotation_replaces_the_key_pair_and_rolls_once() {
         .await
         .unwrap();
     env.op().wait_reconciles_after(before, 1.0).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(env.replica_sets().await, rs + 1);
+    cluster::assert_stays("one rollout (ReplicaSets)", QUIET_WINDOW, rs + 1, || {
+        env.replica_sets()
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -215,12 +215,13 @@ async fn a_leader_that_shuts_down_releases_the_lease_so_the_standby_takes_over_a
     // The new leader finds nothing to change: no rollout.
     let standby = 1 - leader;
     pair.ops[standby].wait_reconciles_after(0.0, 1.0).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(
-        scenario.replica_sets().await,
+    cluster::assert_stays(
+        "a leader change never rolls (ReplicaSets)",
+        cluster::QUIET_WINDOW,
         2,
-        "a leader change never rolls"
-    );
+        || scenario.replica_sets(),
+    )
+    .await;
     assert_eq!(
         pair.ops[standby]
             .metric("oidc_sso_rollouts_triggered_total")

@@ -429,21 +429,26 @@ async fn two_resources_naming_one_target_roll_it_once_not_in_a_loop() {
     let message = &conflict.status.expect("status").conditions[0].message;
     assert!(message.contains("\"first\""), "{message}");
     // A loop would keep patching: count rollouts over a window.
-    let before = t.replica_sets("own-app").await;
-    tokio::time::sleep(Duration::from_secs(15)).await;
-    assert_eq!(t.replica_sets("own-app").await, before, "no rollout loop");
-    assert_eq!(before, 2, "one rollout, by the owner");
+    cluster::assert_stays(
+        "one rollout, by the owner, and no rollout loop (ReplicaSets)",
+        Duration::from_secs(15),
+        2,
+        || t.replica_sets("own-app"),
+    )
+    .await;
     // The owner goes; the other takes the target over and rolls it once onto its own config.
     t.author_configs()
         .delete("first", &DeleteParams::default())
         .await
         .expect("delete");
     t.wait("second", "Ready", "True", "Reconciled").await;
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    assert!(
-        t.replica_sets("own-app").await <= 3,
-        "at most one more rollout"
-    );
+    cluster::assert_stays(
+        "at most one more rollout (ReplicaSets <= 3)",
+        Duration::from_secs(5),
+        true,
+        || async { t.replica_sets("own-app").await <= 3 },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -649,6 +654,7 @@ fn renewal_job(ns: &str) -> Job {
         &template,
         &bots::job::JobFor {
             name: "own-bots-0123456789",
+            command: bots::Command::Regenerate,
             resource: "own",
             namespace: ns,
             settings_secret: "own-auth-env",
@@ -687,6 +693,18 @@ async fn renewing_bot_tokens_needs_the_right_to_create_jobs_and_the_operators_jo
     let mut shell = renewal_job(&t.scenario.ns);
     let pod = shell.spec.as_mut().unwrap().template.spec.as_mut().unwrap();
     pod.containers[0].command = Some(vec!["/bin/sh".into(), "-c".into()]);
+    let mut second = renewal_job(&t.scenario.ns);
+    let pod = second
+        .spec
+        .as_mut()
+        .unwrap()
+        .template
+        .spec
+        .as_mut()
+        .unwrap();
+    let mut init = pod.containers[0].clone();
+    init.name = "init".into();
+    pod.init_containers = Some(vec![init]);
     let mut host = renewal_job(&t.scenario.ns);
     let pod = host.spec.as_mut().unwrap().template.spec.as_mut().unwrap();
     pod.volumes = Some(vec![
@@ -698,6 +716,7 @@ async fn renewing_bot_tokens_needs_the_right_to_create_jobs_and_the_operators_jo
     unlabelled.spec.as_mut().unwrap().template.metadata = None;
     for (job, says) in [
         (shell, "nothing else"),
+        (second, "nothing else"),
         (host, "no host namespace, host path"),
         (unlabelled, "labelled"),
     ] {

@@ -20,7 +20,6 @@ use crate::support::cluster::{self, DEFAULT_TIMEOUT};
 use crate::support::official_chart::{self, FULLNAME, Wiring};
 use crate::support::scenario::{NAME, Scenario, confidential_spec};
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -149,8 +148,13 @@ async fn official_chart_loads_the_settings_unshadowed_and_rolls_once_per_credent
     // alone, so nothing rolls (and the operator has nothing to put back).
     helm_release("upgrade", &env.ns).expect("helm upgrade with the same values");
     cluster::wait_rolled_out(&env.client, &env.ns, FULLNAME, DEFAULT_TIMEOUT).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(env.replica_sets().await, 4, "helm upgrade must not roll");
+    cluster::assert_stays(
+        "helm upgrade must not roll (ReplicaSets)",
+        cluster::QUIET_WINDOW,
+        4,
+        || env.replica_sets(),
+    )
+    .await;
     assert_eq!(env.template_hash().await.as_deref(), Some(third.as_str()));
     let findings = live_findings(&env).await;
     assert!(findings.is_empty(), "{}", findings.join("\n"));

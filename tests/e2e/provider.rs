@@ -5,7 +5,6 @@
 use crate::support::cluster;
 use crate::support::oidc;
 use crate::support::scenario::{NAME, Scenario, spec_with_provider};
-use std::time::Duration;
 
 use crate::support::cluster::DEFAULT_TIMEOUT;
 use crate::support::oidc::{ProviderOptions, TestClient, TestProvider};
@@ -153,12 +152,13 @@ async fn a_wrong_client_secret_is_invalid_client_and_rolls_nothing() {
         (ready.status.as_str(), ready.reason.as_str()),
         ("False", "InvalidClient")
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(
-        env.replica_sets().await,
+    cluster::assert_stays(
+        "no rollout onto a rejected secret (ReplicaSets)",
+        cluster::QUIET_WINDOW,
         rs,
-        "no rollout onto a rejected secret"
-    );
+        || env.replica_sets(),
+    )
+    .await;
     assert_eq!(
         env.auth_env("OIDC_CLIENT_SECRET").await,
         good,
@@ -209,9 +209,13 @@ async fn an_outage_changes_nothing_and_a_held_change_rolls_once_after_recovery()
         .await;
     env.wait_condition("WorkloadsUpdated", "False", Some("RolloutHeld"))
         .await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(env.replica_sets().await, rs);
-    assert_eq!(env.auth_env_version().await, version);
+    cluster::assert_stays(
+        "a held change rolls nothing and writes nothing (ReplicaSets, settings version)",
+        cluster::QUIET_WINDOW,
+        (rs, version.clone()),
+        || async { (env.replica_sets().await, env.auth_env_version().await) },
+    )
+    .await;
 
     // Back: verified, the held change is written and rolled exactly once.
     let _idp = tokio::task::spawn_blocking(move || {

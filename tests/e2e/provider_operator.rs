@@ -3,8 +3,6 @@
 //! ends `Ready` with the secret proved and the login accepted, and rolls once; a wrong secret and
 //! an unregistered callback URL are named and hold the rollout; nothing rolls onto them.
 
-use std::time::Duration;
-
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::PostParams;
 use serde_json::json;
@@ -76,10 +74,12 @@ pub(crate) fn expect_condition(
     c
 }
 
-/// Waits a few seconds and asserts the server was not rolled again.
+/// Asserts the server is not rolled again over a quiet window.
 async fn assert_not_rolled(env: &Scenario, replica_sets: usize, why: &str) {
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(env.replica_sets().await, replica_sets, "{why}");
+    cluster::assert_stays(why, cluster::QUIET_WINDOW, replica_sets, || {
+        env.replica_sets()
+    })
+    .await;
 }
 
 async fn run(profile: Profile) {

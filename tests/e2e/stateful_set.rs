@@ -2,8 +2,6 @@
 //! change, as a Deployment is, and reported rolled out once the StatefulSet controller has moved
 //! every replica to the new revision.
 
-use std::time::Duration;
-
 use anyhow::ensure;
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
 use kube::api::{ListParams, PostParams};
@@ -131,6 +129,11 @@ async fn a_stateful_set_target_rolls_once_per_change_and_is_reported_rolled_out(
     env.put_credentials("second-secret").await;
     let new_hash = env.wait_hash_change(&hash).await;
     wait_rolled_to(&env, &new_hash).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(revisions(&env).await, before + 2, "one rollout per change");
+    cluster::assert_stays(
+        "one rollout per change (ControllerRevisions)",
+        cluster::QUIET_WINDOW,
+        before + 2,
+        || revisions(&env),
+    )
+    .await;
 }

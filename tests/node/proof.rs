@@ -139,13 +139,7 @@ async fn rolled_once_more(w: &World, before: &Settled) -> Settled {
         before.replica_sets,
         after.replica_sets
     );
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let later = check_settled(&w.s).await.expect("still settled");
-    assert_eq!(
-        (later.generation, later.replica_sets.len()),
-        (after.generation, after.replica_sets.len()),
-        "a second rollout followed"
-    );
+    crate::target::assert_no_second_rollout(&w.s, &after).await;
     after
 }
 

@@ -186,15 +186,26 @@ pub async fn rolled_once(s: &Scenario, before: &Settled) -> Settled {
         )
         .await;
     }
-    // A rollout the operator caused twice would show up as one more template change by now.
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    let later = check_settled(s).await.expect("still settled");
-    assert_eq!(
-        (later.generation, later.replica_sets.len()),
-        (after.generation, after.replica_sets.len()),
-        "a second rollout followed"
-    );
+    assert_no_second_rollout(s, &after).await;
     after
+}
+
+/// Over a five-second quiet window, the target's template and ReplicaSets stay as `after`: a
+/// rollout the operator caused twice would show up as one more template change.
+pub async fn assert_no_second_rollout(s: &Scenario, after: &Settled) {
+    cluster::assert_stays(
+        "no second rollout (generation, ReplicaSets)",
+        Duration::from_secs(5),
+        (after.generation, after.replica_sets.len()),
+        || async {
+            let d = s.deployments().get(NAME).await.expect("the target");
+            let sets = cluster::owned_replica_sets(&s.client, &d)
+                .await
+                .expect("its ReplicaSets");
+            (d.metadata.generation.unwrap_or_default(), sets.len())
+        },
+    )
+    .await;
 }
 
 /// What every target pod serves, as digests.

@@ -196,14 +196,15 @@ async fn footprint(s: &Scenario) -> anyhow::Result<Footprint> {
     })
 }
 
-/// Polls `footprint` every 2 s for [`QUIET`]: any change fails at once.
-async fn assert_quiet(s: &Scenario, before: &Footprint) {
-    let until = tokio::time::Instant::now() + QUIET;
-    while tokio::time::Instant::now() < until {
-        let now = footprint(s).await.expect("footprint");
-        assert_eq!(&now, before, "something rolled or was rewritten");
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
+/// The footprint stays `before` for [`QUIET`]: any change fails at once.
+async fn assert_quiet(s: &Scenario, before: Footprint) {
+    cluster::assert_stays(
+        "nothing rolled or was rewritten (footprint)",
+        QUIET,
+        before,
+        || async { footprint(s).await.expect("footprint") },
+    )
+    .await;
 }
 
 /// The pod holding the release's Lease, once it runs `image` and is Ready.
@@ -365,7 +366,7 @@ async fn an_upgrade_from_the_previous_release_rolls_no_server() {
         },
     )
     .await;
-    assert_quiet(&s, &before).await;
+    assert_quiet(&s, before).await;
     let rollouts = node::metric(
         &leader_ip,
         OPERATOR_PORT,

@@ -4,7 +4,7 @@
 //! until its grace window ends (the message says until when).
 
 use super::conditions::{Cond, ConditionType};
-use crate::bots::{FIRST_RELEASE, Renewal, job};
+use crate::bots::{Command, FIRST_RELEASE, Renewal};
 use crate::controller::steps::renew::Renew;
 
 /// The condition for `renew`; `until` is when the previous key's grace window ends, if one is
@@ -59,31 +59,50 @@ pub(crate) fn condition(renew: &Renew, key_id: &str, until: Option<&str>) -> Con
                 )
             ),
         ),
-        Renew::Decided(Renewal::Run { job }) | Renew::Running { job } => cond(
+        Renew::Decided(Renewal::Run) => cond(
+            None,
+            "Renewing",
+            format!("the renewal Jobs for key {key_id} start; {meanwhile}"),
+        ),
+        Renew::Running { job, command } => cond(
             None,
             "Renewing",
             format!(
-                "Job {job} runs {} then {} for key {key_id}; {meanwhile}",
-                job::REGENERATE,
-                job::DEPLOY
+                "Job {job} runs {} for key {key_id}{}; {meanwhile}",
+                command.subcommand(),
+                match command {
+                    Command::Regenerate => ", then deploy-pipelines",
+                    Command::Deploy => " (the bots are renewed)",
+                }
             ),
         ),
-        Renew::Succeeded { job } => cond(
+        Renew::Waiting { until } => cond(
+            None,
+            "Renewing",
+            format!(
+                "the bots have tokens signed by key {key_id}; deploy-pipelines starts at {until}, once \
+                 the servers' bot-token cache (2 minutes) holds the new ones; {meanwhile}"
+            ),
+        ),
+        Renew::Succeeded => cond(
             Some(true),
             "Renewed",
             format!(
-                "Job {job} regenerated the bot tokens with key {key_id} and redeployed the pipelines"
+                "the bots have tokens signed by key {key_id} and the pipelines were redeployed with them"
             ),
         ),
-        Renew::Failed { job, failed } => cond(
+        Renew::Failed {
+            job,
+            command,
+            exit_code,
+        } => cond(
             Some(false),
             "RenewalFailed",
             format!(
-                "Job {job} failed{}: see its pod's log, then delete the Job to run it again; \
+                "Job {job} ({}) failed{}: see its pod's log, then delete the Job to run it again; \
                  {meanwhile}",
-                failed.map_or_else(String::new, |(command, code)| format!(
-                    " in {command} (exit code {code})"
-                ))
+                command.subcommand(),
+                exit_code.map_or_else(String::new, |code| format!(" with exit code {code}"))
             ),
         ),
         Renew::Foreign { job } => cond(
@@ -109,7 +128,7 @@ pub(crate) fn renewed_for(
     before: Option<&str>,
 ) -> Option<String> {
     match renew {
-        Some(Renew::Succeeded { .. }) => Some(key_id.to_string()),
+        Some(Renew::Succeeded) => Some(key_id.to_string()),
         _ => before.map(str::to_string),
     }
 }
@@ -147,12 +166,27 @@ mod tests {
                 Truth::False,
                 "CommandMissing",
             ),
-            (Renew::Running { job: job() }, Truth::Unknown, "Renewing"),
-            (Renew::Succeeded { job: job() }, Truth::True, "Renewed"),
+            (
+                Renew::Running {
+                    job: job(),
+                    command: Command::Regenerate,
+                },
+                Truth::Unknown,
+                "Renewing",
+            ),
+            (
+                Renew::Waiting {
+                    until: jiff::Timestamp::UNIX_EPOCH,
+                },
+                Truth::Unknown,
+                "Renewing",
+            ),
+            (Renew::Succeeded, Truth::True, "Renewed"),
             (
                 Renew::Failed {
                     job: job(),
-                    failed: Some((job::DEPLOY, 1)),
+                    command: Command::Deploy,
+                    exit_code: Some(1),
                 },
                 Truth::False,
                 "RenewalFailed",
@@ -187,7 +221,8 @@ mod tests {
         let failed = condition(
             &Renew::Failed {
                 job: job(),
-                failed: Some((job::REGENERATE, 3)),
+                command: Command::Regenerate,
+                exit_code: Some(3),
             },
             "kid-2",
             until,
@@ -195,23 +230,29 @@ mod tests {
         assert!(
             failed
                 .message
-                .contains("regenerate-bot-tokens (exit code 3)")
+                .contains("(regenerate-bot-tokens) failed with exit code 3"),
+            "{}",
+            failed.message
         );
         assert!(failed.message.contains("delete the Job"));
     }
 
     #[test]
     fn only_a_succeeded_job_moves_the_renewed_key() {
-        let succeeded = Renew::Succeeded { job: job() };
+        let succeeded = Renew::Succeeded;
         assert_eq!(
             renewed_for(Some(&succeeded), "k2", Some("k1")).as_deref(),
             Some("k2")
         );
         for other in [
-            Renew::Running { job: job() },
+            Renew::Running {
+                job: job(),
+                command: Command::Deploy,
+            },
             Renew::Failed {
                 job: job(),
-                failed: None,
+                command: Command::Deploy,
+                exit_code: None,
             },
             Renew::Decided(Renewal::AwaitingProof),
         ] {

@@ -1,9 +1,10 @@
 //! The renewal of bot tokens after a key change (`spec.jwt.rotation.renewBotTokens`): decides with
-//! [`crate::bots::decide`], then creates the Job from the first target's pod template, or reads
-//! how the Job it created went. Runs after the proof, at every reconcile while the opt-in is on.
+//! [`crate::bots::decide`], reads the key's two Jobs, and creates the next one from the first
+//! target's pod template ([`crate::bots::next`]). Runs after the proof, at every reconcile while
+//! the opt-in is on.
 //!
-//! The Job is created once: its name derives from the key id, and an existing Job of that name is
-//! read, never replaced. Only Jobs the operator labelled as its own, in the resource's namespace,
+//! Each Job is created once: its name derives from the key id, and an existing Job of that name
+//! is read, never replaced. Only Jobs the operator labelled as its own, in the resource's namespace,
 //! are read or created (the RBAC and admission policies allow no other).
 
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
@@ -12,9 +13,11 @@ use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use kube::api::{ListParams, PostParams};
 use kube::{Api, Client, Resource as _};
 
+use jiff::Timestamp;
+
 use super::prove::Proof;
-use crate::bots::job::{self, DEPLOY, JobFor, REGENERATE};
-use crate::bots::{Facts, Renewal};
+use crate::bots::job::{self, JobFor};
+use crate::bots::{Command, Facts, JobState, Next, Renewal};
 use crate::crd::{OidcSsoConfig, TargetKind, TargetRef};
 use crate::names::{OPERATOR, labels};
 
@@ -39,22 +42,29 @@ pub enum Error {
 pub(crate) enum Renew {
     /// Nothing to run (renewed, waiting, or not possible), as decided.
     Decided(Renewal),
-    /// The Job runs (created now or earlier).
+    /// The Job of this command runs (created now or earlier).
     Running {
         /// Its name.
         job: String,
+        /// Its command.
+        command: Command,
     },
-    /// The Job succeeded: the bots have tokens signed by the current key.
-    Succeeded {
-        /// Its name.
-        job: String,
+    /// The bots are renewed; `deploy-pipelines` waits for the servers' bot-token cache.
+    Waiting {
+        /// Until when.
+        until: Timestamp,
     },
-    /// The Job failed; it stays until deleted (which asks for another run).
+    /// Both Jobs succeeded: the bots have tokens signed by the current key and the pipelines
+    /// were redeployed with them.
+    Succeeded,
+    /// The Job of this command failed; it stays until deleted (which asks for another run).
     Failed {
         /// Its name.
         job: String,
-        /// The command that failed and its exit code, when its pod still says.
-        failed: Option<(&'static str, i32)>,
+        /// Its command.
+        command: Command,
+        /// Its container's exit code, when its pod still says.
+        exit_code: Option<i32>,
     },
     /// A Job of that name exists that the operator did not create: it is left alone.
     Foreign {
@@ -95,6 +105,7 @@ pub(in crate::controller) struct Inputs<'a> {
     pub targets: &'a [TargetRef],
     pub proof: &'a Proof,
     pub operator_allows: bool,
+    pub now: Timestamp,
 }
 
 /// Runs the renewal step; `None` when nothing new was proven (held): the stored condition stays.
@@ -102,43 +113,66 @@ pub(in crate::controller) async fn renew(i: Inputs<'_>) -> Result<Option<Renew>,
     let Some((proven, release)) = proof_facts(i.proof) else {
         return Ok(None);
     };
-    let name = i.resource.meta().name.clone().unwrap_or_default();
     let decision = crate::bots::decide(&Facts {
-        resource: &name,
         key_id: i.key_id,
         renewed_for: i.renewed_for,
         proven,
         release,
         operator_allows: i.operator_allows,
     });
-    let Renewal::Run { job } = decision else {
+    if decision != Renewal::Run {
         return Ok(Some(Renew::Decided(decision)));
-    };
-    let jobs: Api<Job> = Api::namespaced(i.client.clone(), i.namespace);
-    let api_error = |what| {
-        let job = job.clone();
-        move |source| Error::Api { what, job, source }
-    };
-    if let Some(existing) = jobs.get_opt(&job).await.map_err(api_error("read"))? {
-        return Ok(Some(follow(i.client, i.namespace, &existing, &job).await));
     }
+    let name = i.resource.meta().name.clone().unwrap_or_default();
+    let job_of = |command| crate::bots::job_name(&name, i.key_id, command);
+    let jobs: Api<Job> = Api::namespaced(i.client.clone(), i.namespace);
+    let regenerate = read(&jobs, i.client, i.namespace, &job_of(Command::Regenerate)).await?;
+    let deploy = read(&jobs, i.client, i.namespace, &job_of(Command::Deploy)).await?;
+    let renew = match crate::bots::next(&regenerate, &deploy, i.now) {
+        Next::Done => Renew::Succeeded,
+        Next::WaitUntil(until) => Renew::Waiting { until },
+        Next::Follow(command) => Renew::Running {
+            job: job_of(command),
+            command,
+        },
+        Next::Failed(command, exit_code) => Renew::Failed {
+            job: job_of(command),
+            command,
+            exit_code,
+        },
+        Next::Foreign(command) => Renew::Foreign {
+            job: job_of(command),
+        },
+        Next::Create(command) => create(&i, &jobs, &name, &job_of(command), command).await?,
+    };
+    Ok(Some(renew))
+}
+
+/// Creates the Job of `command` from the first target's pod template.
+async fn create(
+    i: &Inputs<'_>,
+    jobs: &Api<Job>,
+    resource: &str,
+    job: &str,
+    command: Command,
+) -> Result<Renew, Error> {
     let Some(target) = i.targets.first() else {
-        return Ok(Some(Renew::Decided(Renewal::AwaitingProof)));
+        return Ok(Renew::Decided(Renewal::AwaitingProof));
+    };
+    let no_job = |why: String| Renew::NoJob {
+        target: target.clone(),
+        why,
     };
     let template = match pod_template(i.client, i.namespace, target).await {
         Ok(t) => t,
-        Err(why) => {
-            return Ok(Some(Renew::NoJob {
-                target: target.clone(),
-                why,
-            }));
-        }
+        Err(why) => return Ok(no_job(why)),
     };
     let built = job::build(
         &template,
         &JobFor {
-            name: &job,
-            resource: &name,
+            name: job,
+            command,
+            resource,
             namespace: i.namespace,
             settings_secret: i.settings_secret,
             owner: i.resource.controller_owner_ref(&()),
@@ -146,20 +180,24 @@ pub(in crate::controller) async fn renew(i: Inputs<'_>) -> Result<Option<Renew>,
     );
     let built = match built {
         Ok(b) => b,
-        Err(e) => {
-            return Ok(Some(Renew::NoJob {
-                target: target.clone(),
-                why: e.to_string(),
-            }));
-        }
+        Err(e) => return Ok(no_job(e.to_string())),
     };
     match jobs.create(&PostParams::default(), &built).await {
+        // 409: created by an earlier reconcile whose read raced it; followed from now on.
         Ok(_) => {}
-        // Created by an earlier reconcile whose read raced it: follow that one.
         Err(kube::Error::Api(e)) if e.code == 409 => {}
-        Err(e) => return Err(api_error("create")(e)),
+        Err(source) => {
+            return Err(Error::Api {
+                what: "create",
+                job: job.to_string(),
+                source,
+            });
+        }
     }
-    Ok(Some(Renew::Running { job }))
+    Ok(Renew::Running {
+        job: job.to_string(),
+        command,
+    })
 }
 
 /// The target's pod template, or why it cannot be read.
@@ -185,8 +223,21 @@ async fn pod_template(
     }
 }
 
-/// How the Job went, and which command failed (from its pod's container states).
-async fn follow(client: &Client, namespace: &str, existing: &Job, job: &str) -> Renew {
+/// The Job `name` as the renewal reads it.
+async fn read(
+    jobs: &Api<Job>,
+    client: &Client,
+    namespace: &str,
+    name: &str,
+) -> Result<JobState, Error> {
+    let existing = jobs.get_opt(name).await.map_err(|source| Error::Api {
+        what: "read",
+        job: name.to_string(),
+        source,
+    })?;
+    let Some(existing) = existing else {
+        return Ok(JobState::Absent);
+    };
     let owned = existing
         .metadata
         .labels
@@ -194,54 +245,43 @@ async fn follow(client: &Client, namespace: &str, existing: &Job, job: &str) -> 
         .and_then(|l| l.get(labels::MANAGED_BY))
         .is_some_and(|m| m == OPERATOR);
     if !owned {
-        return Renew::Foreign { job: job.into() };
+        return Ok(JobState::Foreign);
     }
     let status = existing.status.as_ref();
     let finished = |type_: &str| {
         status
             .and_then(|s| s.conditions.as_ref())
-            .is_some_and(|cs| cs.iter().any(|c| c.type_ == type_ && c.status == "True"))
+            .and_then(|cs| cs.iter().find(|c| c.type_ == type_ && c.status == "True"))
     };
-    if finished("Complete") {
-        return Renew::Succeeded { job: job.into() };
+    if let Some(done) = finished("Complete") {
+        let at = status
+            .and_then(|s| s.completion_time.as_ref())
+            .or(done.last_transition_time.as_ref())
+            .map_or(Timestamp::UNIX_EPOCH, |t| t.0);
+        return Ok(JobState::Complete(at));
     }
-    if finished("Failed") {
-        return Renew::Failed {
-            job: job.into(),
-            failed: failed_command(client, namespace, job).await,
-        };
+    if finished("Failed").is_some() {
+        return Ok(JobState::Failed(exit_code(client, namespace, name).await));
     }
-    Renew::Running { job: job.into() }
+    Ok(JobState::Running)
 }
 
-/// The command whose container ended with a non-zero exit code in the Job's pod.
-async fn failed_command(
-    client: &Client,
-    namespace: &str,
-    job: &str,
-) -> Option<(&'static str, i32)> {
+/// The non-zero exit code of the Job's container, from its pod.
+async fn exit_code(client: &Client, namespace: &str, job: &str) -> Option<i32> {
     let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let list = pods
         .list(&ListParams::default().labels(&format!("batch.kubernetes.io/job-name={job}")))
         .await
         .ok()?;
     list.items.iter().find_map(|pod| {
-        let status = pod.status.as_ref()?;
-        let exits = |statuses: &Option<Vec<k8s_openapi::api::core::v1::ContainerStatus>>| {
-            statuses.iter().flatten().find_map(|c| {
+        pod.status
+            .as_ref()?
+            .container_statuses
+            .iter()
+            .flatten()
+            .find_map(|c| {
                 let code = c.state.as_ref()?.terminated.as_ref()?.exit_code;
-                (code != 0).then_some((c.name.clone(), code))
+                (code != 0).then_some(code)
             })
-        };
-        let (name, code) =
-            exits(&status.init_container_statuses).or_else(|| exits(&status.container_statuses))?;
-        Some((
-            if name == REGENERATE {
-                REGENERATE
-            } else {
-                DEPLOY
-            },
-            code,
-        ))
     })
 }

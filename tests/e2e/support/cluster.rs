@@ -212,6 +212,33 @@ where
     }
 }
 
+/// How long a "nothing more happens" check watches.
+pub const QUIET_WINDOW: Duration = Duration::from_secs(3);
+
+/// Asserts that `observe` gives `expected` at every look (every 250 ms) for `window`: a quiet
+/// window that fails at the first change, with what changed, instead of sleeping and looking
+/// once (which misses a change undone before the look, and says nothing of when it came).
+pub async fn assert_stays<T, F, Fut>(what: &str, window: Duration, expected: T, mut observe: F)
+where
+    T: PartialEq + std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    let start = Instant::now();
+    loop {
+        let now = observe().await;
+        assert!(
+            now == expected,
+            "{what}: {now:?} after {:?} of a {window:?} quiet window, expected {expected:?} throughout",
+            start.elapsed()
+        );
+        if start.elapsed() >= window {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 // ------------------------------------------------------------------------------------------------
 // Namespaces
 // ------------------------------------------------------------------------------------------------
