@@ -29,4 +29,5 @@ mod target;
 mod chart_on_node;
 mod proof;
 mod registry;
+mod renewal;
 mod upgrade;

@@ -27,14 +27,19 @@ const OPERATOR_UID: u32 = 65533;
 
 /// A namespace with the operator (proof on) watching it, and the suite's database with no server
 /// started on it yet.
-struct World {
-    s: Scenario,
+pub(crate) struct World {
+    pub(crate) s: Scenario,
     db: Postgres,
     _ns: TestNamespace,
 }
 
 impl World {
     async fn start(prefix: &str, uid: Option<u32>) -> Self {
+        Self::start_with(prefix, uid, &[]).await
+    }
+
+    /// [`World::start`] with more operator arguments.
+    pub(crate) async fn start_with(prefix: &str, uid: Option<u32>, args: &[&str]) -> Self {
         let client = cluster::client().await;
         node::require_node(&client).await;
         operator_support::install_crd(&client).await;
@@ -43,19 +48,15 @@ impl World {
         let ns = TestNamespace::create(&client, prefix)
             .await
             .expect("namespace");
-        let op = Operator::start_as(
-            cluster::require_kubeconfig(),
-            ns.name(),
-            &["--server-proof=true"],
-            uid,
-        )
-        .await;
+        let mut all = vec!["--server-proof=true"];
+        all.extend(args);
+        let op = Operator::start_as(cluster::require_kubeconfig(), ns.name(), &all, uid).await;
         let mut s = Scenario::new(&client, ns.name());
         s.op = Some(op);
         Self { s, db, _ns: ns }
     }
 
-    async fn create_server(&self, version: &str, reset: bool, unreadable_keys: bool) {
+    pub(crate) async fn create_server(&self, version: &str, reset: bool, unreadable_keys: bool) {
         let d = standin::deployment(
             &Server {
                 version,
@@ -72,7 +73,7 @@ impl World {
             .expect("create the server Deployment");
     }
 
-    async fn resource(&self) -> OidcSsoConfig {
+    pub(crate) async fn resource(&self) -> OidcSsoConfig {
         self.s.configs().get(NAME).await.expect("the resource")
     }
 
@@ -83,7 +84,7 @@ impl World {
             .await
     }
 
-    async fn settled(&self) -> Settled {
+    pub(crate) async fn settled(&self) -> Settled {
         cluster::wait_for("the server to settle", DEFAULT_TIMEOUT, || {
             check_settled(&self.s)
         })
@@ -92,12 +93,12 @@ impl World {
 }
 
 /// The usual resource with every provider check off: the proof is what is tested here.
-fn offline(spec: Value) -> Value {
+pub(crate) fn offline(spec: Value) -> Value {
     node::without_provider_checks(spec)
 }
 
 /// A public client `client_id`.
-fn public_spec(client_id: &str) -> Value {
+pub(crate) fn public_spec(client_id: &str) -> Value {
     let mut spec = offline(confidential_spec());
     let provider = spec["provider"].as_object_mut().unwrap();
     provider.remove("credentialsSecretRef");
@@ -106,7 +107,7 @@ fn public_spec(client_id: &str) -> Value {
     spec
 }
 
-fn condition<'a>(cr: &'a OidcSsoConfig, type_: &str) -> &'a Condition {
+pub(crate) fn condition<'a>(cr: &'a OidcSsoConfig, type_: &str) -> &'a Condition {
     cr.status
         .as_ref()
         .and_then(|s| s.conditions.iter().find(|c| c.type_ == type_))
@@ -121,7 +122,7 @@ fn target(cr: &OidcSsoConfig) -> &TargetStatus {
 }
 
 /// Every pod proven, the release the pods run in status, and Ready.
-fn assert_proven(cr: &OidcSsoConfig, version: &str) {
+pub(crate) fn assert_proven(cr: &OidcSsoConfig, version: &str) {
     assert_eq!(condition(cr, "ServerConfirmed").status, "True");
     assert_eq!(condition(cr, "Ready").status, "True");
     let t = target(cr);
@@ -130,7 +131,7 @@ fn assert_proven(cr: &OidcSsoConfig, version: &str) {
 }
 
 /// One more ReplicaSet than `before`, and no second template change within a quiet window.
-async fn rolled_once_more(w: &World, before: &Settled) -> Settled {
+pub(crate) async fn rolled_once_more(w: &World, before: &Settled) -> Settled {
     let after = w.settled().await;
     assert_eq!(
         (after.generation, after.replica_sets.len()),
@@ -279,7 +280,7 @@ async fn proven_after_one_rollout(w: &World, before: &Settled) -> Settled {
     rolled_once_more(w, before).await
 }
 
-fn key_id(cr: &OidcSsoConfig) -> String {
+pub(crate) fn key_id(cr: &OidcSsoConfig) -> String {
     cr.status
         .as_ref()
         .and_then(|s| s.keys.as_ref())
@@ -421,7 +422,7 @@ async fn token_of_current_key(w: &World) -> (String, String) {
 
 /// The status of an authenticated request with `token` to the pod at `ip` (the stand-in's
 /// JwtFilter: own key, then each public key URL, the retired keys' `file:` URL first).
-async fn login_status(ip: &str, token: &str) -> u16 {
+pub(crate) async fn login_status(ip: &str, token: &str) -> u16 {
     node::http()
         .get(format!(
             "http://{ip}:{}/api/v1/users/loggedInUser",
