@@ -18,6 +18,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod bots;
+pub(crate) mod conditions;
 pub mod controller;
 pub mod crd;
 pub mod endpoints;
@@ -39,3 +40,4 @@ pub mod telemetry;
 pub mod upgrade_preview;
 pub mod urls;
 pub mod validate;
+pub(crate) mod verification;

@@ -55,7 +55,7 @@ pub async fn verify(config: &ValidatedConfig, addresses: AddressPolicy) -> Offli
         addresses,
         ..CheckerConfig::default()
     });
-    let v = crate::controller::steps::verify::verify(&checker, config, None, || ()).await;
+    let v = crate::verification::verify(&checker, config, None, || ()).await;
     OfflineVerification {
         conditions: v
             .conditions

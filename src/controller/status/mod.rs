@@ -7,7 +7,7 @@
 pub(super) mod bot_renewal;
 pub(super) mod bot_token;
 pub(super) mod build;
-pub(super) mod conditions;
+pub(super) use crate::conditions;
 pub(super) mod events;
 pub(super) mod server;
 

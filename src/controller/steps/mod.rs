@@ -11,4 +11,4 @@ pub(in crate::controller) mod ownership;
 pub(crate) mod prove;
 pub(crate) mod renew;
 pub(in crate::controller) mod rollout;
-pub(crate) mod verify;
+pub(crate) use crate::verification as verify;

@@ -1,7 +1,10 @@
 //! Verify: check the provider the rendered settings point at, through the shared, cached
 //! [`ProviderChecker`] (one fetch per provider per TTL however many resources use it), and turn
 //! the outcome into conditions, discovered endpoints, and whether a changed configuration may be
-//! rolled out.
+//! rolled out. The translation both ways (the validated config into the checker's requests, its
+//! outcomes into conditions) is pure; the only IO is the checker's. Used by the controller's
+//! verify step (`controller::steps::verify` is this module) and by the offline `render --verify`,
+//! which therefore does not depend on the controller.
 
 use openidconnect::core::CoreJwsSigningAlgorithm;
 
@@ -18,7 +21,7 @@ use crate::render::ProviderEndpoints;
 use crate::scrub::Scrubber;
 use crate::validate::ValidatedConfig;
 
-use crate::controller::status::conditions::{Cond, ConditionType};
+use crate::conditions::{Cond, ConditionType};
 
 /// What the provider checks found.
 #[derive(Clone, Debug)]

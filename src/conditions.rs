@@ -1,4 +1,6 @@
-//! Conditions as the reconciler decides them (typed), and their merge into the stored list.
+//! Conditions as the reconciler decides them (typed), and their merge into the stored list: the
+//! status vocabulary, shared by the controller's status builder, the provider checks'
+//! translation (`verification`) and the offline CLI.
 //!
 //! A condition keeps its `lastTransitionTime` while its status stays the same, and nothing here
 //! changes with time alone, so a resync of an unchanged resource computes the stored list again
