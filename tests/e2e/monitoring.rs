@@ -204,6 +204,7 @@ async fn alerts_fire_on_the_series_of_a_failing_and_a_healthy_resource() {
         quiet,
         [
             "OidcSsoRetiredKeyExpiring",
+            "OidcSsoBotTokenRenewalFailed",
             "OidcSsoReconcileErrors",
             "OidcSsoOperatorLeaderMissing"
         ]

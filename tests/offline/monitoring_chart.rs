@@ -18,12 +18,13 @@ use crate::monitoring::{RULES_FILE, alerts, only, promtool, render, rule_file, w
 /// The release namespace of the renders (the alert tests' series carry it).
 const NAMESPACE: &str = "monitoring";
 /// Every alert the chart ships.
-const ALERTS: [&str; 7] = [
+const ALERTS: [&str; 8] = [
     "OidcSsoConfigNotReady",
     "OidcSsoProviderCheckFailing",
     "OidcSsoRolloutHeld",
     "OidcSsoJwtKeyExpiring",
     "OidcSsoRetiredKeyExpiring",
+    "OidcSsoBotTokenRenewalFailed",
     "OidcSsoReconcileErrors",
     "OidcSsoOperatorLeaderMissing",
 ];
@@ -77,7 +78,7 @@ fn the_rules_pass_promtool_check_with_and_without_a_series_selector() {
         assert_eq!(rule["metadata"]["namespace"], NAMESPACE);
         let rules = rule_file(&docs);
         let out = check_rules(&rules);
-        assert!(out.contains("SUCCESS: 7 rules found"), "{out}");
+        assert!(out.contains("SUCCESS: 8 rules found"), "{out}");
         let names: Vec<String> = alerts(&rules).into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ALERTS, "{sets:?}");
     }
