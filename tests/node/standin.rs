@@ -65,9 +65,10 @@ impl Postgres {
         Ok(Self { pod_env, host_env })
     }
 
-    /// Drops OpenMetadata's settings table, so the next server start seeds it afresh (each test
-    /// starts from a database no server has started on).
-    pub fn forget_settings(&self) -> anyhow::Result<()> {
+    /// Drops every table the stand-in creates (settings, bots, users, pipelines), so each test
+    /// starts from a database no server has started on: a bot made by an earlier test's server
+    /// would otherwise keep that server's token, as OpenMetadata's would.
+    pub fn forget_server_state(&self) -> anyhow::Result<()> {
         let get = |k: &str| self.host_env.get(k).cloned().unwrap_or_default();
         let out = Command::new("psql")
             .args([
@@ -82,7 +83,8 @@ impl Postgres {
                 "-v",
                 "ON_ERROR_STOP=1",
                 "-c",
-                "DROP TABLE IF EXISTS openmetadata_settings",
+                "DROP TABLE IF EXISTS openmetadata_settings, user_entity, bot_entity, \
+                 entity_relationship, ingestion_pipeline_entity, standin_pipeline_deployment",
             ])
             .env("PGPASSWORD", get("DB_USER_PASSWORD"))
             .output()
