@@ -44,7 +44,8 @@ impl World {
         node::require_node(&client).await;
         operator_support::install_crd(&client).await;
         let db = Postgres::start().expect("PostgreSQL for the stand-in");
-        db.forget_server_state().expect("a database no server has started on");
+        db.forget_server_state()
+            .expect("a database no server has started on");
         let ns = TestNamespace::create(&client, prefix)
             .await
             .expect("namespace");
