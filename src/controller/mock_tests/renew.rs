@@ -116,6 +116,17 @@ fn writes(calls: &[Call]) -> Vec<(Method, String)> {
         .collect()
 }
 
+/// The body of the one write since the last look, which must be a Job's create.
+fn the_one_create(fake: &Fake) -> Value {
+    let calls = fake.take_calls();
+    assert_eq!(writes(&calls), vec![(Method::POST, JOBS.to_string())]);
+    calls
+        .into_iter()
+        .find(Call::is_write)
+        .expect("the create")
+        .body
+}
+
 #[tokio::test]
 async fn the_first_run_creates_the_bots_job_from_the_servers_template() {
     let fake = world();
@@ -128,13 +139,7 @@ async fn the_first_run_creates_the_bots_job_from_the_servers_template() {
             command: Command::Regenerate
         })
     );
-    let calls = fake.take_calls();
-    assert_eq!(writes(&calls), vec![(Method::POST, JOBS.to_string())]);
-    let job = &calls
-        .iter()
-        .find(|c| c.is_write())
-        .expect("the create")
-        .body;
+    let job = &the_one_create(&fake);
     assert_eq!(job["metadata"]["name"], json!(name));
     assert_eq!(job["metadata"]["ownerReferences"][0]["uid"], "uid-om");
     let c = &job["spec"]["template"]["spec"]["containers"][0];
@@ -167,13 +172,7 @@ async fn deploy_pipelines_waits_for_the_bot_token_cache_then_starts_once() {
         ),
         "{got:?}"
     );
-    let calls = fake.take_calls();
-    assert_eq!(writes(&calls), vec![(Method::POST, JOBS.to_string())]);
-    let job = &calls
-        .iter()
-        .find(|c| c.is_write())
-        .expect("the create")
-        .body;
+    let job = &the_one_create(&fake);
     assert_eq!(
         job["spec"]["template"]["spec"]["containers"][0]["args"],
         json!(["deploy-pipelines"])
