@@ -2,8 +2,9 @@
 //! (`reconcile.rs`): fetch → validate → verify → keys → render → apply → roll → report.
 //!
 //! Three rooms: the driver (`reconcile.rs`, `runner.rs`, `problem.rs`) and the status it reports
-//! (`status/`); the steps it runs, each doing its own IO (`steps/`); the watch plumbing and the
-//! tables it keeps (`watch/`).
+//! (`status/`); the steps it runs, each doing its own IO (`steps/`); the watch plumbing and its
+//! memory of our own writes and of what the watches delivered (`watch/`, the memory and its one
+//! invariant in `watch/memory/`).
 //!
 //! Watches, and what they cache (see `watch/mod.rs`):
 //! - `OidcSsoConfig`: full objects (the controller's own store, used by the mappers);
@@ -13,8 +14,8 @@
 //! - all other Secrets and ConfigMaps: metadata only, never stored, used to trigger the resources
 //!   that reference them; their content is read on demand;
 //! - Deployments and StatefulSets: whole objects (their rollout state is in `status`), streamed;
-//!   of those some resource rolls, the rollout state is kept (`watch/seen_targets.rs`), the rest is not
-//!   stored (see `triggers`).
+//!   of those some resource rolls, the rollout state is kept (`watch/memory/targets.rs`), the rest
+//!   is not stored (see `triggers`).
 
 mod clock;
 mod decide;
@@ -38,7 +39,6 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::Semaphore;
 
 use crate::crd::OidcSsoConfig;
-use watch::{echoes, seen_targets};
 
 pub use reconcile::Error;
 pub use runner::{RunError, run};
@@ -102,12 +102,9 @@ pub struct Context {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Shared, cached provider checks: one fetch per provider per TTL.
     pub checker: crate::oidc::ProviderChecker,
-    /// The statuses written that the resource store may not hold yet.
-    pub(crate) status_memo: Arc<status::Memo>,
-    /// Owned Secrets written whose watch event has not come back yet.
-    pub(crate) own_writes: Arc<echoes::OwnWrites>,
-    /// The rollout state of the targets some resource rolls, as the watches last delivered it.
-    seen_targets: Arc<seen_targets::SeenByKind>,
+    /// What this process wrote and what the watches delivered: statuses the store may not hold
+    /// yet, owned Secrets whose event has not come back, the targets' last states.
+    pub(crate) memory: Arc<watch::memory::WatchMemory>,
     /// Consecutive failed reconciles per resource, for the retry backoff.
     failures: std::sync::Mutex<std::collections::HashMap<ObjectRef<OidcSsoConfig>, u32>>,
     /// Resources whose provider check ended in the background, to reconcile again.
@@ -147,9 +144,7 @@ impl Context {
             resources,
             metrics,
             failures: std::sync::Mutex::default(),
-            status_memo: Arc::default(),
-            own_writes: Arc::default(),
-            seen_targets: Arc::default(),
+            memory: Arc::default(),
             rechecks,
             rechecks_due: std::sync::Mutex::new(Some(rechecks_due)),
             clock: clock::Clock::default(),

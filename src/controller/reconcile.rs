@@ -137,8 +137,8 @@ pub(super) async fn reconcile(
         secrets: Api::namespaced(ctx.client.clone(), &namespace),
         // Our last write if the store has not seen it yet: what the server holds.
         previous: ctx
-            .status_memo
-            .previous(&resource)
+            .memory
+            .previous_status(&resource)
             .or_else(|| resource.status.clone())
             .unwrap_or_default(),
         now: ctx.clock.now(),
@@ -184,7 +184,7 @@ impl Run<'_> {
                 client,
                 &self.namespace,
                 &self.resource.spec.targets,
-                &self.ctx.seen_targets,
+                &self.ctx.memory,
             ),
         )
         .map_err(Error::Fetch)?;
@@ -517,14 +517,14 @@ impl Run<'_> {
     }
 
     /// Puts the config hash on every target that lacks it, and records that none of their
-    /// replicas runs it yet (what the next watch event confirms), in the status memo before the
+    /// replicas runs it yet (what the next watch event confirms), in the watch memory before the
     /// patches so that their watch events are no news.
     async fn roll(&self, targets: &mut [Target], rendered: &Rendered) -> Result<(), Error> {
         let hash = &rendered.config_hash;
         let mut rolling = targets.to_vec();
         rollout::mark_started(&mut rolling, hash);
         self.ctx
-            .status_memo
+            .memory
             .expect_targets(self.resource, rollout::progress(&rolling, hash, false));
         let patched = rollout::roll(&self.ctx.client, &self.namespace, targets, hash)
             .await
@@ -603,7 +603,7 @@ impl Run<'_> {
     }
 
     async fn write(&self, status: &OidcSsoConfigStatus) -> Result<bool, Error> {
-        status::write(&self.api, self.resource, status, &self.ctx.status_memo)
+        status::write(&self.api, self.resource, status, &self.ctx.memory)
             .await
             .map_err(Error::Status)
     }

@@ -61,14 +61,14 @@ pub async fn run(
     let rechecks = ctx.take_rechecks();
 
     let m = &ctx.metrics;
-    let memo = ctx.status_memo.clone();
-    let resources = watches::resources(&client, ns, writer, move |r| memo.observe(r))
+    let memory = ctx.memory.clone();
+    let resources = watches::resources(&client, ns, writer, move |r| memory.resource_stored(r))
         .inspect(counted_stream(m.clone(), Trigger::Resource));
     let checks = m.clone();
     let rechecks = futures::stream::iter(rechecks)
         .flatten()
         .inspect(move |_| checks.triggered(Trigger::ProviderCheck, 1));
-    let owned_mapper = watches::owned_mapper(ctx.own_writes.clone());
+    let owned_mapper = watches::owned_mapper(ctx.memory.clone());
     Controller::for_stream(resources, store.clone())
         .reconcile_on(rechecks)
         .watches_stream(owned, counted(m, Trigger::OwnedSecret, owned_mapper))
@@ -100,15 +100,14 @@ pub async fn run(
             watches::targets::<Deployment, _>(
                 &client,
                 ns,
-                ctx.seen_targets.relists_of(TargetKind::Deployment),
+                ctx.memory.relists_of(TargetKind::Deployment),
             ),
             counted(
                 m,
                 Trigger::Deployment,
                 watches::target_mapper(
                     store.clone(),
-                    ctx.status_memo.clone(),
-                    ctx.seen_targets.clone(),
+                    ctx.memory.clone(),
                     TargetKind::Deployment,
                     deployment_state,
                 ),
@@ -118,15 +117,14 @@ pub async fn run(
             watches::targets::<StatefulSet, _>(
                 &client,
                 ns,
-                ctx.seen_targets.relists_of(TargetKind::StatefulSet),
+                ctx.memory.relists_of(TargetKind::StatefulSet),
             ),
             counted(
                 m,
                 Trigger::StatefulSet,
                 watches::target_mapper(
                     store.clone(),
-                    ctx.status_memo.clone(),
-                    ctx.seen_targets.clone(),
+                    ctx.memory.clone(),
                     TargetKind::StatefulSet,
                     stateful_set_state,
                 ),

@@ -276,7 +276,7 @@ async fn a_status_the_store_has_not_seen_yet_is_not_written_again() {
         .filter(|c| c.is_write() && c.path.ends_with("/status"))
         .collect();
     assert!(status_writes.is_empty(), "{status_writes:?}");
-    assert_eq!(w.ctx.status_memo.len(), 1);
+    assert_eq!(w.ctx.memory.sizes().0, 1);
     // Once the store has a newer copy, it is compared with that again.
     stale.metadata.resource_version = Some("2".into());
     run(stale).await.expect("third reconcile");
@@ -446,8 +446,8 @@ async fn a_provider_at_a_metadata_address_is_never_contacted() {
 async fn the_targets_events_of_its_own_rollout_are_no_news_even_before_the_status_write() {
     use k8s_openapi::api::apps::v1::Deployment;
 
-    use crate::controller::status::Memo;
     use crate::controller::steps::rollout::workloads::deployment_state;
+    use crate::controller::watch::memory::WatchMemory;
     use crate::controller::watch::target_mapper;
     use crate::crd::TargetKind;
 
@@ -464,17 +464,16 @@ async fn the_targets_events_of_its_own_rollout_are_no_news_even_before_the_statu
         d["status"] = rolled_out(observed);
         serde_json::from_value(d).expect("Deployment")
     };
-    let map = |memo: Arc<Memo>, d: Deployment| {
+    let map = |memory: Arc<WatchMemory>, d: Deployment| {
         target_mapper(
             store.clone(),
-            memo,
-            w.ctx.seen_targets.clone(),
+            memory,
             TargetKind::Deployment,
             deployment_state,
         )(d)
         .len()
     };
-    let memo = w.ctx.status_memo.clone();
+    let memo = w.ctx.memory.clone();
     // The event of the patch itself: the new hash, the new generation not yet observed.
     assert_eq!(map(memo.clone(), deployment(2, 1)), 0);
     assert_eq!(
@@ -487,9 +486,8 @@ async fn the_targets_events_of_its_own_rollout_are_no_news_even_before_the_statu
     // And the mapper kept what it saw of the target, for the next reconcile.
     assert_eq!(
         w.ctx
-            .seen_targets
-            .of(TargetKind::Deployment)
-            .get("data", "openmetadata"),
+            .memory
+            .seen_target(TargetKind::Deployment, "data", "openmetadata"),
         deployment_state(&deployment(2, 2))
     );
 }
@@ -507,7 +505,8 @@ async fn a_target_the_watch_delivered_is_not_read_again() {
         calls.iter().any(|c| c.path == SERVER),
         "read while not kept"
     );
-    w.ctx.seen_targets.of(TargetKind::Deployment).record(
+    w.ctx.memory.record_target(
+        TargetKind::Deployment,
         "data",
         "openmetadata",
         deployment_state(&server),

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::controller::steps::apply::{Existing, Owner, apply_secret};
 use crate::controller::steps::rollout::roll;
 use crate::controller::steps::rollout::workloads::{Target, TargetState};
-use crate::controller::watch::echoes::OwnWrites;
+use crate::controller::watch::memory::WatchMemory;
 use crate::crd::{TargetKind, TargetRef};
 use crate::names::field_managers::{ROLLOUT as ROLLOUT_MANAGER, SECRETS as SECRETS_MANAGER};
 
@@ -64,13 +64,13 @@ async fn apply_over_stored(
     desired: Secret,
 ) -> Result<bool, crate::controller::steps::apply::Error> {
     let stored = secret("dg==", "uid-1");
-    let own_writes = OwnWrites::default();
+    let memory = WatchMemory::default();
     apply_secret(
         &api,
         &desired,
         Existing::Known(Some(&stored)),
         OWNER,
-        &own_writes,
+        &memory,
     )
     .await
 }
@@ -130,7 +130,7 @@ async fn a_foreign_secret_of_the_same_name_is_never_overwritten() {
             &desired,
             Existing::Unknown,
             OWNER,
-            &OwnWrites::default(),
+            &WatchMemory::default(),
         )
         .await
     });

@@ -17,7 +17,7 @@ use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
 use crate::controller::watch::cache_form::{data_in_cache_form, to_cache_form};
-use crate::controller::watch::echoes::OwnWrites;
+use crate::controller::watch::memory::WatchMemory;
 use crate::controller::{Context, steps::keys as jwt_keys};
 use crate::crd::OidcSsoConfig;
 use crate::names::labels::{self, ROLE_AUTH_ENV, ROLE_INGESTION, ROLE_JWT_KEYS};
@@ -74,7 +74,7 @@ pub(in crate::controller) async fn apply_secret(
     desired: &Secret,
     existing: Existing<'_>,
     owner: Owner<'_>,
-    own_writes: &OwnWrites,
+    memory: &WatchMemory,
 ) -> Result<bool, Error> {
     let name = desired.metadata.name.clone().unwrap_or_default();
     let mut existing = match existing {
@@ -97,7 +97,7 @@ pub(in crate::controller) async fn apply_secret(
         }
     }
     // Before the write: its watch event can arrive before its answer.
-    own_writes.expect(&want);
+    memory.expect_secret(&want);
     // Forced: the operator is the only rightful writer of these fields, and a conflict (someone
     // edited the Secret) must be repaired, not reported forever.
     api.patch(
@@ -241,7 +241,7 @@ pub(in crate::controller) async fn apply_all(
             (None, Some(copy)) => Existing::Known(Some(copy)),
             (None, None) => Existing::Unknown,
         };
-        apply_secret(secrets, &secret, existing, owner, &ctx.own_writes).await
+        apply_secret(secrets, &secret, existing, owner, &ctx.memory).await
     };
     // Keys first: nothing may refer to a key id before the key is stored.
     apply(keys_secret, keys.read_fresh.clone()).await?;

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::{Api, Client};
 
 use crate::controller::steps::rollout::workloads::{Target, deployment_state, stateful_set_state};
-use crate::controller::watch::seen_targets::SeenByKind;
+use crate::controller::watch::memory::WatchMemory;
 use crate::crd::{TargetKind, TargetRef};
 use crate::references::{DataKind, DataRef, References};
 use crate::validate::{Inputs, ObjectData};
@@ -96,16 +96,16 @@ fn merged(
     data
 }
 
-/// Every target: as the watch last delivered it when that is kept (`seen`), else read, all at
+/// Every target: as the watch last delivered it when that is kept (`memory`), else read, all at
 /// once (one round trip on the rollout path, however many targets).
 pub(in crate::controller) async fn targets(
     client: &Client,
     namespace: &str,
     refs: &[TargetRef],
-    seen: &SeenByKind,
+    memory: &WatchMemory,
 ) -> Result<Vec<Target>, Error> {
     futures::future::try_join_all(refs.iter().map(|reference| async move {
-        if let Some(state) = seen.of(reference.kind).get(namespace, &reference.name) {
+        if let Some(state) = memory.seen_target(reference.kind, namespace, &reference.name) {
             return Ok(Target {
                 reference: reference.clone(),
                 state: Some(state),

@@ -2,8 +2,7 @@
 //! (through [`References`], the same answer the fetch step reads by).
 
 pub(in crate::controller) mod cache_form;
-pub(in crate::controller) mod echoes;
-pub(in crate::controller) mod seen_targets;
+pub(in crate::controller) mod memory;
 pub(in crate::controller) mod triggers;
 
 use futures::{StreamExt, TryStreamExt};
@@ -15,10 +14,8 @@ use kube::{Api, Client, Resource, ResourceExt};
 
 use std::sync::Arc;
 
-use crate::controller::status::Memo;
 use crate::controller::steps::rollout::workloads::TargetState;
-use crate::controller::watch::echoes::OwnWrites;
-use crate::controller::watch::seen_targets::SeenByKind;
+use crate::controller::watch::memory::WatchMemory;
 use crate::crd::{OidcSsoConfig, TargetKind};
 use crate::names::{OPERATOR, annotations, labels};
 use crate::references::{DataKind, References};
@@ -169,12 +166,12 @@ fn touched_marking_deletions<K: Resource>(
 
 /// Maps an owned Secret to the resource it belongs to, by its `oidcsso.io/config` label rather than
 /// its owner reference: a retained keys Secret has none. The echo of the operator's own write is
-/// no trigger ([`OwnWrites`]).
+/// no trigger ([`WatchMemory::is_echo`]).
 pub(in crate::controller) fn owned_mapper(
-    own_writes: Arc<OwnWrites>,
+    memory: Arc<WatchMemory>,
 ) -> impl Fn(Secret) -> Option<ObjectRef<OidcSsoConfig>> + Send + Sync + 'static {
     move |secret| {
-        if own_writes.is_echo(&secret) {
+        if memory.is_echo(&secret) {
             return None;
         }
         let namespace = secret.namespace()?;
@@ -241,12 +238,12 @@ pub(in crate::controller) fn data_mapper<K: Resource>(
 }
 
 /// Maps a target to the resources in its namespace that roll it and whose status it changes:
-/// the status this operator last wrote ([`Memo`]) while the store has not seen it yet, else the
-/// stored one. Keeps the state of a target some resource rolls in `seen`, for the reconciles.
+/// the status this operator last wrote ([`WatchMemory::written_targets`]) while the store has not
+/// seen it yet, else the stored one. Keeps the state of a target some resource rolls in `memory`,
+/// for the reconciles.
 pub(in crate::controller) fn target_mapper<K: Resource + 'static>(
     store: Store<OidcSsoConfig>,
-    written: Arc<Memo>,
-    seen: Arc<SeenByKind>,
+    memory: Arc<WatchMemory>,
     kind: TargetKind,
     state: fn(&K) -> Option<TargetState>,
 ) -> impl Fn(K) -> Vec<ObjectRef<OidcSsoConfig>> + Send + Sync + 'static {
@@ -262,14 +259,14 @@ pub(in crate::controller) fn target_mapper<K: Resource + 'static>(
             .filter(|r| References::spec_rolls(&r.spec, kind, &name))
             .collect();
         if rollers.is_empty() {
-            seen.of(kind).forget(&ns, &name);
+            memory.forget_target(kind, &ns, &name);
             return Vec::new();
         }
-        seen.of(kind).record(&ns, &name, now.clone());
+        memory.record_target(kind, &ns, &name, now.clone());
         rollers
             .iter()
             .filter(|r| {
-                let memo = written.targets(r);
+                let memo = memory.written_targets(r);
                 let stored = r.status.as_ref().map(|s| s.targets.as_slice());
                 let recorded = memo.as_deref().or(stored).unwrap_or_default();
                 triggers::target_changed(recorded, kind, &name, now.as_ref())
