@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the files derived from the Rust types: crds/oidcssoconfig.yaml and the chart's copy
-# of it. With --check, writes nothing and fails when a committed file differs (CI drift check).
+# Regenerates the files derived from the Rust types: crds/oidcssoconfig.yaml, the chart's copy
+# of it, and docs/reasons.md (the reference of status reasons). With --check, writes nothing and fails when a committed file differs (CI drift check).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -8,6 +8,7 @@ check=0
 [ "${1:-}" = --check ] && check=1
 
 crd=$(cargo run --quiet -- crd)
+reasons=$(cargo run --quiet -- reasons)
 # The chart's copy is a Helm template: a literal "{{" (in a field's doc comment, say) would be
 # read as template code and the copy would no longer equal crds/.
 if printf '%s' "$crd" | grep -q '{{'; then
@@ -34,6 +35,7 @@ emit() { # path content
   fi
 }
 emit crds/oidcssoconfig.yaml "$crd"
+emit docs/reasons.md "$reasons"
 if [ -d charts/oidc-sso-operator ]; then
   emit charts/oidc-sso-operator/templates/crds.yaml "$chart_crd"
 fi

@@ -11,6 +11,8 @@ use std::borrow::Cow;
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
+pub(crate) use crate::reasons::Reason;
+
 /// The condition types the operator writes, in the order they are listed in the status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum ConditionType {
@@ -160,7 +162,7 @@ impl Cond {
     pub(crate) fn new(
         type_: ConditionType,
         value: bool,
-        reason: &'static str,
+        reason: Reason,
         message: impl Into<String>,
     ) -> Self {
         Self::with(type_, Truth::of(value), reason, message)
@@ -169,7 +171,7 @@ impl Cond {
     /// A condition whose truth is not known (a check that did not run or cannot tell).
     pub(crate) fn unknown(
         type_: ConditionType,
-        reason: &'static str,
+        reason: Reason,
         message: impl Into<String>,
     ) -> Self {
         Self::with(type_, Truth::Unknown, reason, message)
@@ -179,13 +181,13 @@ impl Cond {
     pub(crate) fn with(
         type_: ConditionType,
         truth: Truth,
-        reason: &'static str,
+        reason: Reason,
         message: impl Into<String>,
     ) -> Self {
         Self {
             type_,
             truth,
-            reason: Cow::Borrowed(reason),
+            reason: Cow::Borrowed(reason.as_str()),
             message: message.into(),
         }
     }
@@ -284,7 +286,7 @@ mod tests {
 
     use super::*;
 
-    fn ready(value: bool, reason: &'static str) -> Cond {
+    fn ready(value: bool, reason: Reason) -> Cond {
         Cond::new(ConditionType::Ready, value, reason, "m")
     }
 
@@ -292,20 +294,20 @@ mod tests {
     fn unchanged_condition_keeps_its_transition_time() {
         let t0: Timestamp = "2026-01-01T00:00:00Z".parse().expect("time");
         let t1: Timestamp = "2026-06-01T00:00:00Z".parse().expect("time");
-        let first = merge(&[], &[ready(true, "Reconciled")], Some(1), t0);
-        let second = merge(&first, &[ready(true, "Reconciled")], Some(1), t1);
+        let first = merge(&[], &[ready(true, Reason::Reconciled)], Some(1), t0);
+        let second = merge(&first, &[ready(true, Reason::Reconciled)], Some(1), t1);
         assert_eq!(first, second);
-        let third = merge(&second, &[ready(false, "Broken")], Some(2), t1);
+        let third = merge(&second, &[ready(false, Reason::InvalidSpec)], Some(2), t1);
         assert_eq!(third[0].last_transition_time, Time(t1));
     }
 
     #[test]
     fn conditions_are_listed_in_status_order_once_each() {
         let decided = [
-            Cond::new(ConditionType::KeysReady, true, "Generated", ""),
-            ready(true, "Reconciled"),
-            Cond::new(ConditionType::KeysReady, false, "Later", ""),
-            Cond::new(ConditionType::Stalled, false, "Reconciled", ""),
+            Cond::new(ConditionType::KeysReady, true, Reason::Generated, ""),
+            ready(true, Reason::Reconciled),
+            Cond::new(ConditionType::KeysReady, false, Reason::Checking, ""),
+            Cond::new(ConditionType::Stalled, false, Reason::Reconciled, ""),
         ];
         let merged = merge(&[], &decided, None, Timestamp::UNIX_EPOCH);
         let types: Vec<&str> = merged.iter().map(|c| c.type_.as_str()).collect();
@@ -317,7 +319,12 @@ mod tests {
     fn stored_conditions_of_unknown_types_are_dropped_not_renamed() {
         let stored = merge(
             &[],
-            &[Cond::new(ConditionType::KeysReady, true, "Generated", "")],
+            &[Cond::new(
+                ConditionType::KeysReady,
+                true,
+                Reason::Generated,
+                "",
+            )],
             None,
             Timestamp::UNIX_EPOCH,
         );
@@ -334,7 +341,12 @@ mod tests {
         let m = "é".repeat(5000);
         let c = merge(
             &[],
-            &[Cond::new(ConditionType::Ready, false, "X", m)],
+            &[Cond::new(
+                ConditionType::Ready,
+                false,
+                Reason::InvalidSpec,
+                m,
+            )],
             None,
             Timestamp::UNIX_EPOCH,
         );

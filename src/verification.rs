@@ -6,6 +6,7 @@
 //! verify step (`controller::steps::verify` is this module) and by the offline `render --verify`,
 //! which therefore does not depend on the controller.
 
+use crate::reasons::Reason;
 use openidconnect::core::CoreJwsSigningAlgorithm;
 
 use crate::crd::{
@@ -40,7 +41,7 @@ pub(crate) struct Verification {
 #[derive(Clone, Debug)]
 pub(crate) struct Failure {
     /// The condition reason.
-    pub reason: &'static str,
+    pub reason: Reason,
     /// What failed.
     pub message: String,
     /// Likely to pass again by itself (the provider is down, a timeout).
@@ -237,7 +238,7 @@ async fn check(
         return Verification {
             conditions: vec![Cond::unknown(
                 ConditionType::ProviderVerified,
-                "CheckDisabled",
+                Reason::CheckDisabled,
                 "spec.provider.verify.discovery is false",
             )],
             endpoints: ProviderEndpoints::default(),
@@ -257,13 +258,13 @@ async fn check(
         return Verification {
             conditions: vec![Cond::unknown(
                 ConditionType::ProviderVerified,
-                "Checking",
+                Reason::Checking,
                 message.clone(),
             )],
             endpoints: last_known,
             status: previous.cloned(),
             failure: Some(Failure {
-                reason: "Checking",
+                reason: Reason::Checking,
                 message,
                 transient: true,
             }),
@@ -323,14 +324,19 @@ fn provider_verified(config: &ValidatedConfig, report: &crate::oidc::ProviderRep
         ScopeSupport::SomeNotAdvertised(missing) => Cond::new(
             ConditionType::ProviderVerified,
             true,
-            "ScopesNotAdvertised",
+            Reason::ScopesNotAdvertised,
             format!(
                 "{found}; scope(s) {missing:?} of spec.provider.scopes are not in its scopes_supported, \
                  which may be partial (custom scopes often are not listed): if logins fail with \
                  invalid_scope, these are why"
             ),
         ),
-        _ => Cond::new(ConditionType::ProviderVerified, true, "Verified", found),
+        _ => Cond::new(
+            ConditionType::ProviderVerified,
+            true,
+            Reason::Verified,
+            found,
+        ),
     }
 }
 
@@ -342,7 +348,7 @@ fn credentials_valid(
     let p = &config.provider;
     let t = ConditionType::CredentialsValid;
     let cond = match &outcome.credentials {
-        CredentialsOutcome::Valid { proof } => Cond::new(t, true, "Valid", proof.clone()),
+        CredentialsOutcome::Valid { proof } => Cond::new(t, true, Reason::Valid, proof.clone()),
         CredentialsOutcome::Failed(e) => {
             return (
                 Some(Cond::new(t, false, e.reason(), e.to_string())),
@@ -350,11 +356,11 @@ fn credentials_valid(
             );
         }
         CredentialsOutcome::Inconclusive { message } => {
-            Cond::unknown(t, "Inconclusive", message.clone())
+            Cond::unknown(t, Reason::Inconclusive, message.clone())
         }
         CredentialsOutcome::Skipped(SkipReason::ProviderUnavailable) => Cond::unknown(
             t,
-            "ProviderUnavailable",
+            Reason::ProviderUnavailable,
             "not checked: the provider could not be verified",
         ),
         CredentialsOutcome::Skipped(SkipReason::NotRequested) => {
@@ -364,13 +370,13 @@ fn credentials_valid(
             if p.verify_credentials.is_none() {
                 Cond::unknown(
                     t,
-                    "CheckDisabled",
+                    Reason::CheckDisabled,
                     "spec.provider.verify.credentials.method is Disabled",
                 )
             } else {
                 Cond::unknown(
                     t,
-                    "NotCheckable",
+                    Reason::NotCheckable,
                     "private_key_jwt: the operator does not hold the client's private key, so it cannot authenticate as the client",
                 )
             }
@@ -390,7 +396,7 @@ fn login_accepted(
         LoginOutcome::Accepted { how } => Cond::new(
             t,
             true,
-            "Accepted",
+            Reason::Accepted,
             format!(
                 "a login with redirect_uri {} is accepted: {how}",
                 p.callback_url
@@ -409,7 +415,7 @@ fn login_accepted(
         ),
         LoginOutcome::Skipped(SkipReason::ProviderUnavailable) => Cond::unknown(
             t,
-            "ProviderUnavailable",
+            Reason::ProviderUnavailable,
             "not checked: the provider could not be verified",
         ),
         LoginOutcome::Skipped(SkipReason::NotRequested) => {
@@ -418,7 +424,7 @@ fn login_accepted(
             }
             Cond::unknown(
                 t,
-                "CheckDisabled",
+                Reason::CheckDisabled,
                 "spec.provider.verify.loginRedirect is false",
             )
         }
@@ -459,7 +465,7 @@ mod tests {
             conditions: vec![Cond::new(
                 ConditionType::CredentialsValid,
                 false,
-                "InvalidClient",
+                Reason::InvalidClient,
                 format!(
                     "HTTP 401 invalid_client: got client_secret={form} for {ID} (Basic {basic}); {CLIENT_ID_PLACEHOLDER} unknown"
                 ),
@@ -470,7 +476,7 @@ mod tests {
                 ..ProviderStatus::default()
             }),
             failure: Some(Failure {
-                reason: "InvalidClient",
+                reason: Reason::InvalidClient,
                 message: format!("echo {SECRET}"),
                 transient: false,
             }),
@@ -504,7 +510,7 @@ mod tests {
             conditions: vec![Cond::new(
                 ConditionType::ProviderVerified,
                 true,
-                "Verified",
+                Reason::Verified,
                 "discovery document and JWKS fetched from https://idp.example.com/custom; client om echoed",
             )],
             endpoints: ProviderEndpoints::default(),

@@ -5,6 +5,7 @@
 //! field, a Warning Event once, no write to owned Secrets or targets. API errors end it through
 //! the other ([`Halt::Failed`]) and are retried by the controller.
 
+use crate::reasons::Reason;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,16 +67,16 @@ pub enum Error {
 
 impl Error {
     /// The condition reason that reports it: CamelCase, bounded.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Reason {
         match self {
-            Error::MissingNamespace => "InvalidObject",
-            Error::Fetch(_) => "ReadFailed",
-            Error::Keys(_) => "KeysFailed",
-            Error::Apply(_) => "ApplyFailed",
-            Error::Rollout(_) => "RolloutFailed",
-            Error::Prove(_) => "ProofFailed",
-            Error::Renew(_) => "RenewalFailed",
-            Error::Status(_) => "StatusWriteFailed",
+            Error::MissingNamespace => Reason::InvalidObject,
+            Error::Fetch(_) => Reason::ReadFailed,
+            Error::Keys(_) => Reason::KeysFailed,
+            Error::Apply(_) => Reason::ApplyFailed,
+            Error::Rollout(_) => Reason::RolloutFailed,
+            Error::Prove(_) => Reason::ProofFailed,
+            Error::Renew(_) => Reason::RenewalFailed,
+            Error::Status(_) => Reason::StatusWriteFailed,
         }
     }
 
@@ -469,9 +470,9 @@ impl Run<'_> {
         let announcement = if change.requested {
             let (reason, verb) = match (keys.origin, had_stored) {
                 // The user's key from spec.jwt.keySecretRef, taken in or replaced.
-                (KeyOrigin::Provided, _) => ("KeysImported", "imported"),
-                (KeyOrigin::Generated, true) => ("KeysRotated", "rotated"),
-                (KeyOrigin::Generated, false) => ("KeysGenerated", "generated"),
+                (KeyOrigin::Provided, _) => (Reason::KeysImported, "imported"),
+                (KeyOrigin::Generated, true) => (Reason::KeysRotated, "rotated"),
+                (KeyOrigin::Generated, false) => (Reason::KeysGenerated, "generated"),
             };
             info!(key_id, why = change.why, "JWT keys {verb}");
             // The pair it replaced, when one stays valid for the grace period.
@@ -505,7 +506,7 @@ impl Run<'_> {
                 "JWT keys replaced without being asked"
             );
             Announcement::warning(
-                "KeysRegenerated",
+                Reason::KeysRegenerated,
                 format!(
                     "{}; a new key pair was generated (key id {key_id}): every token the server \
                      issued before is now rejected, regenerate the bot tokens",
@@ -535,7 +536,7 @@ impl Run<'_> {
             self.ctx.metrics.rollouts.inc();
             info!(workload = %p.reference.name, hash = %hash, "rollout triggered");
             announcements.push(Announcement::normal(
-                "RolloutTriggered",
+                Reason::RolloutTriggered,
                 format!("{} rolls onto config {}", p.reference, short(hash)),
             ));
         }
@@ -575,8 +576,9 @@ impl Run<'_> {
     }
 
     async fn problem(&self, problem: Problem) -> Result<Action, Error> {
-        warn!(reason = problem.reason.as_str(), message = %problem.message, "invalid configuration");
-        self.ctx.metrics.failure(problem.reason.as_str());
+        let reason = problem.reason.reason();
+        warn!(reason = reason.as_str(), message = %problem.message, "invalid configuration");
+        self.ctx.metrics.failure(reason.as_str());
         let status = build::for_problem(self.resource, &self.previous, &problem, self.now);
         let announcements = transitions(&self.previous, &status, Some(&problem), false);
         self.write(&status).await?;

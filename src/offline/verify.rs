@@ -68,6 +68,6 @@ pub async fn verify(config: &ValidatedConfig, addresses: AddressPolicy) -> Offli
             })
             .collect(),
         endpoints: v.endpoints,
-        failed: v.failure.map(|f| f.reason),
+        failed: v.failure.map(|f| f.reason.as_str()),
     }
 }

@@ -26,6 +26,8 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use tokio::time::Instant;
 
+use crate::reasons::Reason;
+
 use super::cache_key::{CredentialsKey, ProviderKey, RequestKey};
 use super::discovery::{self, ProviderDocs};
 use super::error::CheckError;
@@ -290,8 +292,9 @@ impl ProviderChecker {
         inner.counters.record(
             provider
                 .as_ref()
-                .map_or_else(CheckError::reason, |_| "Verified"),
-            credentials.reason(),
+                .map_or_else(CheckError::reason, |_| Reason::Verified)
+                .as_str(),
+            credentials.reason().as_str(),
         );
         CheckOutcome {
             provider,

@@ -10,6 +10,7 @@
 //! `error_description`) is sanitised first, which also strips the secret should a provider echo
 //! it back.
 
+use crate::reasons::Reason;
 use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::Duration;
@@ -245,43 +246,43 @@ impl From<super::transport::TrustError> for CheckError {
 
 impl CheckError {
     /// The condition reason: CamelCase, stable, low-cardinality (usable as a metric label).
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Reason {
         match self {
-            CheckError::InvalidUrl { .. } => "InvalidUrl",
-            CheckError::InvalidRequest { .. } => "InvalidRequest",
-            CheckError::InvalidCaBundle { .. } => "InvalidCaBundle",
-            CheckError::TlsSetup { .. } => "TlsError",
+            CheckError::InvalidUrl { .. } => Reason::InvalidUrl,
+            CheckError::InvalidRequest { .. } => Reason::InvalidRequest,
+            CheckError::InvalidCaBundle { .. } => Reason::InvalidCaBundle,
+            CheckError::TlsSetup { .. } => Reason::TlsError,
             CheckError::Transport {
                 endpoint: Endpoint::Jwks,
                 ..
-            } => "JwksUnreachable",
+            } => Reason::JwksUnreachable,
             CheckError::Transport { kind, .. } => match kind {
-                TransportKind::Connect | TransportKind::Other => "Unreachable",
-                TransportKind::Tls => "TlsError",
-                TransportKind::Timeout => "Timeout",
-                TransportKind::Redirect => "RedirectNotFollowed",
-                TransportKind::TooLarge => "ResponseTooLarge",
-                TransportKind::Refused => "AddressRefused",
+                TransportKind::Connect | TransportKind::Other => Reason::Unreachable,
+                TransportKind::Tls => Reason::TlsError,
+                TransportKind::Timeout => Reason::Timeout,
+                TransportKind::Redirect => Reason::RedirectNotFollowed,
+                TransportKind::TooLarge => Reason::ResponseTooLarge,
+                TransportKind::Refused => Reason::AddressRefused,
             },
             CheckError::HttpStatus { endpoint, .. } => match endpoint {
-                Endpoint::Discovery => "HttpStatus",
-                Endpoint::Jwks => "JwksUnreachable",
+                Endpoint::Discovery => Reason::HttpStatus,
+                Endpoint::Jwks => Reason::JwksUnreachable,
                 Endpoint::Token
                 | Endpoint::Introspection
                 | Endpoint::Revocation
-                | Endpoint::Authorization => "TokenEndpointError",
+                | Endpoint::Authorization => Reason::TokenEndpointError,
             },
-            CheckError::InvalidDiscoveryDocument { .. } => "InvalidDiscoveryDocument",
-            CheckError::IssuerMismatch { .. } => "IssuerMismatch",
-            CheckError::InvalidJwks { .. } => "InvalidJwks",
-            CheckError::JwksEmpty { .. } => "JwksEmpty",
-            CheckError::UnsupportedResponseType { .. } => "UnsupportedResponseType",
-            CheckError::InvalidClient { .. } => "InvalidClient",
-            CheckError::InsecureEndpoint { .. } => "InsecureEndpoint",
-            CheckError::LoginNotRegistered { .. } => "NotRegistered",
-            CheckError::LoginRefused { .. } => "LoginRefused",
-            CheckError::TokenEndpointError { .. } => "TokenEndpointError",
-            CheckError::Interrupted => "CheckInterrupted",
+            CheckError::InvalidDiscoveryDocument { .. } => Reason::InvalidDiscoveryDocument,
+            CheckError::IssuerMismatch { .. } => Reason::IssuerMismatch,
+            CheckError::InvalidJwks { .. } => Reason::InvalidJwks,
+            CheckError::JwksEmpty { .. } => Reason::JwksEmpty,
+            CheckError::UnsupportedResponseType { .. } => Reason::UnsupportedResponseType,
+            CheckError::InvalidClient { .. } => Reason::InvalidClient,
+            CheckError::InsecureEndpoint { .. } => Reason::InsecureEndpoint,
+            CheckError::LoginNotRegistered { .. } => Reason::NotRegistered,
+            CheckError::LoginRefused { .. } => Reason::LoginRefused,
+            CheckError::TokenEndpointError { .. } => Reason::TokenEndpointError,
+            CheckError::Interrupted => Reason::CheckInterrupted,
         }
     }
 

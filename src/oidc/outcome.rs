@@ -5,6 +5,7 @@
 
 use super::error::CheckError;
 use super::evaluate::ProviderReport;
+use crate::reasons::Reason;
 
 /// The result of one check: the condition inputs, separately.
 #[derive(Clone, Debug)]
@@ -72,11 +73,11 @@ impl CheckOutcome {
 impl CredentialsOutcome {
     /// A condition reason: `Valid`, `Inconclusive`, `NotRequested`, `ProviderUnavailable`, or
     /// the error's reason.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Reason {
         match self {
-            CredentialsOutcome::Valid { .. } => "Valid",
-            CredentialsOutcome::Inconclusive { .. } => "Inconclusive",
-            CredentialsOutcome::Skipped(reason) => reason.as_str(),
+            CredentialsOutcome::Valid { .. } => Reason::Valid,
+            CredentialsOutcome::Inconclusive { .. } => Reason::Inconclusive,
+            CredentialsOutcome::Skipped(reason) => reason.reason(),
             CredentialsOutcome::Failed(e) => e.reason(),
         }
     }
@@ -85,11 +86,11 @@ impl CredentialsOutcome {
 impl LoginOutcome {
     /// A condition reason: `Accepted`, the refusal's or the inconclusive error's reason, or why
     /// it was skipped.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Reason {
         match self {
-            LoginOutcome::Accepted { .. } => "Accepted",
+            LoginOutcome::Accepted { .. } => Reason::Accepted,
             LoginOutcome::Refused(e) | LoginOutcome::Inconclusive(e) => e.reason(),
-            LoginOutcome::Skipped(reason) => reason.as_str(),
+            LoginOutcome::Skipped(reason) => reason.reason(),
         }
     }
 }
@@ -105,10 +106,10 @@ pub enum SkipReason {
 
 impl SkipReason {
     /// The condition reason.
-    pub fn as_str(self) -> &'static str {
+    pub fn reason(self) -> Reason {
         match self {
-            SkipReason::NotRequested => "NotRequested",
-            SkipReason::ProviderUnavailable => "ProviderUnavailable",
+            SkipReason::NotRequested => Reason::NotRequested,
+            SkipReason::ProviderUnavailable => Reason::ProviderUnavailable,
         }
     }
 }

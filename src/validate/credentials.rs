@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{ObjectData, Reason, ValidationError};
+use super::{ObjectData, ProblemReason, ValidationError};
 use crate::crd::ProviderSpec;
 use crate::sensitive::Sensitive;
 
@@ -46,7 +46,7 @@ pub(super) fn resolve(
         let Some(client_id) = spec_id else {
             errors.push(ValidationError::new(
                 "spec.provider.clientId",
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 "is required when spec.provider.credentialsSecretRef is not set",
             ));
             return None;
@@ -54,7 +54,7 @@ pub(super) fn resolve(
         if let Some(why) = need_secret {
             errors.push(ValidationError::new(
                 FIELD,
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 format!("is required: {why} needs the client secret"),
             ));
         }
@@ -69,7 +69,7 @@ pub(super) fn resolve(
     let Some(data) = data else {
         errors.push(ValidationError::new(
             format!("{FIELD}.name"),
-            Reason::CredentialsSecretNotFound,
+            ProblemReason::CredentialsSecretNotFound,
             format!("Secret {name:?} was not found in this namespace"),
         ));
         return None;
@@ -90,7 +90,7 @@ pub(super) fn resolve(
         (Some(a), Some(b)) if a != b => {
             errors.push(ValidationError::new(
                 "spec.provider.clientId",
-                Reason::InvalidCredentials,
+                ProblemReason::InvalidCredentials,
                 format!("differs from the client id in Secret {name:?}; remove one of them"),
             ));
             return None;
@@ -104,7 +104,7 @@ pub(super) fn resolve(
             };
             errors.push(ValidationError::new(
                 FIELD,
-                Reason::InvalidCredentials,
+                ProblemReason::InvalidCredentials,
                 format!("Secret {name:?}: {place} and spec.provider.clientId is not set"),
             ));
             return None;
@@ -127,7 +127,7 @@ pub(super) fn resolve(
         );
         errors.push(ValidationError::new(
             FIELD,
-            Reason::InvalidCredentials,
+            ProblemReason::InvalidCredentials,
             format!("Secret {name:?} has no client secret ({key}); {why} needs it"),
         ));
         return None;
@@ -196,7 +196,7 @@ fn from_json_document(
     let invalid = |what: String| {
         ValidationError::new(
             format!("{FIELD}.jsonKey"),
-            Reason::InvalidCredentials,
+            ProblemReason::InvalidCredentials,
             format!("Secret {name:?} key {key:?} {what}"),
         )
     };
@@ -247,7 +247,7 @@ fn recognised_shapes(client: &Map<String, Value>) -> String {
 fn missing_key(name: &str, key: &str, field: &str) -> ValidationError {
     ValidationError::new(
         format!("{FIELD}.{field}"),
-        Reason::InvalidCredentials,
+        ProblemReason::InvalidCredentials,
         format!("Secret {name:?} has no key {key:?}"),
     )
 }
@@ -258,7 +258,7 @@ fn text(name: &str, key: &str, bytes: &[u8]) -> Result<String, ValidationError> 
     let s = std::str::from_utf8(bytes).map_err(|_| {
         ValidationError::new(
             FIELD,
-            Reason::InvalidCredentials,
+            ProblemReason::InvalidCredentials,
             format!("Secret {name:?} key {key:?} is not UTF-8 text"),
         )
     })?;
@@ -269,7 +269,7 @@ fn text(name: &str, key: &str, bytes: &[u8]) -> Result<String, ValidationError> 
     if s.is_empty() {
         return Err(ValidationError::new(
             FIELD,
-            Reason::InvalidCredentials,
+            ProblemReason::InvalidCredentials,
             format!("Secret {name:?} key {key:?} is empty"),
         ));
     }
@@ -280,7 +280,7 @@ fn check_client_id(name: &str, key: &str, id: &str) -> Result<(), ValidationErro
     if id.chars().any(char::is_control) {
         return Err(ValidationError::new(
             FIELD,
-            Reason::InvalidCredentials,
+            ProblemReason::InvalidCredentials,
             format!("Secret {name:?} key {key:?}: the client id contains control characters"),
         ));
     }

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 pub use credentials::ClientCredentials;
 pub use duration::parse_duration;
-pub use errors::{Reason, ValidationError, ValidationErrors};
+pub use errors::{ProblemReason, ValidationError, ValidationErrors};
 pub use resolve::validate;
 
 use crate::crd::{

@@ -2,7 +2,7 @@
 //! which never met the schema), and the owned Secrets' names, which must differ from each other
 //! and from every Secret the spec reads.
 
-use super::{OutputNames, Reason, ValidationError};
+use super::{OutputNames, ProblemReason, ValidationError};
 use crate::crd::{MAX_NAME_LENGTH, OidcSsoConfigSpec};
 use crate::references::{DataKind, References};
 
@@ -32,7 +32,7 @@ pub(super) fn resource_name(name: &str, errors: &mut Vec<ValidationError>) {
     if name.len() > MAX_NAME_LENGTH {
         errors.push(ValidationError::new(
             "metadata.name",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             format!(
                 "is {} characters long; at most {MAX_NAME_LENGTH} (it is a label value on the Secrets the operator writes)",
                 name.len()
@@ -47,7 +47,7 @@ pub(super) fn referenced(spec: &OidcSsoConfigSpec, errors: &mut Vec<ValidationEr
         if !is_object_name(value) {
             errors.push(ValidationError::new(
                 field,
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 format!("{value:?} is not a Kubernetes object name (lowercase letters, digits, '-' and '.')"),
             ));
         }
@@ -81,7 +81,7 @@ pub(super) fn referenced(spec: &OidcSsoConfigSpec, errors: &mut Vec<ValidationEr
         if let Some(value) = value.filter(|k| !is_data_key(k)) {
             errors.push(ValidationError::new(
                 field,
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 format!("{value:?} is not a data key (letters, digits, '-', '_' and '.')"),
             ));
         }
@@ -119,14 +119,14 @@ pub(super) fn outputs(
         if !is_object_name(name) {
             errors.push(ValidationError::new(
                 *field,
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 format!("{name:?} is not a Kubernetes object name"),
             ));
         }
         if let Some((other, _)) = outputs[..i].iter().find(|(_, n)| n == name) {
             errors.push(ValidationError::new(
                 *field,
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 format!("{name:?} is also {other}; each owned Secret needs its own name"),
             ));
         }
@@ -136,7 +136,7 @@ pub(super) fn outputs(
         if references.reads(DataKind::Secret, name) {
             errors.push(ValidationError::new(
                 field,
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 format!("{name:?} is a Secret this resource reads; the operator's output needs its own name"),
             ));
         }

@@ -37,7 +37,7 @@ pub(super) fn provider(
     if p.jwks_url.is_none() && !verify_discovery {
         errors.push(ValidationError::new(
             "spec.provider.jwksUrl",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             "is required when spec.provider.verify.discovery is false (the provider's JWKS URL comes from discovery otherwise)",
         ));
     }
@@ -75,7 +75,7 @@ pub(super) fn provider(
         {
             errors.push(ValidationError::new(
                 format!("spec.provider.scopes[{i}]"),
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 "a scope is one non-empty word without spaces, quotes or backslashes",
             ));
         }
@@ -83,7 +83,7 @@ pub(super) fn provider(
     if !scopes.iter().any(|s| s == "openid") {
         errors.push(ValidationError::new(
             "spec.provider.scopes",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             "must include openid (OpenMetadata signs users in with OpenID Connect)",
         ));
     }
@@ -120,7 +120,7 @@ pub(super) fn provider(
             _ => {
                 errors.push(ValidationError::new(
                     "spec.provider.caBundle",
-                    Reason::InvalidSpec,
+                    ProblemReason::InvalidSpec,
                     "set exactly one of configMapRef and secretRef",
                 ));
                 return None;
@@ -130,7 +130,7 @@ pub(super) fn provider(
         if !String::from_utf8_lossy(&bytes).contains("-----BEGIN CERTIFICATE-----") {
             errors.push(ValidationError::new(
                 field,
-                Reason::InvalidReference,
+                ProblemReason::InvalidReference,
                 format!(
                     "{kind} {:?} key {:?} holds no PEM certificate",
                     key_ref.name, key_ref.key
@@ -198,7 +198,7 @@ fn custom_params(params: Option<&BTreeMap<String, String>>, errors: &mut Vec<Val
     if params.len() > MAX_CUSTOM_PARAMS {
         errors.push(ValidationError::new(
             field,
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             format!(
                 "has {} parameters; the server reads at most {MAX_CUSTOM_PARAMS} (customParamKey1..customParamKey5) and would drop the rest",
                 params.len()
@@ -209,13 +209,13 @@ fn custom_params(params: Option<&BTreeMap<String, String>>, errors: &mut Vec<Val
         if name.trim().is_empty() {
             errors.push(ValidationError::new(
                 field,
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 "has an empty parameter name",
             ));
         } else if RESERVED_PARAMS.contains(&name.as_str()) {
             errors.push(ValidationError::new(
                 format!("{field}.{name}"),
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 "is set by the server itself after the custom parameters; it cannot be changed here",
             ));
         }
@@ -230,7 +230,7 @@ fn oidc_type(p: &ProviderSpec, errors: &mut Vec<ValidationError>) -> Option<Stri
         // The server does not trim: " azure" would silently build the generic client.
         errors.push(ValidationError::new(
             "spec.provider.oidcType",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             "must not be empty or start or end with a space",
         ));
         return None;
@@ -243,7 +243,7 @@ fn oidc_type(p: &ProviderSpec, errors: &mut Vec<ValidationError>) -> Option<Stri
     if normal == "azure" && p.tenant.is_none() {
         errors.push(ValidationError::new(
             "spec.provider.tenant",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             "is required with oidcType azure: the server builds the Entra ID discovery URL from it (without it, a multi-tenant authority fails with a {tenantid} parse error)",
         ));
     }
@@ -269,7 +269,7 @@ fn credentials_check(
     if has_grant_params && !matches!(method, M::Auto | M::ClientCredentials) {
         errors.push(ValidationError::new(
             "spec.provider.verify.credentials",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             "scopes, audience and resource are sent only with the client-credentials grant (method Auto or ClientCredentials)",
         ));
     }
@@ -310,7 +310,7 @@ fn entra_tenant_agrees(
     if !segment.eq_ignore_ascii_case(tenant) {
         errors.push(ValidationError::new(
             "spec.provider.tenant",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             format!(
                 "is {tenant:?} but spec.provider.issuer names tenant {segment:?}: with oidcType azure the server's login uses the discovery document of login.microsoftonline.com/{tenant}/v2.0 while tokens are checked against the issuer; make them name the same tenant"
             ),

@@ -28,7 +28,7 @@ pub fn validate(
     if name.is_empty() {
         errors.push(ValidationError::new(
             "metadata.name",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             "is required",
         ));
     }
@@ -49,7 +49,7 @@ pub fn validate(
     if server.as_ref().is_some_and(|s| s.trust_provider_ca) && spec.provider.ca_bundle.is_none() {
         errors.push(ValidationError::new(
             "spec.server.trustProviderCa",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             "needs spec.provider.caBundle: the CA to trust",
         ));
     }
@@ -89,7 +89,7 @@ fn authorizer(
     if a.admin_principals.is_empty() {
         errors.push(ValidationError::new(
             "spec.authorizer.adminPrincipals",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             "needs at least one user name, or nobody can administer the server",
         ));
     }
@@ -97,7 +97,7 @@ fn authorizer(
         if p.trim().is_empty() || p.contains('@') {
             errors.push(ValidationError::new(
                 format!("spec.authorizer.adminPrincipals[{i}]"),
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 "is a user name: the part of the email before @, not empty",
             ));
         }
@@ -107,7 +107,7 @@ fn authorizer(
         for key in mapping.keys().filter(|k| *k != "username" && *k != "email") {
             errors.push(ValidationError::new(
                 format!("spec.authorizer.jwtPrincipalClaimsMapping.{key}"),
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 "only username and email can be mapped",
             ));
         }
@@ -117,7 +117,7 @@ fn authorizer(
         {
             errors.push(ValidationError::new(
                 "spec.authorizer.jwtPrincipalClaimsMapping",
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 format!("needs {key} too (OpenMetadata requires both username and email)"),
             ));
         }
@@ -177,7 +177,7 @@ fn jwt(
             Ok(d) if d < MIN_ROTATION => {
                 errors.push(ValidationError::new(
                     "spec.jwt.rotation.every",
-                    Reason::InvalidSpec,
+                    ProblemReason::InvalidSpec,
                     format!(
                         "{every:?} is shorter than 1h; every rotation invalidates all issued tokens"
                     ),
@@ -188,7 +188,7 @@ fn jwt(
             Err(e) => {
                 errors.push(ValidationError::new(
                     "spec.jwt.rotation.every",
-                    Reason::InvalidSpec,
+                    ProblemReason::InvalidSpec,
                     e,
                 ));
                 None
@@ -201,7 +201,7 @@ fn jwt(
             Err(e) => {
                 errors.push(ValidationError::new(
                     "spec.jwt.rotation.gracePeriod",
-                    Reason::InvalidSpec,
+                    ProblemReason::InvalidSpec,
                     e,
                 ));
                 DEFAULT_GRACE_PERIOD
@@ -211,7 +211,7 @@ fn jwt(
     if j.rotation.as_ref().and_then(|r| r.every.as_ref()).is_some() && j.key_secret_ref.is_some() {
         errors.push(ValidationError::new(
             "spec.jwt.rotation.every",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             "cannot rotate keys you bring through spec.jwt.keySecretRef; rotate them in that Secret",
         ));
     }
@@ -220,7 +220,7 @@ fn jwt(
         let Some(data) = &inputs.own_keys else {
             errors.push(ValidationError::new(
                 format!("{field}.name"),
-                Reason::ReferenceNotFound,
+                ProblemReason::ReferenceNotFound,
                 format!("Secret {:?} was not found in this namespace", r.name),
             ));
             return None;
@@ -233,7 +233,7 @@ fn jwt(
         if found.is_none() {
             errors.push(ValidationError::new(
                 format!("{field}.privateKeyKey"),
-                Reason::InvalidReference,
+                ProblemReason::InvalidReference,
                 format!("Secret {:?} has none of the keys {candidates:?}", r.name),
             ));
         }
@@ -278,7 +278,7 @@ fn server(spec: &OidcSsoConfigSpec, errors: &mut Vec<ValidationError>) -> Option
     {
         errors.push(ValidationError::new(
             "spec.server.keyMountPath",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             "must be an absolute path without .. or spaces (the server resolves relative paths against its working directory)",
         ));
         return None;
@@ -309,7 +309,7 @@ fn proof_port(
         Some(_) => {
             errors.push(ValidationError::new(
                 "spec.server.proof.port",
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 "must be a TCP port (1 to 65535)",
             ));
             None
@@ -349,7 +349,7 @@ fn ingestion(
             let Some(token) = token else {
                 errors.push(ValidationError::new(
                     "spec.ingestion.botTokenSecretRef",
-                    Reason::InvalidReference,
+                    ProblemReason::InvalidReference,
                     format!(
                         "Secret {:?} key {:?} does not hold a token (one line of text)",
                         r.name, r.key
@@ -367,7 +367,7 @@ fn ingestion(
             if !is_env_name(&name) {
                 errors.push(ValidationError::new(
                     "spec.ingestion.botTokenEnvVar",
-                    Reason::InvalidSpec,
+                    ProblemReason::InvalidSpec,
                     "must be an environment variable name: letters, digits and _, not starting with a digit",
                 ));
                 return None;

@@ -65,7 +65,7 @@ fn errors(spec: Value, inputs: &Inputs) -> Vec<ValidationError> {
 }
 
 /// Asserts one error names `field`, has `reason` and mentions `text`.
-fn assert_error(errs: &[ValidationError], field: &str, reason: Reason, text: &str) {
+fn assert_error(errs: &[ValidationError], field: &str, reason: ProblemReason, text: &str) {
     assert!(
         errs.iter()
             .any(|e| e.field == field && e.reason == reason && e.message.contains(text)),
@@ -201,7 +201,7 @@ fn the_deprecated_client_credentials_flag_still_decides_the_method() {
     assert_error(
         &errs,
         "spec.provider.verify.credentials",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "only with the client-credentials grant",
     );
 }
@@ -228,7 +228,7 @@ fn an_azure_tenant_must_agree_with_the_issuer() {
     assert_error(
         &errs,
         "spec.provider.tenant",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "names tenant \"8eaef023\"",
     );
     // Another host (a proxy, a test provider) is not second-guessed.
@@ -249,7 +249,7 @@ fn extra_public_key_urls_must_be_https_unless_allowed() {
     assert_error(
         &errs,
         "spec.provider.extraPublicKeyUrls[0]",
-        Reason::InsecureUrl,
+        ProblemReason::InsecureUrl,
         "not https",
     );
     ok(
@@ -295,7 +295,7 @@ fn a_malformed_url_names_its_field() {
     assert_error(
         &errs,
         "spec.provider.issuer",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "is not a URL",
     );
     let errs = errors(
@@ -309,7 +309,7 @@ fn a_malformed_url_names_its_field() {
     assert_error(
         &errs,
         "spec.server.externalUrl",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "must use http or https",
     );
     let errs = errors(
@@ -323,7 +323,7 @@ fn a_malformed_url_names_its_field() {
     assert_error(
         &errs,
         "spec.provider.callbackUrl",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "credentials",
     );
     let errs = errors(
@@ -337,7 +337,7 @@ fn a_malformed_url_names_its_field() {
     assert_error(
         &errs,
         "spec.provider.jwksUrl",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "fragment",
     );
 }
@@ -349,7 +349,7 @@ fn an_http_issuer_needs_allow_insecure_http() {
     assert_error(
         &errs,
         "spec.provider.issuer",
-        Reason::InsecureUrl,
+        ProblemReason::InsecureUrl,
         "allowInsecureHttp",
     );
     ok(
@@ -365,7 +365,7 @@ fn without_discovery_the_jwks_url_is_required() {
     assert_error(
         &errs,
         "spec.provider.jwksUrl",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "verify.discovery is false",
     );
     ok(
@@ -384,7 +384,7 @@ fn a_missing_credentials_secret_is_named() {
     assert_error(
         &errs,
         "spec.provider.credentialsSecretRef.name",
-        Reason::CredentialsSecretNotFound,
+        ProblemReason::CredentialsSecretNotFound,
         "\"creds\"",
     );
 }
@@ -399,7 +399,7 @@ fn a_confidential_client_needs_the_secret_key() {
     assert_error(
         &errs,
         "spec.provider.credentialsSecretRef",
-        Reason::InvalidCredentials,
+        ProblemReason::InvalidCredentials,
         "no client secret (key \"clientSecret\")",
     );
 }
@@ -415,7 +415,7 @@ fn an_explicitly_named_key_must_exist() {
     assert_error(
         &errs,
         "spec.provider.credentialsSecretRef.clientSecretKey",
-        Reason::InvalidCredentials,
+        ProblemReason::InvalidCredentials,
         "no key \"password\"",
     );
 }
@@ -435,7 +435,7 @@ fn the_client_id_may_come_from_the_spec_and_must_agree_with_the_secret() {
     assert_error(
         &errs,
         "spec.provider.clientId",
-        Reason::InvalidCredentials,
+        ProblemReason::InvalidCredentials,
         "differs",
     );
 }
@@ -450,7 +450,7 @@ fn a_missing_client_id_is_reported() {
     assert_error(
         &errs,
         "spec.provider.credentialsSecretRef",
-        Reason::InvalidCredentials,
+        ProblemReason::InvalidCredentials,
         "spec.provider.clientId is not set",
     );
 }
@@ -471,7 +471,7 @@ fn empty_and_non_utf8_values_are_rejected() {
     assert_error(
         &errs,
         "spec.provider.credentialsSecretRef",
-        Reason::InvalidCredentials,
+        ProblemReason::InvalidCredentials,
         "is empty",
     );
     let inputs = Inputs {
@@ -485,7 +485,7 @@ fn empty_and_non_utf8_values_are_rejected() {
     assert_error(
         &errs,
         "spec.provider.credentialsSecretRef",
-        Reason::InvalidCredentials,
+        ProblemReason::InvalidCredentials,
         "not UTF-8",
     );
 }
@@ -532,7 +532,7 @@ fn a_malformed_json_document_is_reported_without_quoting_it() {
     assert_error(
         &errs,
         "spec.provider.credentialsSecretRef.jsonKey",
-        Reason::InvalidCredentials,
+        ProblemReason::InvalidCredentials,
         "is not valid JSON (line 1, column",
     );
     assert!(!format!("{errs:?}").contains("SUPERSECRET"));
@@ -544,7 +544,7 @@ fn a_malformed_json_document_is_reported_without_quoting_it() {
     assert_error(
         &errs,
         "spec.provider.credentialsSecretRef.jsonKey",
-        Reason::InvalidCredentials,
+        ProblemReason::InvalidCredentials,
         "not a string",
     );
     let inputs = Inputs {
@@ -555,7 +555,7 @@ fn a_malformed_json_document_is_reported_without_quoting_it() {
     assert_error(
         &errs,
         "spec.provider.credentialsSecretRef.jsonKey",
-        Reason::InvalidCredentials,
+        ProblemReason::InvalidCredentials,
         "neither client_id nor client_secret",
     );
     let inputs = Inputs {
@@ -565,7 +565,7 @@ fn a_malformed_json_document_is_reported_without_quoting_it() {
     assert_error(
         &errors(spec, &inputs),
         "spec.provider.credentialsSecretRef.jsonKey",
-        Reason::InvalidCredentials,
+        ProblemReason::InvalidCredentials,
         "not a JSON object",
     );
 }
@@ -579,7 +579,7 @@ fn admin_principals_must_be_user_names() {
     assert_error(
         &errs,
         "spec.authorizer.adminPrincipals",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "at least one",
     );
     let errs = errors(
@@ -593,13 +593,13 @@ fn admin_principals_must_be_user_names() {
     assert_error(
         &errs,
         "spec.authorizer.adminPrincipals[0]",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "before @",
     );
     assert_error(
         &errs,
         "spec.authorizer.adminPrincipals[1]",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "not empty",
     );
 }
@@ -617,7 +617,7 @@ fn the_claims_mapping_needs_username_and_email_only() {
     assert_error(
         &errs,
         "spec.authorizer.jwtPrincipalClaimsMapping",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "needs email",
     );
     let errs = errors(
@@ -631,7 +631,7 @@ fn the_claims_mapping_needs_username_and_email_only() {
     assert_error(
         &errs,
         "spec.authorizer.jwtPrincipalClaimsMapping.team",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "only username and email",
     );
 }
@@ -645,7 +645,7 @@ fn scopes_must_include_openid_and_be_single_words() {
     assert_error(
         &errs,
         "spec.provider.scopes",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "must include openid",
     );
     let errs = errors(
@@ -655,7 +655,7 @@ fn scopes_must_include_openid_and_be_single_words() {
     assert_error(
         &errs,
         "spec.provider.scopes[1]",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "without spaces",
     );
 }
@@ -677,7 +677,7 @@ fn rotation_periods_are_parsed_and_bounded() {
     assert_error(
         &errs,
         "spec.jwt.rotation.every",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "shorter than 1h",
     );
     let errs = errors(
@@ -687,7 +687,7 @@ fn rotation_periods_are_parsed_and_bounded() {
     assert_error(
         &errs,
         "spec.jwt.rotation.every",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "unknown unit",
     );
     let spec = set(
@@ -702,7 +702,7 @@ fn rotation_periods_are_parsed_and_bounded() {
     assert_error(
         &errors(spec, &inputs),
         "spec.jwt.rotation.every",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "cannot rotate keys you bring",
     );
 }
@@ -714,7 +714,7 @@ fn own_keys_must_exist_with_a_private_key() {
     assert_error(
         &errs,
         "spec.jwt.keySecretRef.name",
-        Reason::ReferenceNotFound,
+        ProblemReason::ReferenceNotFound,
         "\"k\"",
     );
     let inputs = Inputs {
@@ -724,7 +724,7 @@ fn own_keys_must_exist_with_a_private_key() {
     assert_error(
         &errors(spec.clone(), &inputs),
         "spec.jwt.keySecretRef.privateKeyKey",
-        Reason::InvalidReference,
+        ProblemReason::InvalidReference,
         "none of the keys",
     );
     let inputs = Inputs {
@@ -746,7 +746,7 @@ fn the_key_mount_path_must_be_absolute() {
     assert_error(
         &errs,
         "spec.server.keyMountPath",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "absolute path",
     );
     let errs = errors(
@@ -756,7 +756,7 @@ fn the_key_mount_path_must_be_absolute() {
     assert_error(
         &errs,
         "spec.server.keyMountPath",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "without ..",
     );
     let c = ok(
@@ -776,7 +776,7 @@ fn a_bot_token_secret_must_exist_and_hold_one_token() {
     assert_error(
         &errors(spec.clone(), &Inputs::default()),
         "spec.ingestion.botTokenSecretRef.name",
-        Reason::ReferenceNotFound,
+        ProblemReason::ReferenceNotFound,
         "\"bot\"",
     );
     let inputs = Inputs {
@@ -786,7 +786,7 @@ fn a_bot_token_secret_must_exist_and_hold_one_token() {
     assert_error(
         &errors(spec.clone(), &inputs),
         "spec.ingestion.botTokenSecretRef.key",
-        Reason::InvalidReference,
+        ProblemReason::InvalidReference,
         "no key \"token\"",
     );
     let inputs = Inputs {
@@ -796,7 +796,7 @@ fn a_bot_token_secret_must_exist_and_hold_one_token() {
     assert_error(
         &errors(spec.clone(), &inputs),
         "spec.ingestion.botTokenSecretRef",
-        Reason::InvalidReference,
+        ProblemReason::InvalidReference,
         "does not hold a token",
     );
     let inputs = Inputs {
@@ -823,7 +823,7 @@ fn the_legacy_ingestion_form_needs_the_client_secret() {
     assert_error(
         &errors(spec, &inputs),
         "spec.provider.credentialsSecretRef",
-        Reason::InvalidCredentials,
+        ProblemReason::InvalidCredentials,
         "custom-oidc",
     );
 }
@@ -838,7 +838,7 @@ fn a_ca_bundle_must_hold_a_pem_certificate() {
     assert_error(
         &errors(spec.clone(), &Inputs::default()),
         "spec.provider.caBundle.configMapRef.name",
-        Reason::ReferenceNotFound,
+        ProblemReason::ReferenceNotFound,
         "ConfigMap \"ca\"",
     );
     let inputs = Inputs {
@@ -848,7 +848,7 @@ fn a_ca_bundle_must_hold_a_pem_certificate() {
     assert_error(
         &errors(spec.clone(), &inputs),
         "spec.provider.caBundle.configMapRef",
-        Reason::InvalidReference,
+        ProblemReason::InvalidReference,
         "no PEM certificate",
     );
     let pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -893,7 +893,7 @@ fn the_owned_secrets_need_three_names_of_their_own() {
     assert_error(
         &errs,
         "spec.output.jwtKeysSecretName",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "also spec.output.authEnvSecretName",
     );
     let mut spec = confidential();
@@ -902,7 +902,7 @@ fn the_owned_secrets_need_three_names_of_their_own() {
     assert_error(
         &errs,
         "spec.output.ingestionSecretName",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "a Secret this resource reads",
     );
 }
@@ -916,13 +916,13 @@ fn names_that_could_address_another_object_are_refused() {
     assert_error(
         &errs,
         "spec.provider.credentialsSecretRef.name",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "not a Kubernetes object name",
     );
     assert_error(
         &errs,
         "spec.targets[0].name",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "not a Kubernetes object name",
     );
 }
@@ -932,7 +932,12 @@ fn a_resource_name_must_fit_in_a_label_value() {
     let mut r = resource(confidential());
     r.metadata.name = Some("a".repeat(64));
     let errs = validate(&r, &creds("id", "s")).expect_err("too long").0;
-    assert_error(&errs, "metadata.name", Reason::InvalidSpec, "at most 63");
+    assert_error(
+        &errs,
+        "metadata.name",
+        ProblemReason::InvalidSpec,
+        "at most 63",
+    );
 }
 
 #[test]
@@ -958,7 +963,7 @@ fn custom_params_are_at_most_five_and_never_what_the_server_sets_itself() {
     assert_error(
         &errors(spec, &creds("id", "s")),
         "spec.provider.customParams",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "at most 5",
     );
     let mut spec = confidential();
@@ -966,7 +971,7 @@ fn custom_params_are_at_most_five_and_never_what_the_server_sets_itself() {
     assert_error(
         &errors(spec, &creds("id", "s")),
         "spec.provider.customParams.redirect_uri",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "set by the server itself",
     );
 }
@@ -978,7 +983,7 @@ fn the_provider_type_is_matched_as_the_server_matches_it_and_azure_needs_a_tenan
     assert_error(
         &errors(spec.clone(), &creds("id", "s")),
         "spec.provider.tenant",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "required with oidcType azure",
     );
     spec["provider"]["tenant"] = json!("contoso.onmicrosoft.com");
@@ -995,7 +1000,7 @@ fn the_provider_type_is_matched_as_the_server_matches_it_and_azure_needs_a_tenan
     assert_error(
         &errors(spec, &creds("id", "s")),
         "spec.provider.oidcType",
-        Reason::InvalidSpec,
+        ProblemReason::InvalidSpec,
         "start or end with a space",
     );
 }
@@ -1012,7 +1017,7 @@ fn a_bot_token_variable_name_that_is_no_shell_name_is_named() {
         assert_error(
             &errs,
             "spec.ingestion.botTokenEnvVar",
-            Reason::InvalidSpec,
+            ProblemReason::InvalidSpec,
             "environment variable name",
         );
     }

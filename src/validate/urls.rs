@@ -14,7 +14,7 @@ pub(super) fn referenced_key(
     let Some(data) = data else {
         errors.push(ValidationError::new(
             format!("{field}.name"),
-            Reason::ReferenceNotFound,
+            ProblemReason::ReferenceNotFound,
             format!("{kind} {:?} was not found in this namespace", key_ref.name),
         ));
         return None;
@@ -23,7 +23,7 @@ pub(super) fn referenced_key(
     if value.is_none() {
         errors.push(ValidationError::new(
             format!("{field}.key"),
-            Reason::InvalidReference,
+            ProblemReason::InvalidReference,
             format!("{kind} {:?} has no key {:?}", key_ref.name, key_ref.key),
         ));
     }
@@ -37,7 +37,7 @@ pub(super) fn url(field: &str, text: &str, errors: &mut Vec<ValidationError>) ->
         Err(problem) => {
             errors.push(ValidationError::new(
                 field,
-                Reason::InvalidSpec,
+                ProblemReason::InvalidSpec,
                 format!("{:?} {problem}", crate::urls::redacted(text)),
             ));
             None
@@ -56,7 +56,7 @@ pub(super) fn provider_url(
     if !u.starts_with("https://") && !insecure_ok {
         errors.push(ValidationError::new(
             field,
-            Reason::InsecureUrl,
+            ProblemReason::InsecureUrl,
             format!("{text:?} is not https; set spec.provider.allowInsecureHttp: true only for a test provider"),
         ));
         return None;

@@ -18,6 +18,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Print the OidcSsoConfig CustomResourceDefinition as YAML.
     Crd,
+    /// Print the reference of every condition and Event reason (docs/reasons.md) as Markdown.
+    Reasons,
     /// Preview, offline, every Secret the operator would write for an OidcSsoConfig.
     Render(RenderArgs),
     /// Run the controller.

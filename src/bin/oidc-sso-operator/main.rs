@@ -18,6 +18,10 @@ fn main() -> anyhow::Result<()> {
             print!("{yaml}");
             Ok(())
         }
+        cli::Command::Reasons => {
+            print!("{}", oidc_sso_operator::reasons::reference());
+            Ok(())
+        }
         cli::Command::Render(args) => render::run(&args),
         cli::Command::Run(args) => serve::run(args),
         cli::Command::PreviewUpgrade(args) => preview_upgrade::run(&args),

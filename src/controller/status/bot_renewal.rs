@@ -6,11 +6,12 @@
 use super::conditions::{Cond, ConditionType};
 use crate::bots::{Command, FIRST_RELEASE, Renewal};
 use crate::controller::steps::renew::Renew;
+use crate::reasons::Reason;
 
 /// The condition for `renew`; `until` is when the previous key's grace window ends, if one is
 /// kept.
 pub(crate) fn condition(renew: &Renew, key_id: &str, until: Option<&str>) -> Cond {
-    let cond = |truth: Option<bool>, reason: &'static str, message: String| match truth {
+    let cond = |truth: Option<bool>, reason: Reason, message: String| match truth {
         Some(t) => Cond::new(ConditionType::BotTokensRenewed, t, reason, message),
         None => Cond::unknown(ConditionType::BotTokensRenewed, reason, message),
     };
@@ -22,12 +23,12 @@ pub(crate) fn condition(renew: &Renew, key_id: &str, until: Option<&str>) -> Con
     match renew {
         Renew::Decided(Renewal::Renewed) => cond(
             Some(true),
-            "Renewed",
+            Reason::Renewed,
             format!("the bots have tokens signed by key {key_id}"),
         ),
         Renew::Decided(Renewal::OperatorOff) => cond(
             Some(false),
-            "RenewalOff",
+            Reason::RenewalOff,
             format!(
                 "the operator creates no renewal Jobs (it runs without --bot-token-renewal; chart \
                  value botTokenRenewal: true grants it); {meanwhile}"
@@ -35,7 +36,7 @@ pub(crate) fn condition(renew: &Renew, key_id: &str, until: Option<&str>) -> Con
         ),
         Renew::Decided(Renewal::ProofOff) => cond(
             Some(false),
-            "ProofOff",
+            Reason::ProofOff,
             format!(
                 "renewing the bot tokens waits for every server pod to prove key {key_id}, and the \
                  server proof is off; {meanwhile}"
@@ -43,12 +44,12 @@ pub(crate) fn condition(renew: &Renew, key_id: &str, until: Option<&str>) -> Con
         ),
         Renew::Decided(Renewal::AwaitingProof) => cond(
             None,
-            "AwaitingProof",
+            Reason::AwaitingProof,
             format!("waiting for every server pod to prove key {key_id}; {meanwhile}"),
         ),
         Renew::Decided(Renewal::CommandMissing { release }) => cond(
             Some(false),
-            "CommandMissing",
+            Reason::CommandMissing,
             format!(
                 "the servers run {}, whose openmetadata-ops.sh has no regenerate-bot-tokens (first \
                  in OpenMetadata {first}, PR #26477): regenerate each bot's token in Settings > \
@@ -61,12 +62,12 @@ pub(crate) fn condition(renew: &Renew, key_id: &str, until: Option<&str>) -> Con
         ),
         Renew::Decided(Renewal::Run) => cond(
             None,
-            "Renewing",
+            Reason::Renewing,
             format!("the renewal Jobs for key {key_id} start; {meanwhile}"),
         ),
         Renew::Running { job, command } => cond(
             None,
-            "Renewing",
+            Reason::Renewing,
             format!(
                 "Job {job} runs {} for key {key_id}{}; {meanwhile}",
                 command.subcommand(),
@@ -78,7 +79,7 @@ pub(crate) fn condition(renew: &Renew, key_id: &str, until: Option<&str>) -> Con
         ),
         Renew::Waiting { until } => cond(
             None,
-            "Renewing",
+            Reason::Renewing,
             format!(
                 "the bots have tokens signed by key {key_id}; deploy-pipelines starts at {until}, once \
                  the servers' bot-token cache (2 minutes) holds the new ones; {meanwhile}"
@@ -86,7 +87,7 @@ pub(crate) fn condition(renew: &Renew, key_id: &str, until: Option<&str>) -> Con
         ),
         Renew::Succeeded => cond(
             Some(true),
-            "Renewed",
+            Reason::Renewed,
             format!(
                 "the bots have tokens signed by key {key_id} and the pipelines were redeployed with them"
             ),
@@ -97,7 +98,7 @@ pub(crate) fn condition(renew: &Renew, key_id: &str, until: Option<&str>) -> Con
             exit_code,
         } => cond(
             Some(false),
-            "RenewalFailed",
+            Reason::RenewalFailed,
             format!(
                 "Job {job} ({}) failed{}: see its pod's log, then delete the Job to run it again; \
                  {meanwhile}",
@@ -107,7 +108,7 @@ pub(crate) fn condition(renew: &Renew, key_id: &str, until: Option<&str>) -> Con
         ),
         Renew::Foreign { job } => cond(
             Some(false),
-            "JobNameTaken",
+            Reason::JobNameTaken,
             format!(
                 "a Job named {job} exists that the operator did not create; it is left alone and \
                  the bot tokens are not renewed until it is gone; {meanwhile}"
@@ -115,7 +116,7 @@ pub(crate) fn condition(renew: &Renew, key_id: &str, until: Option<&str>) -> Con
         ),
         Renew::NoJob { target, why } => cond(
             Some(false),
-            "NoJob",
+            Reason::NoJob,
             format!("no renewal Job can be built from {target}: {why}; {meanwhile}"),
         ),
     }

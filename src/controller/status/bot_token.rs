@@ -3,6 +3,7 @@
 //! either way); a token the server rejects keeps the ingestion Secret as it was. Messages name the
 //! key id and the date, never the token.
 
+use crate::reasons::Reason;
 use jiff::Timestamp;
 
 use super::conditions::{Cond, ConditionType};
@@ -15,7 +16,7 @@ pub(crate) fn condition(check: &BotTokenCheck) -> Cond {
         BotTokenCheck::Current => Cond::new(
             ConditionType::BotTokenValid,
             true,
-            "SignedByCurrentKey",
+            Reason::SignedByCurrentKey,
             format!("{field} is signed by the server's current key"),
         ),
         BotTokenCheck::Retired { kid, until } => {
@@ -24,7 +25,7 @@ pub(crate) fn condition(check: &BotTokenCheck) -> Cond {
             Cond::new(
                 ConditionType::BotTokenValid,
                 true,
-                "SignedByRetiredKey",
+                Reason::SignedByRetiredKey,
                 format!(
                     "{field} is signed by the retired key {kid}, which the server accepts until \
                      {until}: renew it before (docs/rotating-keys.md: regenerate the bot's token, \
@@ -35,7 +36,7 @@ pub(crate) fn condition(check: &BotTokenCheck) -> Cond {
         BotTokenCheck::Rejected => Cond::new(
             ConditionType::BotTokenValid,
             false,
-            "BotTokenRejected",
+            Reason::BotTokenRejected,
             format!(
                 "{field} is signed by neither the server's current key nor a retired one in its \
                  grace window: the server rejects it. The ingestion Secret keeps its previous \
@@ -45,7 +46,7 @@ pub(crate) fn condition(check: &BotTokenCheck) -> Cond {
         BotTokenCheck::NotAToken => Cond::new(
             ConditionType::BotTokenValid,
             false,
-            "BotTokenNotAJwt",
+            Reason::BotTokenNotAJwt,
             format!(
                 "{field} is not an RS256 JWT, which OpenMetadata's bot tokens are; the ingestion \
                  Secret keeps its previous content"

@@ -4,6 +4,7 @@
 //! target runs the current configuration; Reconciling while the operator (or the cluster) works
 //! towards it, or waits for an object to appear; Stalled when only a change by the user can help.
 
+use crate::reasons::Reason;
 use std::borrow::Cow;
 
 use jiff::Timestamp;
@@ -46,10 +47,10 @@ pub(crate) struct Summary {
 }
 
 impl Summary {
-    fn new(health: Health, reason: &'static str, message: impl Into<String>) -> Self {
+    fn new(health: Health, reason: Reason, message: impl Into<String>) -> Self {
         Self {
             health,
-            reason: Cow::Borrowed(reason),
+            reason: Cow::Borrowed(reason.as_str()),
             message: message.into(),
         }
     }
@@ -169,12 +170,12 @@ pub(crate) fn for_outcome(
         None if workloads.truth == super::conditions::Truth::True => match &server {
             (_, None) if matches!(outcome.proof, Proof::Off { .. }) => Summary::new(
                 Health::Ready,
-                "Reconciled",
+                Reason::Reconciled,
                 "the rendered configuration is applied and rolled out (the server proof is off)",
             ),
             (_, None) => Summary::new(
                 Health::Ready,
-                "Reconciled",
+                Reason::Reconciled,
                 "the rendered configuration is applied, rolled out, and every server pod runs it",
             ),
             (cond, Some(holds)) => Summary {
@@ -294,7 +295,7 @@ pub(crate) fn for_problem(
     } else {
         Health::Stalled
     };
-    let summary = Summary::new(health, problem.reason.as_str(), problem.message.clone());
+    let summary = Summary::new(health, problem.reason.reason(), problem.message.clone());
     kept(resource, previous, &summary, now)
 }
 
@@ -303,7 +304,7 @@ pub(crate) fn for_problem(
 pub(crate) fn for_api_error(
     resource: &OidcSsoConfig,
     previous: &OidcSsoConfigStatus,
-    reason: &'static str,
+    reason: Reason,
     message: &str,
     now: Timestamp,
 ) -> OidcSsoConfigStatus {
@@ -323,7 +324,7 @@ pub(crate) fn for_suspended(
 ) -> OidcSsoConfigStatus {
     let summary = Summary::new(
         Health::Suspended,
-        "Suspended",
+        Reason::Suspended,
         "spec.suspend is true: nothing is written or rolled",
     );
     kept(resource, previous, &summary, now)
@@ -364,14 +365,14 @@ fn secrets_condition(rendered: bool) -> Cond {
         Cond::new(
             ConditionType::SecretsRendered,
             true,
-            "Applied",
+            Reason::Applied,
             "the owned Secrets hold the current rendering",
         )
     } else {
         Cond::new(
             ConditionType::SecretsRendered,
             false,
-            "Held",
+            Reason::Held,
             "the owned Secrets keep the last verified rendering",
         )
     }
@@ -401,27 +402,27 @@ fn workloads_condition(outcome: &Outcome<'_>, hash: &str) -> Cond {
             .map_or("the provider checks failed", |f| f.message.as_str());
         cond(
             false,
-            "RolloutHeld",
+            Reason::RolloutHeld,
             format!("the changed configuration is not rolled out: {why}"),
         )
     } else if total == 0 {
-        cond(true, "NoTargets", "no targets to roll".into())
+        cond(true, Reason::NoTargets, "no targets to roll".into())
     } else if rolled == total {
         cond(
             true,
-            "RolledOut",
+            Reason::RolledOut,
             format!("{total} target(s) run config {}", short(hash)),
         )
     } else if !missing.is_empty() {
         cond(
             false,
-            "TargetMissing",
+            Reason::TargetMissing,
             format!("not found: {}; rolled once it appears", missing.join(", ")),
         )
     } else {
         cond(
             false,
-            "RollingOut",
+            Reason::RollingOut,
             format!(
                 "{rolled}/{total} target(s) rolled out to config {}",
                 short(hash)
@@ -437,7 +438,7 @@ fn settings_loaded(findings: &[crate::controller::steps::rollout::wiring::Findin
         None => Cond::new(
             ConditionType::SettingsLoaded,
             true,
-            "Loaded",
+            Reason::Loaded,
             "every target loads the settings Secret last and mounts the keys",
         ),
         Some(first) => Cond::new(
@@ -461,7 +462,7 @@ fn keys_condition(keys: &KeyState) -> Cond {
         Some(at) => Cond::new(
             ConditionType::KeysReady,
             true,
-            "RegeneratedAfterLoss",
+            Reason::RegeneratedAfterLoss,
             format!(
                 "key id {key_id}, generated at {at} because the stored key pair was lost (deleted or \
                  unreadable); tokens issued before then are rejected: regenerate the bot tokens"
@@ -470,7 +471,7 @@ fn keys_condition(keys: &KeyState) -> Cond {
         None => Cond::new(
             ConditionType::KeysReady,
             true,
-            keys.origin.as_str(),
+            keys.origin.reason(),
             format!("key id {key_id}"),
         ),
     }

@@ -4,6 +4,7 @@
 //! A condition that keeps its status and reason announces nothing, so a resync, a restart or a
 //! reconcile triggered by a target's rollout step publishes no Event.
 
+use crate::reasons::Reason;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::Resource;
 use kube::runtime::events::{Event, EventType, Recorder};
@@ -27,7 +28,11 @@ const ANNOUNCED: [ConditionType; 7] = [
 /// Reasons that warn although their condition is not `False`: the check passed with a caveat
 /// (scopes the provider does not list, a bot token whose key's grace window will end) or could
 /// not tell (a secret no endpoint can prove).
-const CAVEATS: [&str; 3] = ["ScopesNotAdvertised", "Inconclusive", "SignedByRetiredKey"];
+const CAVEATS: [Reason; 3] = [
+    Reason::ScopesNotAdvertised,
+    Reason::Inconclusive,
+    Reason::SignedByRetiredKey,
+];
 
 /// One Event to publish.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,12 +78,12 @@ pub(crate) fn transitions(
         let before = find(&previous.conditions, ConditionType::Ready);
         let same = before.is_some_and(|b| {
             b.status == Truth::False.as_str()
-                && b.reason == problem.reason.as_str()
+                && b.reason == problem.reason.reason()
                 && b.message == problem.message
         });
         if !same {
             out.push(Announcement::warning(
-                problem.reason.as_str(),
+                problem.reason.reason(),
                 problem.message.clone(),
             ));
         }
@@ -126,7 +131,7 @@ fn retired_key_notices(
             .any(|b| b.key_id == key.key_id && b.expiring_soon);
         if key.expiring_soon && !was_soon {
             out.push(Announcement::warning(
-                "RetiredKeyExpiring",
+                Reason::RetiredKeyExpiring,
                 format!(
                     "tokens signed by the retired key {} (bot tokens, pipelines, personal access \
                      tokens) stop working at {}: renew them (docs/rotating-keys.md)",
@@ -139,7 +144,7 @@ fn retired_key_notices(
         // Only when the keys are reported at all (a held reconcile keeps the previous list).
         if next.keys.is_some() && !after.iter().any(|a| a.key_id == key.key_id) {
             out.push(Announcement::normal(
-                "RetiredKeyExpired",
+                Reason::RetiredKeyExpired,
                 format!(
                     "the grace window of the retired key {} ended: the server no longer accepts \
                      tokens it signed (within a day, when it cached the key)",
@@ -174,7 +179,7 @@ fn detail_transition(
             };
             Some(Announcement::warning(now.reason.clone(), note))
         }
-        _ if CAVEATS.contains(&now.reason.as_str()) => Some(Announcement::warning(
+        _ if CAVEATS.iter().any(|c| now.reason == *c) => Some(Announcement::warning(
             now.reason.clone(),
             now.message.clone(),
         )),
@@ -218,24 +223,27 @@ mod tests {
         }
     }
 
-    fn provider(ok: bool, reason: &'static str) -> Cond {
+    fn provider(ok: bool, reason: Reason) -> Cond {
         Cond::new(ConditionType::ProviderVerified, ok, reason, "msg")
     }
 
-    fn ready(ok: bool, reason: &'static str, message: &str) -> Cond {
+    fn ready(ok: bool, reason: Reason, message: &str) -> Cond {
         Cond::new(ConditionType::Ready, ok, reason, message)
     }
 
     #[test]
     fn an_unchanged_status_announces_nothing() {
-        let s = status(&[provider(true, "Verified"), ready(true, "Reconciled", "ok")]);
+        let s = status(&[
+            provider(true, Reason::Verified),
+            ready(true, Reason::Reconciled, "ok"),
+        ]);
         assert!(transitions(&s, &s, None, false).is_empty());
     }
 
     #[test]
     fn a_failing_check_warns_once_and_its_recovery_is_announced() {
-        let ok = status(&[provider(true, "Verified")]);
-        let down = status(&[provider(false, "Unreachable")]);
+        let ok = status(&[provider(true, Reason::Verified)]);
+        let down = status(&[provider(false, Reason::Unreachable)]);
         let warned = transitions(&ok, &down, None, true);
         assert_eq!(warned.len(), 1);
         assert_eq!(warned[0].type_, EventType::Warning);
@@ -249,8 +257,8 @@ mod tests {
     #[test]
     fn a_problem_warns_when_it_first_appears_or_changes() {
         let p = Problem::new(ProblemReason::InvalidSpec, "spec.x: bad");
-        let fine = status(&[ready(true, "Reconciled", "ok")]);
-        let broken = status(&[ready(false, "InvalidSpec", "spec.x: bad")]);
+        let fine = status(&[ready(true, Reason::Reconciled, "ok")]);
+        let broken = status(&[ready(false, Reason::InvalidSpec, "spec.x: bad")]);
         assert_eq!(
             transitions(&fine, &broken, Some(&p), false),
             [Announcement::warning("InvalidSpec", "spec.x: bad")]
@@ -263,11 +271,11 @@ mod tests {
         let scopes = Cond::new(
             ConditionType::ProviderVerified,
             true,
-            "ScopesNotAdvertised",
+            Reason::ScopesNotAdvertised,
             "scope(s) [\"groups\"] are not in its scopes_supported",
         );
         let warned = transitions(
-            &status(&[provider(true, "Verified")]),
+            &status(&[provider(true, Reason::Verified)]),
             &status(std::slice::from_ref(&scopes)),
             None,
             false,
@@ -288,8 +296,8 @@ mod tests {
 
     #[test]
     fn becoming_ready_is_announced() {
-        let before = status(&[ready(false, "RollingOut", "")]);
-        let after = status(&[ready(true, "Reconciled", "")]);
+        let before = status(&[ready(false, Reason::RollingOut, "")]);
+        let after = status(&[ready(true, Reason::Reconciled, "")]);
         let a = transitions(&before, &after, None, false);
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].reason, "Ready");

@@ -4,6 +4,7 @@
 //! nothing that changes between two reconciles of an unchanged server (no retry time, no pod IP),
 //! so a proven resource's status is written once.
 
+use crate::reasons::Reason;
 use std::fmt::Write as _;
 
 use super::conditions::{Cond, ConditionType, Truth};
@@ -28,7 +29,7 @@ pub(crate) fn condition(proof: &Proof, confidential: bool) -> (Cond, Option<Hold
         Proof::NotRun | Proof::AwaitingRollout => (
             Cond::unknown(
                 ConditionType::ServerConfirmed,
-                "AwaitingRollout",
+                Reason::AwaitingRollout,
                 "the server pods are asked once every target is rolled out",
             ),
             Some(Holds::Waiting),
@@ -45,7 +46,7 @@ fn off(by_operator: bool) -> Cond {
     };
     Cond::unknown(
         ConditionType::ServerConfirmed,
-        "ProofOff",
+        Reason::ProofOff,
         format!(
             "{by}: Ready means the Secrets are written and every pod was rolled onto them, not \
              that the server runs them"
@@ -71,7 +72,7 @@ fn asked(results: &[TargetResult], confidential: bool) -> (Cond, Option<Holds>) 
     let (truth, reason, message) = match &worst.proof.worst {
         PodProof::NoAnswer if worst.overdue > 0 => (
             Truth::False,
-            "ServerNotAnswering",
+            Reason::ServerNotAnswering,
             format!(
                 "{target}: {} pod(s) Ready for over two minutes do not answer OpenMetadata's \
                  /api/v1/system endpoints on the proof port ({counted}); if the operator cannot \
@@ -81,12 +82,12 @@ fn asked(results: &[TargetResult], confidential: bool) -> (Cond, Option<Holds>) 
         ),
         PodProof::NoAnswer => (
             Truth::Unknown,
-            "AwaitingServer",
+            Reason::AwaitingServer,
             format!("{target}: waiting for the pods to answer ({counted})"),
         ),
         PodProof::KeyNotLoaded => (
             Truth::False,
-            "KeyNotLoaded",
+            Reason::KeyNotLoaded,
             format!(
                 "{target}: a pod serves a JWKS without key id: its server did not load the key \
                  files RSA_PRIVATE_KEY_FILE_PATH and RSA_PUBLIC_KEY_FILE_PATH name (is the keys \
@@ -96,7 +97,7 @@ fn asked(results: &[TargetResult], confidential: bool) -> (Cond, Option<Holds>) 
         ),
         PodProof::OtherKey(fields) => (
             Truth::False,
-            "ServerKeyDiffers",
+            Reason::ServerKeyDiffers,
             format!(
                 "{target}: a pod signs with another key ({} differ from the rendered key) \
                  ({counted})",
@@ -108,7 +109,7 @@ fn asked(results: &[TargetResult], confidential: bool) -> (Cond, Option<Holds>) 
             by_database: true,
         } => (
             Truth::False,
-            "DatabaseOverrides",
+            Reason::DatabaseOverrides,
             format!(
                 "{target}: the authentication settings in the server's database override the \
                  rendered ones ({} differ): this release reads its database copy; run \
@@ -119,7 +120,7 @@ fn asked(results: &[TargetResult], confidential: bool) -> (Cond, Option<Holds>) 
         ),
         PodProof::SettingsDiffer { fields, .. } => (
             Truth::False,
-            "ServerSettingsDiffer",
+            Reason::ServerSettingsDiffer,
             format!(
                 "{target}: a pod runs other authentication settings ({} differ){} ({counted})",
                 fields.join(", "),
@@ -128,7 +129,7 @@ fn asked(results: &[TargetResult], confidential: bool) -> (Cond, Option<Holds>) 
         ),
         PodProof::ResetMissing => (
             Truth::False,
-            "ResetMissing",
+            Reason::ResetMissing,
             format!(
                 "{target}: this release reads the confidential client (OIDC_*) from its database \
                  copy, which no answer of the server shows and a change of it does not replace: \
@@ -138,7 +139,7 @@ fn asked(results: &[TargetResult], confidential: bool) -> (Cond, Option<Holds>) 
         ),
         PodProof::Unreadable(why) => (
             Truth::False,
-            "ServerAnswerUnreadable",
+            Reason::ServerAnswerUnreadable,
             format!(
                 "{target}: {why}: is the server OpenMetadata, answering on the proof port \
                  (spec.server.proof.port)? ({counted})"
@@ -159,10 +160,10 @@ fn asked(results: &[TargetResult], confidential: bool) -> (Cond, Option<Holds>) 
 
 /// A target not confirmed whose worst pod is proven has pods missing from the count: Ready pods
 /// of the current revision not found yet.
-fn unreachable_proven(target: &str, counted: &str) -> (Truth, &'static str, String) {
+fn unreachable_proven(target: &str, counted: &str) -> (Truth, Reason, String) {
     (
         Truth::Unknown,
-        "AwaitingServer",
+        Reason::AwaitingServer,
         format!("{target}: waiting for every pod to be Ready ({counted})"),
     )
 }
@@ -224,7 +225,12 @@ fn confirmed(results: &[TargetResult], confidential: bool) -> Cond {
              it counts as proven because the reset runs before each server start",
         );
     }
-    Cond::new(ConditionType::ServerConfirmed, true, "Confirmed", message)
+    Cond::new(
+        ConditionType::ServerConfirmed,
+        true,
+        Reason::Confirmed,
+        message,
+    )
 }
 
 /// Adds each target's proof counts and release to its status entry.

@@ -41,6 +41,14 @@ impl KeyOrigin {
             KeyOrigin::Provided => "Provided",
         }
     }
+
+    /// The `KeysReady` reason it gives.
+    pub(crate) fn reason(self) -> crate::reasons::Reason {
+        match self {
+            KeyOrigin::Generated => crate::reasons::Reason::Generated,
+            KeyOrigin::Provided => crate::reasons::Reason::Provided,
+        }
+    }
 }
 
 /// Why the key pair in use changed in this reconcile.

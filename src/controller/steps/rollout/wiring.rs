@@ -12,6 +12,7 @@
 //! reset that copy first: a changed setting would roll the pods and change nothing.
 //! Only names are reported, never values.
 
+use crate::reasons::Reason;
 use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::PodTemplateSpec;
@@ -123,12 +124,12 @@ pub(crate) enum Finding {
 
 impl Finding {
     /// The condition reason for this kind of finding.
-    pub(crate) fn reason(&self) -> &'static str {
+    pub(crate) fn reason(&self) -> Reason {
         match self {
-            Finding::NotLoaded { .. } => "SettingsNotLoaded",
-            Finding::Shadowed { .. } => "SettingsShadowed",
-            Finding::KeysNotMounted { .. } => "KeysNotMounted",
-            Finding::ResetMissing { .. } => "ResetMissing",
+            Finding::NotLoaded { .. } => Reason::SettingsNotLoaded,
+            Finding::Shadowed { .. } => Reason::SettingsShadowed,
+            Finding::KeysNotMounted { .. } => Reason::KeysNotMounted,
+            Finding::ResetMissing { .. } => Reason::ResetMissing,
         }
     }
 
