@@ -1,6 +1,7 @@
 //! Prometheus metrics. Labels are bounded: step names, condition types and reasons, never names
 //! of objects. docs/monitoring.md lists them with the alerts and the dashboard the chart ships.
 
+use crate::reasons::Reason;
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
@@ -311,7 +312,7 @@ struct ResourceStates(Source<Vec<ResourceState>>);
 /// operator writes a few dozen reasons; the cap holds against a status someone else wrote.
 const MAX_STATE_SERIES: usize = 256;
 /// The reason of a resource with no `Ready` condition yet (the operator has not reported on it).
-const NOT_RECONCILED: &str = "NotReconciled";
+const NOT_RECONCILED: Reason = Reason::NotReconciled;
 
 /// A label value from a status written by someone: CamelCase, as the operator writes them, or
 /// nothing.
@@ -349,7 +350,7 @@ impl ResourceStates {
         let mut counts: BTreeMap<(String, &'static str, String), i64> = BTreeMap::new();
         let mut count = |key: (String, &'static str, String)| {
             let key = if counts.len() >= MAX_STATE_SERIES && !counts.contains_key(&key) {
-                (key.0, key.1, "Other".to_string())
+                (key.0, key.1, Reason::Other.into())
             } else {
                 key
             };
@@ -363,7 +364,7 @@ impl ResourceStates {
                 let Some(type_) = camel_case(type_) else {
                     continue;
                 };
-                let reason = camel_case(reason).unwrap_or("Other");
+                let reason = camel_case(reason).unwrap_or(Reason::Other.as_str());
                 count((type_.to_string(), truth(status), reason.to_string()));
             }
         }

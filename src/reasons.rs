@@ -255,6 +255,13 @@ reasons! {
         /// A retired key's grace window ended; tokens signed by it fail (Warning).
         RetiredKeyExpired,
     }
+    "The oidc_sso_resources metric only" {
+        /// A resource the operator has not reported on yet (no `Ready` condition).
+        NotReconciled,
+        /// A reason no operator writes (not CamelCase, or past the series cap): a status written
+        /// by someone else cannot blow up the series.
+        Other,
+    }
 }
 
 impl std::fmt::Display for Reason {

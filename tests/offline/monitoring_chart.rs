@@ -363,6 +363,63 @@ fn the_rules_and_the_dashboard_read_only_metrics_the_operator_exports() {
     assert!(findings.is_empty(), "promtool check metrics:\n{out}");
 }
 
+/// The quoted CamelCase words after `reason` and a comparison in `text` (PromQL `reason="X"`,
+/// Lua `reason == "X"`).
+fn reasons_named(text: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (at, _) in text.match_indices("reason") {
+        let rest = text[at + "reason".len()..].trim_start();
+        let Some(rest) = ["==", "=~", "!=", "~=", "="]
+            .iter()
+            .find_map(|op| rest.strip_prefix(op))
+        else {
+            continue;
+        };
+        let Some(quoted) = rest.trim_start().strip_prefix('"') else {
+            continue;
+        };
+        let word: String = quoted
+            .chars()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect();
+        if word.starts_with(|c: char| c.is_ascii_uppercase())
+            && quoted[word.len()..].starts_with('"')
+        {
+            found.insert(word);
+        }
+    }
+    found
+}
+
+#[test]
+fn the_alerts_and_the_argocd_health_check_name_only_reasons_the_operator_writes() {
+    use oidc_sso_operator::reasons::Reason;
+
+    let docs = monitoring_render(&[]);
+    let mut named = BTreeSet::new();
+    for (_, expr) in alerts(&rule_file(&docs)) {
+        named.extend(reasons_named(&expr));
+    }
+    let lua = std::fs::read_to_string(
+        cluster::repo_root().join("charts/oidc-sso-operator/gitops/argocd-health.lua"),
+    )
+    .unwrap();
+    named.extend(reasons_named(&lua));
+    assert!(
+        named.contains("RolloutHeld") && named.contains("Suspended"),
+        "the scan finds the reasons it should: {named:?}"
+    );
+    let vocabulary: BTreeSet<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+    let unknown: Vec<&String> = named
+        .iter()
+        .filter(|r| !vocabulary.contains(r.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "no such reason (src/reasons.rs): {unknown:?}"
+    );
+}
+
 #[test]
 fn the_values_schema_refuses_typos_in_the_monitoring_values() {
     for (bad, why) in [
