@@ -3,7 +3,7 @@
 # its state lives in .cluster/ (override with CLUSTER_DIR=...). See scripts/cluster/*.sh.
 SHELL := /usr/bin/env bash
 
-.PHONY: test test-cold test-unit test-e2e demo demo-down generate fmt lint bench cluster-build cluster-up cluster-down cluster-purge \
+.PHONY: test test-cold test-unit test-providers test-e2e demo demo-down generate fmt lint bench cluster-build cluster-up cluster-down cluster-purge \
 	image image-testapp node-build node-up node-down test-node release
 
 ## The whole test suite (what CI runs): lint, unit, offline and end-to-end tests.
@@ -22,6 +22,14 @@ test-unit:
 	scripts/cluster/build.sh helm promtool >/dev/null
 	scripts/compose/build.sh >/dev/null
 	cargo test
+
+## The suites against real OIDC provider processes that need no cluster (tests/providers): the
+## checks against the test provider and its profiles, the profiles against a real Keycloak and Dex.
+test-providers:
+	scripts/oidc/install-provider.sh
+	scripts/oidc/install-keycloak.sh >/dev/null
+	scripts/oidc/build-dex.sh >/dev/null
+	cargo test --features providers --test providers -- --test-threads $${E2E_THREADS:-4}
 
 ## The suites on the real node: builds both images (IMAGE_PROFILE, default image-test), starts the
 ## local control plane and the node with them, runs them, stops what it started.

@@ -12,8 +12,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "format"
 cargo fmt --all -- --check
 
-step "clippy"
-cargo clippy --all-targets --features e2e -- -D warnings
+step "clippy (the operator with every test binary, and the test kit)"
+cargo clippy --all-targets --features e2e,providers -- -D warnings
+cargo clippy -p oidc-sso-testkit --all-targets -- -D warnings
 
 step "benchmark harness (rustfmt, clippy)"
 scripts/lint-harness.sh

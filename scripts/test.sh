@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it (`make test`): lint, unit and offline tests, the end-to-end
-# suites on the local control plane (kwok), then the suites on the real node (scripts/test-node.sh:
+# The whole test suite, as CI runs it (`make test`): lint, unit and offline tests, the suites
+# against real OIDC providers that need no cluster, the end-to-end suites on the local control
+# plane (kwok), then the suites on the real node (scripts/test-node.sh:
 # our image and chart, pods really run). Installs or builds what a fresh machine lacks
 # (control-plane and node binaries, the images, the OIDC test provider's npm packages, the Python
 # validator's venv). Stops the node and the cluster at the end when it started them.
@@ -26,6 +27,16 @@ scripts/cluster/build.sh promtool >/dev/null
 (cd scripts/image/omserver && GOWORK=off GOFLAGS=-mod=mod go vet ./... && GOWORK=off GOFLAGS=-mod=mod go test ./...)
 cargo test
 
+step "provider suites (no cluster: the checks against the test provider, its profiles against a real Keycloak and Dex, render --verify)"
+scripts/oidc/install-provider.sh
+# A real Keycloak (Maven Central, checksum pinned, cached) for tests/providers/keycloak.rs and
+# tests/e2e/real_providers.rs.
+scripts/oidc/install-keycloak.sh >/dev/null
+# A real Dex (built from the Go module proxy, cached) for tests/providers/dex.rs and
+# tests/e2e/real_providers.rs.
+scripts/oidc/build-dex.sh >/dev/null
+cargo test --features providers --test providers -- --test-threads "${E2E_THREADS:-4}"
+
 step "local control plane"
 started=0
 if ! KUBECONFIG=${CLUSTER_DIR:-.cluster}/kubeconfig kubectl get --raw /readyz >/dev/null 2>&1; then
@@ -43,14 +54,9 @@ if [ -f .cluster/demo/operator.pid ]; then
 fi
 
 step "end-to-end tests (real kube-apiserver, kube-controller-manager, kube-scheduler, kwok, OIDC provider, Keycloak, Dex, Hydra, helm, kubectl)"
-scripts/oidc/install-provider.sh
-# A real Keycloak (Maven Central, checksum pinned, cached) for tests/e2e/keycloak.rs.
-scripts/oidc/install-keycloak.sh >/dev/null
-# A real Dex (built from the Go module proxy, cached) for tests/e2e/dex.rs.
-scripts/oidc/build-dex.sh >/dev/null
 # A real Ory Hydra (built from the Go module proxy, cached) for tests/e2e/hydra.rs.
 scripts/oidc/build-hydra.sh >/dev/null
-# Only the suites that need the cluster (one test binary): the offline ones already ran above.
+# Only the suites that need the cluster (one test binary): the offline and provider ones ran above.
 cargo test --features e2e --test e2e -- --test-threads "${E2E_THREADS:-4}"
 
 step "end-to-end tests on the real node (our image, installed with our chart; pods really run)"

@@ -23,6 +23,8 @@ pub mod controller;
 pub mod crd;
 pub mod endpoints;
 pub mod errors;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod keys;
 pub mod leader;
 pub mod metrics;

@@ -476,18 +476,15 @@ mod tests {
         conditions: &[(&str, &str, &str)],
         next_rotation: Option<i64>,
     ) -> OidcSsoConfig {
-        let mut r: OidcSsoConfig = serde_json::from_value(serde_json::json!({
-            "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
-            "metadata": {"name": name, "namespace": "apps"},
-            "spec": {
-                "provider": {"issuer": "https://idp.example.com", "clientType": "Public",
-                             "clientId": "om"},
-                "authorizer": {"adminPrincipals": ["alice"], "principalDomain": "example.com"},
-                "server": {"externalUrl": "https://om.example.com"},
-                "targets": [{"kind": "Deployment", "name": name}],
-            },
-        }))
-        .expect("OidcSsoConfig");
+        let mut r = crate::fixtures::Resource::public()
+            .named("apps", name)
+            .set("/spec/provider/clientId", serde_json::json!("om"))
+            .set(
+                "/spec/authorizer/principalDomain",
+                serde_json::json!("example.com"),
+            )
+            .rolling(name)
+            .build();
         if conditions.is_empty() && next_rotation.is_none() {
             return r;
         }

@@ -69,6 +69,27 @@ pub struct PreviewInput {
     pub objects: BTreeMap<(String, String), BTreeMap<String, Vec<u8>>>,
 }
 
+impl PreviewInput {
+    /// The input in `documents`, pairs of a name (for messages) and YAML text: exactly one
+    /// `OidcSsoConfig` among them, with the Secrets and ConfigMaps of all of them.
+    pub fn from_documents<'a>(
+        documents: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, PreviewError> {
+        let mut input = None;
+        let mut objects = Vec::new();
+        let mut names = Vec::new();
+        for (what, text) in documents {
+            parse_documents(what, text, &mut input, &mut objects)?;
+            names.push(what);
+        }
+        let mut input = input.ok_or_else(|| {
+            PreviewError::Input(format!("no OidcSsoConfig in {}", names.join(", ")))
+        })?;
+        input.objects = index_objects(&objects);
+        Ok(input)
+    }
+}
+
 /// Parses YAML documents (`---`-separated): exactly one `OidcSsoConfig`, any number of Secrets
 /// and ConfigMaps.
 pub fn parse_documents(
@@ -352,12 +373,7 @@ spec:
 
     /// The resource and objects in `text`.
     pub(crate) fn parse(text: &str) -> Result<PreviewInput, PreviewError> {
-        let mut input = None;
-        let mut objects = Vec::new();
-        parse_documents("test", text, &mut input, &mut objects)?;
-        let mut input = input.ok_or_else(|| PreviewError::Input("none".into()))?;
-        input.objects = index_objects(&objects);
-        Ok(input)
+        PreviewInput::from_documents([("test", text)])
     }
 
     #[test]

@@ -177,7 +177,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::crd::OidcSsoConfig;
 
     fn spec(extra: serde_json::Value) -> OidcSsoConfigSpec {
         let mut spec = json!({
@@ -191,12 +190,7 @@ mod tests {
         if let (Some(base), Some(extra)) = (spec.as_object_mut(), extra.as_object()) {
             base.extend(extra.clone());
         }
-        let resource: OidcSsoConfig = serde_json::from_value(json!({
-            "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
-            "metadata": {"name": "om", "namespace": "data"}, "spec": spec,
-        }))
-        .expect("valid resource");
-        resource.spec
+        crate::fixtures::Resource::with_spec(spec).build().spec
     }
 
     #[test]

@@ -6,7 +6,6 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::crd::OidcSsoConfig;
 use crate::keys::KeyMaterial;
 use crate::validate::{Inputs, ObjectData, ValidatedConfig, validate};
 
@@ -17,11 +16,7 @@ fn keys() -> &'static KeyMaterial {
 }
 
 fn config(spec: Value, secret: &str) -> ValidatedConfig {
-    let resource: OidcSsoConfig = serde_json::from_value(json!({
-        "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
-        "metadata": {"name": "om", "namespace": "data"}, "spec": spec,
-    }))
-    .unwrap();
+    let resource = crate::fixtures::Resource::with_spec(spec).build();
     let credentials: ObjectData = Some(BTreeMap::from([
         ("clientId".to_string(), b"om-client".to_vec()),
         ("clientSecret".to_string(), secret.as_bytes().to_vec()),

@@ -8,12 +8,7 @@ use super::*;
 use crate::crd::{ClientType, OidcSsoConfig, ResponseType};
 
 pub(crate) fn resource(spec: Value) -> OidcSsoConfig {
-    serde_json::from_value(json!({
-        "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
-        "metadata": {"name": "om", "namespace": "data"},
-        "spec": spec,
-    }))
-    .expect("spec deserializes")
+    crate::fixtures::Resource::with_spec(spec).build()
 }
 
 /// A minimal confidential-client spec (credentials in Secret `creds`).

@@ -7,25 +7,21 @@
 // A failed unwrap in a helper fails its test, which is what it is there for.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+/// The shared test kit (testkit/), under the name the suites use.
+use oidc_sso_testkit as support;
 
 mod admission;
 mod chart;
 mod controller;
-mod dex;
 mod gitops;
 mod ha;
 mod hostile;
 mod hydra;
-mod keycloak;
 mod monitoring;
-mod oidc_checks;
 mod om_chart;
 mod provider;
-mod provider_checks;
 mod provider_operator;
-mod provider_profiles;
-mod render_verify;
+mod real_providers;
 mod smoke;
 mod stateful_set;
 mod upgrade_preview;

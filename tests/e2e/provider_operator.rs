@@ -11,9 +11,7 @@ use crate::support::cluster::{self, DEFAULT_TIMEOUT};
 use crate::support::oidc::{Profile, ProviderOptions, TestClient, TestProvider, random_secret};
 use crate::support::scenario::{NAME, Scenario, spec_with_provider};
 
-/// The callback of the scenario's server (`server.externalUrl: https://om.example.com`).
-pub(crate) const CALLBACK: &str = "https://om.example.com/callback";
-pub(crate) const CLIENT: &str = "openmetadata";
+pub(crate) use crate::support::oidc::{CALLBACK, CLIENT};
 
 async fn provider(profile: Profile, secret: &str) -> TestProvider {
     let client = TestClient::new(CLIENT, secret).with_redirect_uris([CALLBACK]);

@@ -10,17 +10,9 @@
 // A failed unwrap in a helper fails its test, which is what it is there for.
 #![allow(clippy::unwrap_used)]
 
-/// The e2e binary's harness, shared as source: cluster access, Helm releases of our chart and the
-/// standard scenario. This binary uses only part of it; the e2e binary uses all of it.
-#[allow(dead_code)]
-#[path = "../e2e/support"]
-mod support {
-    pub mod chart;
-    pub mod cluster;
-    pub mod operator;
-    pub mod process_group;
-    pub mod scenario;
-}
+/// The shared test kit (testkit/): cluster access, Helm releases of our chart, the standard
+/// scenario, the operator process.
+use oidc_sso_testkit as support;
 
 mod node;
 mod standin;

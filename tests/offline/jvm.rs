@@ -31,17 +31,17 @@ fn render(edit: impl FnOnce(&mut Value), extra: &[(&str, &str, &[u8])]) -> Rende
         .find(|d| d["kind"] == "OidcSsoConfig")
         .expect("an OidcSsoConfig");
     edit(&mut cr["spec"]);
-    let mut input = None;
-    let mut objects = Vec::new();
     // The fixture brings its own key pair (tests/fixtures/test-keys.yaml).
     let keys = std::fs::read_to_string(root().join("tests/fixtures/test-keys.yaml")).expect("keys");
-    preview::parse_documents("test-keys.yaml", &keys, &mut None, &mut objects).expect("keys");
-    for doc in docs {
-        let yaml = serde_saphyr::to_string(&doc).expect("YAML");
-        preview::parse_documents("fixture", &yaml, &mut input, &mut objects).expect("parse");
-    }
-    let mut input: PreviewInput = input.expect("resource");
-    input.objects = preview::index_objects(&objects);
+    let yaml: Vec<String> = docs
+        .iter()
+        .map(|doc| serde_saphyr::to_string(doc).expect("YAML"))
+        .collect();
+    let mut input = PreviewInput::from_documents(
+        std::iter::once(("test-keys.yaml", keys.as_str()))
+            .chain(yaml.iter().map(|y| ("fixture", y.as_str()))),
+    )
+    .expect("parse");
     for (kind, name, pem) in extra {
         input.objects.insert(
             (kind.to_string(), name.to_string()),

@@ -8,17 +8,8 @@
 // A failed unwrap in a helper fails its test, which is what it is there for.
 #![allow(clippy::unwrap_used)]
 
-#[path = "../support/argocd.rs"]
-mod argocd;
-// Finds helm exactly as the e2e suites do.
-#[path = "../support/tools.rs"]
-mod cluster;
-#[path = "../support/monitoring.rs"]
-mod monitoring;
-#[path = "../support/official_chart.rs"]
-mod official_chart;
-#[path = "../support/replaying_idp.rs"]
-mod replaying_idp;
+// The shared test kit (testkit/); `cluster` finds helm and promtool exactly as the e2e suites do.
+use oidc_sso_testkit::{argocd, monitoring, official_chart, replaying_idp, tools as cluster};
 
 mod argocd_health;
 mod compose;

@@ -93,12 +93,8 @@ pub fn secret_values(
     key_dir: &Path,
     key_mount: Option<&str>,
 ) -> BTreeMap<String, Vec<u8>> {
-    let mut input: Option<PreviewInput> = None;
-    let mut objects = Vec::new();
     let text = std::fs::read_to_string(cr).unwrap();
-    preview::parse_documents("cr.yaml", &text, &mut input, &mut objects).unwrap();
-    let mut input = input.unwrap();
-    input.objects = preview::index_objects(&objects);
+    let mut input = PreviewInput::from_documents([("cr.yaml", text.as_str())]).unwrap();
     if let Some(dir) = key_mount {
         input.resource.spec.server.key_mount_path = Some(dir.to_string());
     }

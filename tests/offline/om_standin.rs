@@ -75,12 +75,11 @@ fn rendered() -> (BTreeMap<String, String>, KeyMaterial) {
     let text =
         std::fs::read_to_string(root().join("tests/fixtures/confidential.yaml")).expect("fixture");
     let keys = std::fs::read_to_string(root().join("tests/fixtures/test-keys.yaml")).unwrap();
-    let mut input = None;
-    let mut objects = Vec::new();
-    preview::parse_documents("test-keys.yaml", &keys, &mut None, &mut objects).unwrap();
-    preview::parse_documents("confidential.yaml", &text, &mut input, &mut objects).unwrap();
-    let mut input: PreviewInput = input.expect("resource");
-    input.objects = preview::index_objects(&objects);
+    let input = PreviewInput::from_documents([
+        ("test-keys.yaml", keys.as_str()),
+        ("confidential.yaml", text.as_str()),
+    ])
+    .expect("resource");
     let (rendered, keys, _) =
         preview::render_preview(&input, &ProviderEndpoints::default()).expect("render");
     let env = rendered

@@ -76,16 +76,17 @@ fn doc_block(marker: &str) -> String {
 /// The doc's `OidcSsoConfig`, rendered with a credentials Secret and a discovered JWKS URL.
 fn doc_config() -> (OidcSsoConfig, Rendered) {
     let text = doc_block("<!-- oidcssoconfig");
-    let mut input = None;
-    let mut objects = vec![json!({
+    let credentials = serde_saphyr::to_string(&json!({
         "apiVersion": "v1", "kind": "Secret",
         "metadata": {"name": "om-oidc-client", "namespace": NAMESPACE},
         "stringData": {"clientId": "openmetadata", "clientSecret": "from-your-provider"},
-    })];
-    preview::parse_documents("the doc's OidcSsoConfig", &text, &mut input, &mut objects)
-        .expect("the doc's OidcSsoConfig parses");
-    let mut input: PreviewInput = input.expect("an OidcSsoConfig");
-    input.objects = preview::index_objects(&objects);
+    }))
+    .expect("YAML");
+    let input = PreviewInput::from_documents([
+        ("credentials", credentials.as_str()),
+        ("the doc's OidcSsoConfig", text.as_str()),
+    ])
+    .expect("the doc's OidcSsoConfig parses");
     let endpoints = ProviderEndpoints {
         jwks_uri: Some("https://idp.example.com/realms/data/protocol/openid-connect/certs".into()),
         token_endpoint: None,

@@ -15,16 +15,12 @@ fn root() -> PathBuf {
 }
 
 fn load(files: &[&str]) -> PreviewInput {
-    let mut input = None;
-    let mut objects = Vec::new();
-    for f in files {
-        let path = root().join("tests/fixtures").join(f);
-        let text = std::fs::read_to_string(&path).unwrap();
-        preview::parse_documents(f, &text, &mut input, &mut objects).unwrap();
-    }
-    let mut input = input.expect("fixture holds an OidcSsoConfig");
-    input.objects = preview::index_objects(&objects);
-    input
+    let texts: Vec<String> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(root().join("tests/fixtures").join(f)).unwrap())
+        .collect();
+    PreviewInput::from_documents(files.iter().copied().zip(texts.iter().map(String::as_str)))
+        .expect("fixture holds an OidcSsoConfig")
 }
 
 fn render(input: &PreviewInput) -> Rendered {

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use oidc_sso_operator::keys::KeyMaterial;
-use oidc_sso_operator::preview;
+use oidc_sso_operator::preview::{self, PreviewInput};
 use oidc_sso_operator::render::{self, ProviderEndpoints, Rendered};
 use oidc_sso_operator::validate;
 use serde_json::{Value, json};
@@ -120,17 +120,15 @@ fn render_case(edit: Edit) -> Rendered {
         .find(|d| d["kind"] == "OidcSsoConfig")
         .unwrap();
     edit(&mut cr["spec"]);
-    let mut input = None;
-    let mut objects = Vec::new();
-    for doc in docs {
-        let yaml = serde_saphyr::to_string(&doc).unwrap();
-        preview::parse_documents("corpus", &yaml, &mut input, &mut objects).unwrap();
-    }
-    let input = input.unwrap();
-    let objects = preview::index_objects(&objects);
+    let yaml: Vec<String> = docs
+        .iter()
+        .map(|doc| serde_saphyr::to_string(doc).unwrap())
+        .collect();
+    let input = PreviewInput::from_documents(yaml.iter().map(|y| ("corpus", y.as_str()))).unwrap();
+    let objects = &input.objects;
     let config = validate::validate(
         &input.resource,
-        &preview::inputs_for(&input.resource, &objects),
+        &preview::inputs_for(&input.resource, objects),
     )
     .unwrap_or_else(|e| panic!("the corpus case is valid: {e}"));
     let endpoints = ProviderEndpoints {

@@ -148,16 +148,12 @@ fn rolled_out(generation: i64) -> Value {
 }
 
 fn resource(provider: Value) -> Value {
-    json!({
-        "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
-        "metadata": {"name": "om", "namespace": "data", "uid": "cr-uid", "generation": 1},
-        "spec": {
-            "provider": provider,
-            "authorizer": {"adminPrincipals": ["alice"]},
-            "server": {"externalUrl": "https://om.example.com"},
-            "targets": [{"kind": "Deployment", "name": "openmetadata"}],
-        },
-    })
+    crate::fixtures::Resource::public()
+        .uid("cr-uid")
+        .generation(1)
+        .set("/spec/provider", provider)
+        .rolling("openmetadata")
+        .json()
 }
 
 /// A confidential client whose provider is not fetched (its JWKS URL is configured).

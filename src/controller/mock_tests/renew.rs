@@ -19,18 +19,11 @@ const SERVER: &str = "/apis/apps/v1/namespaces/data/deployments/openmetadata";
 const KEY: &str = "kid-2";
 
 fn resource() -> OidcSsoConfig {
-    serde_json::from_value(json!({
-        "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
-        "metadata": {"name": "om", "namespace": "data", "uid": "uid-om"},
-        "spec": {
-            "provider": {"issuer": "https://idp.example.com", "clientType": "Public",
-                         "clientId": "om"},
-            "authorizer": {"adminPrincipals": ["alice"]},
-            "server": {"externalUrl": "https://om.example.com"},
-            "targets": [{"kind": "Deployment", "name": "openmetadata"}],
-        },
-    }))
-    .expect("a resource")
+    crate::fixtures::Resource::public()
+        .uid("uid-om")
+        .set("/spec/provider/clientId", json!("om"))
+        .rolling("openmetadata")
+        .build()
 }
 
 fn target() -> TargetRef {

@@ -83,17 +83,11 @@ mod tests {
             .iter()
             .map(|t| json!({"kind": "Deployment", "name": t}))
             .collect();
-        let mut r: OidcSsoConfig = serde_json::from_value(json!({
-            "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
-            "metadata": {"name": name, "namespace": "data", "uid": format!("uid-{name}")},
-            "spec": {
-                "provider": {"issuer": "https://idp.example.com", "clientType": "Public", "clientId": "ui"},
-                "authorizer": {"adminPrincipals": ["alice"]},
-                "server": {"externalUrl": "https://om.example.com"},
-                "targets": targets,
-            },
-        }))
-        .expect("resource");
+        let mut r = crate::fixtures::Resource::public()
+            .named("data", name)
+            .uid(&format!("uid-{name}"))
+            .set("/spec/targets", json!(targets))
+            .build();
         r.metadata.creation_timestamp = Some(Time(created.parse().expect("time")));
         r
     }

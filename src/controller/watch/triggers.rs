@@ -64,18 +64,11 @@ mod tests {
     use crate::names::annotations::ROTATE_JWT_KEYS;
 
     fn resource(targets: Vec<TargetStatus>) -> OidcSsoConfig {
-        let mut r: OidcSsoConfig = serde_json::from_value(serde_json::json!({
-            "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
-            "metadata": {"name": "c", "namespace": "n", "generation": 1},
-            "spec": {
-                "provider": {"issuer": "https://dex.example.com", "clientType": "Public",
-                             "clientId": "ui"},
-                "authorizer": {"adminPrincipals": ["alice"]},
-                "server": {"externalUrl": "https://om.example.com"},
-                "targets": [{"kind": "Deployment", "name": "app"}]
-            }
-        }))
-        .expect("valid resource");
+        let mut r = crate::fixtures::Resource::public()
+            .named("n", "c")
+            .generation(1)
+            .rolling("app")
+            .build();
         r.status = Some(OidcSsoConfigStatus {
             targets,
             ..Default::default()

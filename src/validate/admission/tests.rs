@@ -7,12 +7,7 @@ use super::*;
 use crate::validate::tests::confidential;
 
 fn doc(spec: Value) -> Value {
-    json!({
-        "apiVersion": "oidcsso.io/v1alpha1",
-        "kind": "OidcSsoConfig",
-        "metadata": {"name": "om", "namespace": "data"},
-        "spec": spec,
-    })
+    crate::fixtures::Resource::with_spec(spec).json()
 }
 
 fn with(pointer: &str, value: Value) -> Value {

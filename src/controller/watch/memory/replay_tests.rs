@@ -10,27 +10,21 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use kube::ResourceExt;
 use kube::runtime::watcher;
-use serde_json::json;
 
 use super::{MAX_ENTRIES, WatchMemory};
 use crate::controller::steps::rollout::workloads::TargetState;
 use crate::controller::watch::cache_form::to_cache_form;
 use crate::crd::{OidcSsoConfig, OidcSsoConfigStatus, TargetKind, TargetPhase, TargetStatus};
+use crate::fixtures::Resource;
 
 const DEPLOYMENT: TargetKind = TargetKind::Deployment;
 
 fn resource(version: &str) -> OidcSsoConfig {
-    let mut r: OidcSsoConfig = serde_json::from_value(json!({
-        "apiVersion": "oidcsso.io/v1alpha1", "kind": "OidcSsoConfig",
-        "metadata": {"name": "c", "namespace": "ns", "uid": "u1"},
-        "spec": {"provider": {"issuer": "https://idp.example.com", "clientType": "Public",
-                              "clientId": "ui"},
-                 "authorizer": {"adminPrincipals": ["alice"]},
-                 "server": {"externalUrl": "https://om.example.com"}}
-    }))
-    .expect("resource");
-    r.metadata.resource_version = Some(version.into());
-    r
+    Resource::public()
+        .named("ns", "c")
+        .uid("u1")
+        .version(version)
+        .build()
 }
 
 fn status(hash: &str) -> OidcSsoConfigStatus {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::process_group::{ProcessGroup, installed, on_a_free_port, server_log};
+use crate::process_group::{ProcessGroup, installed, on_a_free_port, server_log};
 
 /// A running Dex.
 pub struct Dex {

@@ -76,7 +76,7 @@ impl Operator {
             .open(&self.log)
             .expect("log file");
         let err = log.try_clone().expect("log file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_oidc-sso-operator"));
+        let mut command = Command::new(crate::tools::operator_binary());
         if let Some(uid) = self.uid {
             std::os::unix::process::CommandExt::uid(&mut command, uid);
         }
@@ -262,7 +262,7 @@ impl Drop for Operator {
 pub async fn install_crd(client: &kube::Client) {
     use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
     use kube::api::{Api, Patch, PatchParams};
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crds/oidcssoconfig.yaml");
+    let path = crate::tools::repo_root().join("crds/oidcssoconfig.yaml");
     let text = std::fs::read_to_string(&path).expect("crds/oidcssoconfig.yaml");
     let crd: CustomResourceDefinition = serde_saphyr::from_str(&text).expect("CRD YAML");
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
@@ -303,9 +303,9 @@ pub async fn wait_condition(
     reason: Option<&str>,
 ) -> oidc_sso_operator::crd::OidcSsoConfig {
     use anyhow::{Context as _, ensure};
-    super::cluster::wait_for(
+    crate::cluster::wait_for(
         &format!("{name}: {type_}={status} {reason:?}"),
-        super::cluster::DEFAULT_TIMEOUT,
+        crate::cluster::DEFAULT_TIMEOUT,
         || async move {
             let cr = api.get(name).await?;
             let st = cr.status.clone().unwrap_or_default();
@@ -344,9 +344,9 @@ pub async fn wait_condition(
 /// `oidc-sso-operator preview-upgrade -n <ns>` (the binary of the working tree), with the admin
 /// kubeconfig: (exit status, output).
 pub fn preview_upgrade(ns: &str) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_oidc-sso-operator"))
+    let out = Command::new(crate::tools::operator_binary())
         .args(["preview-upgrade", "-n", ns])
-        .env("KUBECONFIG", super::cluster::require_kubeconfig())
+        .env("KUBECONFIG", crate::cluster::require_kubeconfig())
         .output()
         .expect("run preview-upgrade");
     let text = format!(

@@ -197,9 +197,7 @@ fn signal_group(signal: &str, group: &str) -> bool {
 /// Runs `scripts/<script> args...` of this checkout (one that installs or builds a program once and
 /// prints where it is) and returns the path it printed.
 pub fn installed(script: &str, args: &[&str]) -> Result<PathBuf> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("scripts")
-        .join(script);
+    let script = crate::tools::repo_root().join("scripts").join(script);
     let output = run_ok(Command::new("bash").arg(&script).args(args))?;
     Ok(PathBuf::from(
         String::from_utf8(output.stdout)?.trim().to_string(),

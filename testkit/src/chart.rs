@@ -10,7 +10,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client};
 
-use super::cluster;
+use crate::cluster;
 
 /// `charts/oidc-sso-operator`.
 pub fn chart_dir() -> PathBuf {

@@ -5,9 +5,37 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The repository root (the crate's manifest directory).
+/// The repository root (the test kit lives in its `testkit/` folder).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let kit = Path::new(env!("CARGO_MANIFEST_DIR"));
+    kit.parent().unwrap_or(kit).to_path_buf()
+}
+
+/// The profile folder of cargo's target directory the running test binary was built into
+/// (`<target>/<profile>`; a test binary is `<target>/<profile>/deps/<name>-<hash>`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.ancestors()
+        .nth(2)
+        .expect("a test binary below <target>/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The operator's binary of this checkout, which cargo builds for every integration test binary
+/// (what `CARGO_BIN_EXE_oidc-sso-operator` names inside the operator's own crate).
+pub fn operator_binary() -> PathBuf {
+    profile_dir().join("oidc-sso-operator")
+}
+
+/// Cargo's scratch folder for tests, `<target>/tmp` (what `CARGO_TARGET_TMPDIR` names inside the
+/// operator's own crate).
+pub fn target_tmpdir() -> PathBuf {
+    let dir = profile_dir()
+        .parent()
+        .expect("a target directory above the profile")
+        .join("tmp");
+    std::fs::create_dir_all(&dir).expect("target/tmp");
+    dir
 }
 
 /// The cluster state folder: `$CLUSTER_DIR` when set, else `<repo>/.cluster` (same rule as up.sh).

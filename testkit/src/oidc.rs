@@ -133,6 +133,11 @@ pub enum Profile {
 
 /// Keycloak profile: the realm.
 pub const KEYCLOAK_REALM: &str = "test";
+/// The callback URL the suites' clients register: the standard scenario's server
+/// (`server.externalUrl: https://om.example.com`) at OpenMetadata's callback path.
+pub const CALLBACK: &str = "https://om.example.com/callback";
+/// The client id the suites' OpenMetadata signs in with.
+pub const CLIENT: &str = "openmetadata";
 /// Entra profiles: the tenant id.
 pub const ENTRA_TENANT: &str = "8eaef023-2b34-4da1-9baa-8bc8c9d6a490";
 /// Okta profile: the custom authorization server id.
@@ -658,7 +663,7 @@ impl Drop for TestProvider {
 
 /// `tests/oidc-provider` in this checkout.
 pub fn provider_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    crate::tools::repo_root()
         .join("tests")
         .join("oidc-provider")
 }
@@ -668,7 +673,7 @@ pub fn provider_dir() -> PathBuf {
 pub fn ensure_npm_deps() -> Result<()> {
     static DONE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     DONE.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/oidc/install-provider.sh");
+        let script = crate::tools::repo_root().join("scripts/oidc/install-provider.sh");
         let output = Command::new("bash")
             .arg(&script)
             .output()

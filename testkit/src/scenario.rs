@@ -17,8 +17,8 @@ use oidc_sso_operator::crd::OidcSsoConfig;
 use oidc_sso_operator::objects::config_hash_on;
 use serde_json::{Value, json};
 
-use super::cluster::{self, DEFAULT_TIMEOUT, TestNamespace};
-use super::operator::{self, Operator};
+use crate::cluster::{self, DEFAULT_TIMEOUT, TestNamespace};
+use crate::operator::{self, Operator};
 
 /// Name of the server Deployment and of the `OidcSsoConfig`.
 pub const NAME: &str = "openmetadata";

@@ -47,10 +47,8 @@ pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 // Cluster location and tools
 // ------------------------------------------------------------------------------------------------
 
-pub use tools::*;
-
-#[path = "../../support/tools.rs"]
-mod tools;
+use crate::tools;
+pub use crate::tools::*;
 
 /// The kubeconfig the suites use: `$KUBECONFIG` when set (first entry of a path list), else
 /// `<cluster dir>/kubeconfig`.

@@ -1,19 +1,18 @@
 //! A real Keycloak (26.7.3, see `support::keycloak`) against its profile in
-//! `tests/oidc-provider/profiles.mjs` and against the operator:
-//! - every request the provider checks make (token, introspection, revocation, the login
-//!   redirect) gets the same answer from the profile as from Keycloak, so the profile tests of
-//!   the other suites stand for the real server;
-//! - the operator proves a correct Keycloak client, and names and holds a wrong secret and an
-//!   unregistered callback URL, against the real server.
+//! `tests/oidc-provider/profiles.mjs`: every request the provider checks make (token,
+//! introspection, revocation, the login redirect) gets the same answer from the profile as from
+//! Keycloak, so the profile tests of the other suites stand for the real server. The operator
+//! against the real Keycloak: tests/e2e/real_providers.rs.
 //!
-//! One Keycloak serves both tests (its start takes 15–45 s); it ends with the test process.
+//! The Keycloak (its start takes 15–45 s) ends with the test process.
 
 use tokio::sync::OnceCell;
 
-use crate::provider_operator::{CALLBACK, CLIENT, expect_proved_and_held};
 use crate::support::http::Auth;
 use crate::support::keycloak::{Keycloak, login_client, service_client};
-use crate::support::oidc::{Profile, ProviderOptions, TestClient, TestProvider, random_secret};
+use crate::support::oidc::{
+    CALLBACK, CLIENT, Profile, ProviderOptions, TestClient, TestProvider, random_secret,
+};
 use crate::support::side_by_side::{
     self, ANY_TOKEN, CLIENT_CREDENTIALS, Form, INTROSPECTION, REVOCATION, TOKEN, login_case,
     post_case,
@@ -127,16 +126,4 @@ async fn the_keycloak_profile_answers_every_check_request_as_keycloak_does() {
     assert!(real.iter().any(|(_, a)| a.contains("active: Some(false)")));
     assert!(real.iter().any(|(_, a)| a.contains("kc-form-login")));
     assert!(real.iter().any(|(_, a)| a.contains("error=Some")));
-}
-
-#[tokio::test]
-async fn the_operator_proves_a_real_keycloak_client_and_holds_a_wrong_secret_or_callback() {
-    let shared = keycloak().await;
-    expect_proved_and_held(
-        "keycloak-real",
-        &shared.keycloak.issuer(),
-        None,
-        &shared.login_secret,
-    )
-    .await;
 }

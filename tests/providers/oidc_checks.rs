@@ -2,7 +2,7 @@
 //! (oidc-provider 8.8.1 on Node, see tests/oidc-provider), plus a tiny raw HTTP server for the
 //! misbehaviours a certified provider will not produce (redirects, slow and huge responses).
 //!
-//! Run: `cargo test --features e2e --test oidc_checks` (needs node, npm on first run, openssl).
+//! Run: `cargo test --features providers --test providers` (needs node, npm on first run, openssl).
 
 use std::time::Duration;
 

@@ -20,13 +20,21 @@ use crate::support::oidc::{
 };
 
 /// The callback every test client registers.
-const CALLBACK: &str = "https://om.example.com/callback";
+use crate::support::oidc::CALLBACK;
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
 
-/// The assertions of these tests on an [`Answer`].
-impl Answer {
+/// The assertions of these tests on an [`Answer`] (the kit's type, so a trait of this module).
+trait Assertions {
+    fn json(&self) -> Value;
+    fn assert_error(&self, status: u16, error: &str, desc: Option<&str>);
+    fn assert_page(&self, status: u16, words: &str);
+    fn assert_redirect(&self, base: &str) -> url::Url;
+    fn assert_error_redirect(&self, error: &str) -> Vec<(String, String)>;
+}
+
+impl Assertions for Answer {
     fn json(&self) -> Value {
         serde_json::from_str(&self.text)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.text))

@@ -13,8 +13,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
 
-use super::http::form_body;
-use super::process_group::{ProcessGroup, installed, on_a_free_port};
+use crate::http::form_body;
+use crate::process_group::{ProcessGroup, installed, on_a_free_port};
 
 /// First start re-augments the distribution for development mode (about 40 s on two loaded
 /// cores); later starts take about 15 s.
@@ -41,10 +41,10 @@ impl Keycloak {
     async fn start_on(home: &Path, port: u16) -> Result<Self> {
         // In cargo's scratch folder, not a temporary one: a Keycloak shared by a test binary's
         // tests lives in a static and is never dropped.
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("keycloak");
+        let dir = crate::tools::target_tmpdir().join("keycloak");
         std::fs::create_dir_all(&dir)?;
         let log_path = dir.join(format!("keycloak-{port}.log"));
-        let admin_password = super::oidc::random_secret();
+        let admin_password = crate::oidc::random_secret();
         let args = [
             "start-dev".to_string(),
             "--http-host=127.0.0.1".into(),

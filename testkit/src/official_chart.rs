@@ -30,7 +30,7 @@ pub const VALUES: &str = "examples/openmetadata-chart/values.yaml";
 pub const FULLNAME: &str = "openmetadata";
 
 fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    crate::tools::repo_root()
 }
 
 /// The official chart's directory. Panics (failing the test) when it is missing or is not the
@@ -70,15 +70,16 @@ pub fn values_path() -> PathBuf {
 
 /// Renders a fixture of `tests/fixtures` (with the throwaway test keys) the way the operator does.
 fn render_fixture(file: &str) -> BTreeMap<String, Vec<u8>> {
-    let mut input = None;
-    let mut objects = Vec::new();
-    for f in [file, "test-keys.yaml"] {
-        let text = std::fs::read_to_string(repo_root().join("tests/fixtures").join(f))
-            .unwrap_or_else(|e| panic!("tests/fixtures/{f}: {e}"));
-        preview::parse_documents(f, &text, &mut input, &mut objects).expect("fixture parses");
-    }
-    let mut input: PreviewInput = input.expect("fixture holds an OidcSsoConfig");
-    input.objects = preview::index_objects(&objects);
+    let texts: Vec<(&str, String)> = [file, "test-keys.yaml"]
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(repo_root().join("tests/fixtures").join(f))
+                .unwrap_or_else(|e| panic!("tests/fixtures/{f}: {e}"));
+            (f, text)
+        })
+        .collect();
+    let input = PreviewInput::from_documents(texts.iter().map(|(f, t)| (*f, t.as_str())))
+        .expect("fixture parses and holds an OidcSsoConfig");
     preview::render_preview(&input, &ProviderEndpoints::default())
         .expect("fixture renders")
         .0

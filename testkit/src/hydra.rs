@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use serde_json::json;
 
-use super::process_group::{
+use crate::process_group::{
     ProcessGroup, SERVER_LOG, free_port, installed, on_a_free_port, server_log,
 };
 
@@ -57,7 +57,7 @@ impl Hydra {
                 "consent": format!("{nowhere}/consent"),
                 "error": format!("{nowhere}/error"),
             },
-            "secrets": {"system": [super::oidc::random_secret()]},
+            "secrets": {"system": [crate::oidc::random_secret()]},
             "log": {"level": "warn"},
         });
         let config_path = dir.path().join("config.yaml");

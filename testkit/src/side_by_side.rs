@@ -4,7 +4,7 @@
 use reqwest::Client;
 use serde_json::Value;
 
-use crate::support::http::{Auth, post};
+use crate::http::{Auth, post};
 
 /// The fields of a form body.
 pub type Form<'a> = &'a [(&'a str, &'a str)];

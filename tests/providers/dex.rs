@@ -1,15 +1,14 @@
 //! A real Dex (v2.45.1, see `support::dex`) against its profile in
-//! `tests/oidc-provider/profiles.mjs` and against the operator:
-//! - every request the provider checks make (the token endpoint with a made-up code, the
-//!   client-credentials grant, introspection, the login redirect) gets the same answer from the
-//!   profile as from Dex, so the profile tests of the other suites stand for the real server;
-//! - the operator proves a correct Dex client, and names and holds a wrong secret and an
-//!   unregistered callback URL, against the real server.
+//! `tests/oidc-provider/profiles.mjs`: every request the provider checks make (the token endpoint
+//! with a made-up code, the client-credentials grant, introspection, the login redirect) gets the
+//! same answer from the profile as from Dex, so the profile tests of the other suites stand for
+//! the real server. The operator against the real Dex: tests/e2e/real_providers.rs.
 
-use crate::provider_operator::{CALLBACK, CLIENT, expect_proved_and_held};
 use crate::support::dex::{Dex, DexClient};
 use crate::support::http::Auth;
-use crate::support::oidc::{Profile, ProviderOptions, TestClient, TestProvider, random_secret};
+use crate::support::oidc::{
+    CALLBACK, CLIENT, Profile, ProviderOptions, TestClient, TestProvider, random_secret,
+};
 use crate::support::side_by_side::{
     self, ANY_TOKEN, CLIENT_CREDENTIALS, Form, INTROSPECTION, TOKEN, login_case, post_case,
 };
@@ -101,11 +100,4 @@ async fn the_dex_profile_answers_every_check_request_as_dex_does() {
             "{expected}: {from_dex:?}"
         );
     }
-}
-
-#[tokio::test]
-async fn the_operator_proves_a_real_dex_client_and_holds_a_wrong_secret_or_callback() {
-    let secret = random_secret();
-    let real = dex(&secret).await;
-    expect_proved_and_held("dex-real", &real.issuer(), None, &secret).await;
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::cluster;
+use crate::cluster;
 
 /// The name of the rule file the tests write (JSON, which promtool reads as YAML).
 pub const RULES_FILE: &str = "rules.json";
