@@ -20,31 +20,19 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-
-case ${1:-} in
-  -h | --help)
-    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
-    exit 0
-    ;;
-  "") ;;
-  *)
-    echo "unknown argument: $1" >&2
-    exit 2
-    ;;
-esac
+# shellcheck source=lib/script.sh
+. "$root/scripts/lib/script.sh"
+only_help err "${1:-}"
 
 step() { printf '\n==> %s\n' "$*"; }
-took() { echo "$(($(date +%s) - $1))s"; }
 t0=$(date +%s)
 cluster_dir=${CLUSTER_DIR:-$root/.cluster}
 
 # Whether the node's kubelet and containerd run (the processes of this CLUSTER_DIR's node).
 node_running() {
   (
-    # shellcheck disable=SC2034 # read by common.sh
-    repo=$root
-    # shellcheck source=node/common.sh
-    . "$root/scripts/node/common.sh"
+    # shellcheck source=lib/node.sh
+    . "$root/scripts/lib/node.sh"
     live_pid kubelet >/dev/null && live_pid containerd >/dev/null
   )
 }
@@ -52,7 +40,7 @@ node_running() {
 # Waits (up to 2 min) until no pod is left on the node. The suites' namespaces are deleted as each
 # test ends, without waiting; a node stopped before its kubelet removed their pods would leave
 # them, and their namespaces, Terminating until it runs again.
-# shellcheck disable=SC2031 # NODE_NAME is the caller's; node_running's subshell only reads common.sh
+# shellcheck disable=SC2031 # NODE_NAME is the caller's; node_running's subshell only reads lib/node.sh
 wait_node_empty() {
   local i left=0
   for ((i = 0; i < 120; i++)); do

@@ -24,8 +24,8 @@ set -euo pipefail
 
 RELOADER_VERSION=${RELOADER_VERSION:-v1.4.22}
 MODULE=github.com/stakater/Reloader
-# shellcheck source=../lib/cache.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
+# shellcheck source=../lib/go.sh
+. "$(dirname "$0")/../lib/go.sh"
 CACHE=${BENCH_CACHE:-$CACHE_ROOT}
 OUT_DIR=$CACHE/bin/reloader-$RELOADER_VERSION-loopback
 # Named `reloader` on purpose: client-go derives the User-Agent from the binary name
@@ -38,14 +38,11 @@ if [ -x "$BIN" ]; then
   echo "$BIN"
   exit 0
 fi
-command -v go >/dev/null || {
-  log "go not found on PATH"
-  exit 1
-}
+require_go
 mkdir -p "$OUT_DIR"
 
 src=""
-if dir=$(go mod download -json "$MODULE@$RELOADER_VERSION" 2>/dev/null | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p') && [ -n "$dir" ] && [ -d "$dir" ]; then
+if dir=$(go_module_dir "$MODULE@$RELOADER_VERSION" 2>/dev/null) && [ -n "$dir" ] && [ -d "$dir" ]; then
   log "Reloader $RELOADER_VERSION from the Go module proxy: $dir"
   src=$dir
 else
@@ -61,7 +58,7 @@ fi
 # A writable build copy in the cache (the module cache is read-only).
 build=$CACHE/src/reloader-$RELOADER_VERSION
 if [ ! -f "$build/go.mod" ]; then
-  rm -rf "$build.tmp" && mkdir -p "$build.tmp"
+  cache_tmp "$build"
   if [ -f "$src/go.mod" ]; then
     cp -r "$src/." "$build.tmp/" && chmod -R u+w "$build.tmp"
   else
@@ -74,7 +71,7 @@ if [ ! -f "$build/go.mod" ]; then
     log "exporting tag $RELOADER_VERSION of $src to $build"
     git --git-dir="$gitdir" archive "$RELOADER_VERSION" | tar -x -C "$build.tmp"
   fi
-  rm -rf "$build" && mv "$build.tmp" "$build"
+  cache_commit "$build"
 fi
 grep -q "^module $MODULE\$" "$build/go.mod" || {
   log "$build/go.mod is not $MODULE"

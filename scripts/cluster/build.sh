@@ -7,23 +7,16 @@
 # scripts/cluster/env.sh puts helm on PATH.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=versions.env
-. "$here/versions.env"
-. "$here/lib.sh"
+# shellcheck source=../lib/versions.sh
+. "$here/../lib/versions.sh"
+# shellcheck source=../lib/go.sh
+. "$here/../lib/go.sh"
 
 export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
 # k8s builds need several GiB; two parallel compile jobs match the 2-core machines we run on.
 export GOMAXPROCS=${GOMAXPROCS:-2}
 
 log() { printf '[build] %s\n' "$*" >&2; }
-
-# Writes a wrapper module in $1 with go.mod from stdin; runs `go mod tidy` there.
-wrapper() {
-  local dir=$1
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  cat >"$dir/go.mod"
-}
 
 build_k8s() {
   local out
@@ -32,44 +25,8 @@ build_k8s() {
     return 0
   fi
   log "kubernetes $K8S_VERSION: building kube-apiserver, kube-controller-manager, kube-scheduler (cold: many minutes)"
-  local w="$CACHE_ROOT/src/k8s-$K8S_VERSION" sv="v0.${K8S_VERSION#v1.}" minor
-  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
-  wrapper "$w" <<MOD
-module example.invalid/k8sbins
-
-go 1.26.0
-
-require k8s.io/kubernetes $K8S_VERSION
-
-tool (
-	k8s.io/kubernetes/cmd/kube-apiserver
-	k8s.io/kubernetes/cmd/kube-controller-manager
-	k8s.io/kubernetes/cmd/kube-scheduler
-)
-MOD
-  # The staging modules are required at v0.0.0 by k8s.io/kubernetes and resolved through ./staging replaces
-  # that do not apply to a dependency: derive the replace list from the tag's own go.mod, so a new staging
-  # module in a later release needs no edit here.
-  local modfile
-  modfile=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" |
-    python3 -c 'import json,sys;print(json.load(sys.stdin)["GoMod"])')
-  (
-    cd "$w"
-    grep -oE 'k8s\.io/[a-z0-9-]+ => \./staging/' "$modfile" | awk '{print $1}' | sort -u |
-      while read -r m; do go mod edit -replace="$m=$m@$sv"; done
-    go mod tidy
-    local ldf="-s -w" p
-    for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-      ldf="$ldf -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
-      ldf="$ldf -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
-    done
-    mkdir -p "$out.tmp"
-    go build -trimpath -ldflags "$ldf" -o "$out.tmp/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-      k8s.io/kubernetes/cmd/kube-scheduler
-  )
-  rm -rf "$out"
-  mv "$out.tmp" "$out"
+  go_build_k8s "$out" "$CACHE_ROOT/src/k8s-$K8S_VERSION" example.invalid/k8sbins \
+    kube-apiserver kube-controller-manager kube-scheduler
 }
 
 build_etcd() {
@@ -79,7 +36,7 @@ build_etcd() {
   log "etcd $ETCD_VERSION: building"
   local w="$CACHE_ROOT/src/etcd-$ETCD_VERSION"
   # etcd's server module has replace lines, so `go install` refuses it; a wrapper module builds it instead.
-  wrapper "$w" <<MOD
+  go_wrapper_module "$w" <<MOD
 module example.invalid/etcdbin
 
 go 1.26.0
@@ -88,9 +45,8 @@ require go.etcd.io/etcd/server/v3 $ETCD_VERSION
 
 tool go.etcd.io/etcd/server/v3
 MOD
-  (cd "$w" && go mod tidy && mkdir -p "$out.tmp" && go build -trimpath -ldflags "-s -w" -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3)
-  rm -rf "$out"
-  mv "$out.tmp" "$out"
+  (cd "$w" && go mod tidy && cache_tmp "$out" && go build -trimpath -ldflags "-s -w" -o "$out.tmp/etcd" go.etcd.io/etcd/server/v3)
+  cache_commit "$out"
 }
 
 build_kwok() {
@@ -98,7 +54,7 @@ build_kwok() {
   out=$(kwok_bin_dir)
   [ -x "$out/kwok" ] && [ -f "$out/stages.yaml" ] && return 0
   log "kwok $KWOK_VERSION: building"
-  mkdir -p "$out.tmp"
+  cache_tmp "$out"
   GOBIN="$out.tmp" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
   # kwok refuses to start without Stage definitions; they ship inside the module (the set kwokctl uses).
   local src
@@ -110,8 +66,7 @@ build_kwok() {
     first=0
     cat "$src/$f" >>"$out.tmp/stages.yaml"
   done
-  rm -rf "$out"
-  mv "$out.tmp" "$out"
+  cache_commit "$out"
 }
 
 build_helm() {
@@ -119,12 +74,9 @@ build_helm() {
   out=$(helm_bin_dir)
   [ -x "$out/helm" ] && return 0
   log "helm $HELM_VERSION: building"
-  mkdir -p "$out.tmp"
-  GOBIN="$out.tmp" go install -trimpath \
-    -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+  go_install_cached "$out" \
+    "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
     "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-  rm -rf "$out"
-  mv "$out.tmp" "$out"
 }
 
 # promtool from Prometheus' own module (no replace directives, so `go install module@version` takes it).
@@ -136,13 +88,9 @@ build_promtool() {
   log "promtool (Prometheus $PROMETHEUS_VERSION): building (cold: a few minutes)"
   local v=${PROMETHEUS_VERSION#v0.}
   local release="${v:0:1}.${v:1}"
-  rm -rf "$out.tmp"
-  mkdir -p "$out.tmp"
-  GOBIN="$out.tmp" go install -trimpath \
-    -ldflags "-s -w -X github.com/prometheus/common/version.Version=$release -X github.com/prometheus/common/version.Branch=HEAD" \
+  go_install_cached "$out" \
+    "-s -w -X github.com/prometheus/common/version.Version=$release -X github.com/prometheus/common/version.Branch=HEAD" \
     "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
-  rm -rf "$out"
-  mv "$out.tmp" "$out"
 }
 
 components=("$@")

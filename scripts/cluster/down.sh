@@ -5,13 +5,8 @@
 #   --purge   also delete the state folder ($CLUSTER_DIR, default <repo>/.cluster)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=versions.env
-. "$here/versions.env"
-# shellcheck source=lib.sh
-. "$here/lib.sh"
-# shellcheck source=common.sh
-. "$here/common.sh"
+# shellcheck source=../lib/cluster.sh
+. "$here/../lib/cluster.sh"
 
 purge=0
 for arg in "$@"; do

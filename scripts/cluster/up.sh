@@ -16,13 +16,8 @@
 # HEALTH_GRACE (seconds a running cluster may take to answer before it is restarted, 30).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=versions.env
-. "$here/versions.env"
-# shellcheck source=lib.sh
-. "$here/lib.sh"
-# shellcheck source=common.sh
-. "$here/common.sh"
+# shellcheck source=../lib/cluster.sh
+. "$here/../lib/cluster.sh"
 
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-240}
 CLUSTER_NODES=${CLUSTER_NODES:-1}
@@ -33,12 +28,7 @@ HELM=$(helm_bin_dir)/helm
 SERVER=https://127.0.0.1:$APISERVER_PORT
 started_at=$(date +%s.%N)
 
-for tool in openssl curl flock setsid python3; do
-  command -v "$tool" >/dev/null || {
-    log "missing required tool: $tool"
-    exit 1
-  }
-done
+require_tools openssl curl flock setsid python3
 [ -n "$KUBECTL" ] || {
   log "kubectl not found on PATH (set KUBECTL=...)"
   exit 1
@@ -46,80 +36,15 @@ done
 
 # --- Helpers -------------------------------------------------------------------------------------
 
-kc() { "$KUBECTL" --kubeconfig="$ADMIN_KUBECONFIG" "$@"; }
-
 # curl against the apiserver as the admin user (client certificate), verifying the serving cert.
 api_curl() {
   curl -fsS --max-time 10 --cacert "$PKI_DIR/ca.crt" --cert "$PKI_DIR/admin.crt" --key "$PKI_DIR/admin.key" \
     "$SERVER$1"
 }
 
-# fail COMPONENT REASON: show why, stop what this run started, exit non-zero. Logs are kept.
-fail() {
-  local comp=$1 reason=$2 logf=$LOG_DIR/$1.log
-  log "FAILED: $comp: $reason"
-  if [ -f "$logf" ]; then
-    log "last 40 lines of $logf:"
-    tail -n 40 "$logf" >&2 || true
-  fi
-  log "stopping the partially started cluster (logs stay in $LOG_DIR)"
-  cleanup_on_exit=0
-  stop_all
-  exit 1
-}
-
-# Any other unexpected exit (a failing command under set -e, Ctrl-C) after components were started
-# must not leave a half-started cluster behind either.
-cleanup_on_exit=0
-on_exit() {
-  local rc=$?
-  if [ $rc -ne 0 ] && [ $cleanup_on_exit = 1 ]; then
-    log "up failed (exit $rc); stopping what was started (logs stay in $LOG_DIR)"
-    stop_all
-  fi
-}
-trap on_exit EXIT
-trap 'exit 130' INT TERM
-
-# wait_until COMPONENT WHAT CMD...: poll CMD until it succeeds; fail early if the component died.
-wait_until() {
-  local comp=$1 what=$2 deadline
-  shift 2
-  deadline=$(($(date +%s) + WAIT_TIMEOUT))
-  until "$@" >/dev/null 2>&1; do
-    live_pid "$comp" >/dev/null || fail "$comp" "process exited while waiting for: $what"
-    [ "$(date +%s)" -lt "$deadline" ] || fail "$comp" "timed out after ${WAIT_TIMEOUT}s waiting for: $what"
-    sleep 0.5
-  done
-}
-
-# start COMPONENT ARGS...: launch the cached binary detached from this shell (own session, stdin
-# from /dev/null, lock fd closed) with output appended to logs/COMPONENT.log. The child writes its
-# own PID before exec'ing the binary, so the pid file holds the real process even if setsid forks.
-start() {
-  local comp=$1 bin logf pidf i
-  shift
-  bin=$(bin_of "$comp")
-  logf=$LOG_DIR/$comp.log
-  pidf=$(pid_file "$comp")
-  [ -x "$bin" ] || fail "$comp" "binary missing: $bin (run scripts/cluster/build.sh)"
-  # Keep old logs for post-mortems but stop them growing forever.
-  if [ -f "$logf" ] && [ "$(stat -c %s "$logf")" -gt $((64 * 1024 * 1024)) ]; then
-    mv -f "$logf" "$logf.1"
-  fi
-  printf '\n===== %s starting at %s =====\n' "$comp" "$(date -Is)" >>"$logf"
-  rm -f "$pidf"
-  # shellcheck disable=SC2016 # $$ / $0 / $@ are for the inner shell
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$bin" "$@" </dev/null >>"$logf" 2>&1 9>&- &
-  for ((i = 0; i < 100; i++)); do
-    live_pid "$comp" >/dev/null && {
-      log "$comp: started, pid $(cat "$pidf")"
-      return 0
-    }
-    sleep 0.1
-  done
-  fail "$comp" "exited immediately (or never started)"
-}
+# fail (lib/process.sh) and any other failing exit after components were started stop what this run
+# started (not a half-started cluster left behind); logs are kept.
+up_guard 40 "the partially started cluster" "what was started" stop_all
 
 component_healthy() {
   case $1 in
@@ -141,14 +66,8 @@ gen_pki() {
   (
     cd "$PKI_DIR"
     umask 077
-    # Every file is written under a temporary name and renamed, so an interrupted run never leaves
-    # a truncated key or certificate behind; whatever is missing is (re)generated on the next up.
-    # EC P-256 keys in PKCS#8: fast to generate, accepted by Go and by rustls (kube-rs).
-    ec_key() {
-      [ -f "$1" ] && return 0
-      openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.tmp" 2>/dev/null
-      mv "$1.tmp" "$1"
-    }
+    # Keys and certificates are written under temporary names and renamed (ec_key, issue_cert:
+    # lib/cluster.sh); whatever is missing is (re)generated on the next up.
     # ca NAME CN LEAVES...: self-signed CA; when it has to be (re)created, its leaves are dropped
     # so they get re-signed by the new CA.
     ca() {
@@ -164,17 +83,10 @@ gen_pki() {
       local leaf
       for leaf in "$@"; do rm -f "$leaf.crt"; done
     }
-    # sign NAME CA SUBJECT EXTENSIONS: leaf certificate signed by CA.
+    # sign NAME CA SUBJECT EXTENSIONS: leaf certificate signed by CA, unless there is one.
     sign() {
-      local name=$1 ca=$2 subj=$3 ext=$4
-      [ -f "$name.crt" ] && return 0
-      ec_key "$name.key"
-      openssl req -new -key "$name.key" -subj "$subj" -out "$name.csr"
-      printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" "$ext" >"$name.ext"
-      openssl x509 -req -in "$name.csr" -CA "$ca.crt" -CAkey "$ca.key" -set_serial "0x$(openssl rand -hex 16)" \
-        -sha256 -days 3650 -extfile "$name.ext" -out "$name.crt.tmp" 2>/dev/null
-      mv "$name.crt.tmp" "$name.crt"
-      rm -f "$name.csr" "$name.ext"
+      [ -f "$1.crt" ] && return 0
+      issue_cert "$@"
     }
     ca ca oidc-sso-operator-local-ca apiserver admin
     # rustls verifies IP SANs, so 127.0.0.1 must be in the serving certificate (not just the CN).
@@ -354,14 +266,8 @@ fi
 stop_all # stops what is ours, drops stale pid files
 
 # Fail clearly (instead of in a log tail) when a port is held by something else.
-for p in "$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT" "$SCHEDULER_PORT" "$KWOK_PORT"; do
-  if port_in_use "$p"; then
-    log "port 127.0.0.1:$p is already in use (not by a process recorded in $PID_DIR):"
-    ss -ltnpH "sport = :$p" >&2 || true
-    log "stop that process or choose other ports (ETCD_PORT, APISERVER_PORT, ...)"
-    exit 1
-  fi
-done
+ports_free_or_exit "stop that process or choose other ports (ETCD_PORT, APISERVER_PORT, ...)" \
+  "$ETCD_PORT" "$ETCD_PEER_PORT" "$APISERVER_PORT" "$KCM_PORT" "$SCHEDULER_PORT" "$KWOK_PORT"
 
 # 2. Inputs.
 cleanup_on_exit=1
@@ -473,5 +379,5 @@ KUBECONFIG=$KUBECONFIG_PATH "$HELM" list -A >/dev/null || fail kube-apiserver "h
 write_env_file
 cleanup_on_exit=0
 
-log "up: kube-apiserver $version on $SERVER, $CLUSTER_NODES fake node(s), $(awk -v a="$started_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s"
+log "up: kube-apiserver $version on $SERVER, $CLUSTER_NODES fake node(s), $(elapsed "$started_at")s"
 print_hints

@@ -21,28 +21,12 @@
 # Environment: IMAGE_OUT_DIR (default target/image), SOURCE_DATE_EPOCH, OM_STANDIN_RELEASES.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=../cluster/versions.env
-. "$repo/scripts/cluster/versions.env"
-# shellcheck source=../cluster/lib.sh
-. "$repo/scripts/cluster/lib.sh"
-# shellcheck source=lib.sh
-. "$here/lib.sh"
+# shellcheck source=../lib/image.sh
+. "$here/../lib/image.sh"
 
 src=$here/omserver
 mode=image
-case ${1:-} in
-  -h | --help)
-    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
-    exit 0
-    ;;
-  --binary) mode=binary ;;
-  "") ;;
-  *)
-    ilog "unknown argument: $1"
-    exit 2
-    ;;
-esac
+if [ "${1:-}" = --binary ]; then mode=binary; else only_help ilog "${1:-}"; fi
 
 command -v go >/dev/null || {
   ilog "go not found on PATH (Go 1.25+ is needed to build the OpenMetadata stand-in)"

@@ -14,27 +14,16 @@
 # The build's cargo target folder is kept under the cache (about 7 min from scratch on 2 cores;
 # the image is cached, so only a new pin builds again).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+# shellcheck source=../lib/script.sh
+. "$(dirname "$0")/../lib/script.sh"
 # shellcheck source=../lib/cache.sh
 . "$repo/scripts/lib/cache.sh"
 requested=${PREVIOUS_COMMIT:-}
 # shellcheck source=../release/previous.env
 . "$repo/scripts/release/previous.env"
 
-case ${1:-} in
-  -h | --help)
-    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
-    exit 0
-    ;;
-  "") ;;
-  *)
-    echo "[previous] unknown argument: $1" >&2
-    exit 2
-    ;;
-esac
-
 log() { printf '[previous] %s\n' "$*" >&2; }
+only_help log "${1:-}"
 
 commit=${requested:-${PREVIOUS_COMMIT:?scripts/release/previous.env names no PREVIOUS_COMMIT}}
 short=${commit:0:7}

@@ -9,25 +9,9 @@
 # Environment: IMAGE_OUT_DIR (default target/image), SOURCE_DATE_EPOCH.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=../cluster/versions.env
-. "$repo/scripts/cluster/versions.env"
-# shellcheck source=../cluster/lib.sh
-. "$repo/scripts/cluster/lib.sh"
-# shellcheck source=lib.sh
-. "$here/lib.sh"
-
-case ${1:-} in
-  -h | --help)
-    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
-    exit 0
-    ;;
-  "") ;;
-  *)
-    ilog "unknown argument: $1"
-    exit 2
-    ;;
-esac
+# shellcheck source=../lib/image.sh
+. "$here/../lib/image.sh"
+only_help ilog "${1:-}"
 
 command -v go >/dev/null || {
   ilog "go not found on PATH (Go 1.24+ is needed to build the test app)"

@@ -19,26 +19,9 @@
 #   SOURCE_DATE_EPOCH  file and config timestamps (default: the commit time; same inputs, same digest)
 # Needs root for buildah (installed with apt-get when missing).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=../cluster/versions.env
-. "$repo/scripts/cluster/versions.env"
-# shellcheck source=../cluster/lib.sh
-. "$repo/scripts/cluster/lib.sh"
-# shellcheck source=lib.sh
-. "$here/lib.sh"
-
-case ${1:-} in
-  -h | --help)
-    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
-    exit 0
-    ;;
-  "") ;;
-  *)
-    ilog "unknown argument: $1"
-    exit 2
-    ;;
-esac
+# shellcheck source=../lib/image.sh
+. "$(dirname "$0")/../lib/image.sh"
+only_help ilog "${1:-}"
 
 started=$(date +%s)
 version=$(crate_version)

@@ -8,20 +8,9 @@
 # Re-importing the same archive is cheap (content is deduplicated); a changed archive under the
 # same reference replaces the old image (new pods get the new one).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=../node/common.sh
-. "$repo/scripts/node/common.sh"
-
-[ $# -ge 1 ] || {
-  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2
-  exit 2
-}
-case $1 in -h | --help)
-  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
-  exit 0
-  ;;
-esac
+# shellcheck source=../lib/node.sh
+. "$(dirname "$0")/../lib/node.sh"
+need_args_or_help "$@"
 nctr version >/dev/null 2>&1 || {
   nlog "containerd is not running on $CTRD_SOCK (scripts/node/up.sh)"
   exit 1

@@ -8,24 +8,9 @@
 # RUN_KEEP=1 keeps the unpacked bundle (its path is printed on stderr). Needs root and runc
 # (installed with apt-get when missing).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=../cluster/versions.env
-. "$repo/scripts/cluster/versions.env"
-# shellcheck source=../cluster/lib.sh
-. "$repo/scripts/cluster/lib.sh"
-# shellcheck source=lib.sh
-. "$here/lib.sh"
-
-[ $# -ge 1 ] || {
-  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" >&2
-  exit 2
-}
-case $1 in -h | --help)
-  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
-  exit 0
-  ;;
-esac
+# shellcheck source=../lib/image.sh
+. "$(dirname "$0")/../lib/image.sh"
+need_args_or_help "$@"
 archive=$(realpath "$1")
 shift
 [ -f "$archive" ] || {

@@ -11,61 +11,27 @@
 # Usage: scripts/node/build.sh [component...]   (default: all). Prints the cached paths.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=common.sh
-. "$here/common.sh"
-# shellcheck source=../image/lib.sh
-. "$repo/scripts/image/lib.sh"
+# shellcheck source=../lib/node.sh
+. "$here/../lib/node.sh"
+# shellcheck source=../lib/image.sh
+. "$here/../lib/image.sh"
+# shellcheck source=../lib/go.sh
+. "$here/../lib/go.sh"
 
 export GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0
 export GOMAXPROCS=${GOMAXPROCS:-2}
-
-took() { echo "$(($(date +%s) - $1))s"; }
 
 build_kubelet() {
   local out
   out=$(kubelet_bin_dir)
   [ -x "$out/kubelet" ] && return 0
-  command -v go >/dev/null || {
-    nlog "go not found on PATH"
-    exit 1
-  }
+  require_go
   local t0
   t0=$(date +%s)
   nlog "kubelet $K8S_VERSION: building (cold: minutes; shares the Go build cache with the control plane)"
-  # Same wrapper-module approach as scripts/cluster/build.sh (build_k8s), in a folder of its own so a
+  # Same wrapper-module build as scripts/cluster/build.sh's (lib/go.sh), in a folder of its own so a
   # concurrent control-plane build is not disturbed; same flags, so compiled packages are reused.
-  local w="$CACHE_ROOT/src/kubelet-$K8S_VERSION" sv="v0.${K8S_VERSION#v1.}" minor modfile
-  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
-  rm -rf "$w"
-  mkdir -p "$w"
-  cat >"$w/go.mod" <<MOD
-module example.invalid/kubeletbin
-
-go 1.26.0
-
-require k8s.io/kubernetes $K8S_VERSION
-
-tool k8s.io/kubernetes/cmd/kubelet
-MOD
-  modfile=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" |
-    python3 -c 'import json,sys;print(json.load(sys.stdin)["GoMod"])')
-  (
-    cd "$w"
-    grep -oE 'k8s\.io/[a-z0-9-]+ => \./staging/' "$modfile" | awk '{print $1}' | sort -u |
-      while read -r m; do go mod edit -replace="$m=$m@$sv"; done
-    go mod tidy
-    local ldf="-s -w" p
-    for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-      ldf="$ldf -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
-      ldf="$ldf -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
-    done
-    rm -rf "$out.tmp"
-    mkdir -p "$out.tmp"
-    go build -trimpath -ldflags "$ldf" -o "$out.tmp/" k8s.io/kubernetes/cmd/kubelet
-  )
-  rm -rf "$out"
-  mv "$out.tmp" "$out"
+  go_build_k8s "$out" "$CACHE_ROOT/src/kubelet-$K8S_VERSION" example.invalid/kubeletbin kubelet
   nlog "kubelet $K8S_VERSION: built in $(took "$t0")"
 }
 
@@ -73,24 +39,19 @@ build_containerd() {
   local out
   out=$(containerd_bin_dir)
   [ -x "$out/containerd" ] && [ -x "$out/containerd-shim-runc-v2" ] && [ -x "$out/ctr" ] && return 0
-  command -v go >/dev/null || {
-    nlog "go not found on PATH"
-    exit 1
-  }
+  require_go
   local t0
   t0=$(date +%s)
   nlog "containerd $CONTAINERD_VERSION: building containerd, containerd-shim-runc-v2, ctr"
   local mod=github.com/containerd/containerd/v2 pkg=github.com/containerd/containerd/v2
   local ldf="-s -w -X $pkg/version.Version=$CONTAINERD_VERSION -X $pkg/version.Revision=goproxy -X $pkg/version.Package=$pkg"
-  rm -rf "$out.tmp"
-  mkdir -p "$out.tmp"
+  cache_tmp "$out"
   # Tags as containerd's Makefile uses them (btrfs needs cgo anyway; the shim drops the gRPC server).
   GOBIN="$out.tmp" go install -trimpath -ldflags "$ldf" -tags "urfave_cli_no_docs no_btrfs no_devmapper no_zfs" \
     "$mod/cmd/containerd@$CONTAINERD_VERSION" "$mod/cmd/ctr@$CONTAINERD_VERSION"
   GOBIN="$out.tmp" go install -trimpath -ldflags "$ldf" -tags "urfave_cli_no_docs no_grpc" \
     "$mod/cmd/containerd-shim-runc-v2@$CONTAINERD_VERSION"
-  rm -rf "$out"
-  mv "$out.tmp" "$out"
+  cache_commit "$out"
   nlog "containerd $CONTAINERD_VERSION: built in $(took "$t0")"
 }
 
@@ -99,10 +60,7 @@ build_cni() {
   out=$(cni_bin_dir)
   for p in "${CNI_PLUGINS[@]}"; do [ -x "$out/$p" ] || missing=1; done
   [ $missing = 1 ] || return 0
-  command -v go >/dev/null || {
-    nlog "go not found on PATH"
-    exit 1
-  }
+  require_go
   local t0
   t0=$(date +%s)
   nlog "CNI plugins $CNI_PLUGINS_VERSION: building ${CNI_PLUGINS[*]}"
@@ -113,13 +71,8 @@ build_cni() {
       *) pkgs+=("$mod/plugins/main/$p@$CNI_PLUGINS_VERSION") ;;
     esac
   done
-  rm -rf "$out.tmp"
-  mkdir -p "$out.tmp"
   # As the project's build_linux.sh, with its version stamped like its release builds.
-  GOBIN="$out.tmp" go install -trimpath \
-    -ldflags "-s -w -X $mod/pkg/utils/buildversion.BuildVersion=$CNI_PLUGINS_VERSION" "${pkgs[@]}"
-  rm -rf "$out"
-  mv "$out.tmp" "$out"
+  go_install_cached "$out" "-s -w -X $mod/pkg/utils/buildversion.BuildVersion=$CNI_PLUGINS_VERSION" "${pkgs[@]}"
   nlog "CNI plugins $CNI_PLUGINS_VERSION: built in $(took "$t0")"
 }
 
@@ -130,8 +83,8 @@ build_pause() {
   local t0
   t0=$(date +%s)
   nlog "pause: building $PAUSE_IMAGE from scripts/node/pause"
-  rm -rf "$out.tmp"
-  mkdir -p "$out.tmp/rootfs"
+  cache_tmp "$out"
+  mkdir "$out.tmp/rootfs"
   (cd "$here/pause" && go build -trimpath -ldflags "-s -w" -o "$out.tmp/pause" .)
   install -m 0755 "$out.tmp/pause" "$out.tmp/rootfs/pause"
   # As upstream's image: /pause only, user 65535, entrypoint /pause.
@@ -139,8 +92,8 @@ build_pause() {
     --user 65535:65535 --entrypoint '["/pause"]' --cmd '[]' --workingdir / \
     --label org.opencontainers.image.title=pause \
     --label "org.opencontainers.image.description=Local build of the pod sandbox image (scripts/node/pause)"
-  rm -rf "$out.tmp/rootfs" "$out"
-  mv "$out.tmp" "$out"
+  rm -rf "$out.tmp/rootfs"
+  cache_commit "$out"
   nlog "pause: built in $(took "$t0")"
 }
 
@@ -154,20 +107,12 @@ build_registry() {
   bin=$(registry_bin)
   out=$(dirname "$bin")
   [ -x "$bin" ] && return 0
-  command -v go >/dev/null || {
-    nlog "go not found on PATH"
-    exit 1
-  }
+  require_go
   local t0
   t0=$(date +%s)
   nlog "registry $REGISTRY_VERSION: building (cold: about 2 min)"
   local mod=github.com/distribution/distribution/v3
-  rm -rf "$out.tmp"
-  mkdir -p "$out.tmp"
-  GOBIN="$out.tmp" go install -trimpath -ldflags "-s -w -X $mod/version.version=$REGISTRY_VERSION" \
-    "$mod/cmd/registry@$REGISTRY_VERSION"
-  rm -rf "$out"
-  mv "$out.tmp" "$out"
+  go_install_cached "$out" "-s -w -X $mod/version.version=$REGISTRY_VERSION" "$mod/cmd/registry@$REGISTRY_VERSION"
   nlog "registry $REGISTRY_VERSION: built in $(took "$t0")"
 }
 
@@ -200,7 +145,7 @@ for c in "${components[@]}"; do
       registry_bin
       ;;
     -h | --help)
-      awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+      print_usage
       exit 0
       ;;
     *)

@@ -3,7 +3,7 @@
 # the process we started): the kubelet, then every container on the node (through containerd, then
 # runc for any left over), containerd, any shim left behind (from its own pid file), and unmounts what
 # the kubelet and containerd mounted below $CLUSTER_DIR/node (pods' network namespaces among them).
-# Removes the pod network (scripts/node/network.sh: the bridge and any veth left on it, our iptables
+# Removes the pod network (scripts/lib/node-network.sh: the bridge and any veth left on it, our iptables
 # chains and their jumps, host-local's leases, libcni's cached results of our network) and restores
 # the host sysctls the kubelet changed. Pods stay in the API (a later up.sh runs them again).
 # Idempotent.
@@ -11,11 +11,10 @@
 # Run it before scripts/cluster/down.sh (make cluster-down) stops the control plane.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=common.sh
-. "$here/common.sh"
-# shellcheck source=network.sh
-. "$here/network.sh"
+# shellcheck source=../lib/node.sh
+. "$here/../lib/node.sh"
+# shellcheck source=../lib/node-network.sh
+. "$here/../lib/node-network.sh"
 
 purge=0 locked=0
 for arg in "$@"; do
@@ -23,7 +22,7 @@ for arg in "$@"; do
     --purge) purge=1 ;;
     --no-lock) locked=1 ;; # called by up.sh, which holds the lock
     -h | --help)
-      awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+      print_usage
       exit 0
       ;;
     *)

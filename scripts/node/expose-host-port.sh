@@ -7,24 +7,22 @@
 #   scripts/node/expose-host-port.sh PORT...            expose (idempotent); prints POD_GATEWAY:PORT
 #   scripts/node/expose-host-port.sh --remove PORT...   stop exposing (idempotent)
 #   scripts/node/expose-host-port.sh --list             the exposed ports
-# The rules live in the node's DNAT chain (scripts/node/network.sh): they survive a restart of the
+# The rules live in the node's DNAT chain (scripts/lib/node-network.sh): they survive a restart of the
 # node by up.sh, and scripts/node/down.sh removes them all. Needs root and the node's network up.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=common.sh
-. "$here/common.sh"
-# shellcheck source=network.sh
-. "$here/network.sh"
+# shellcheck source=../lib/node.sh
+. "$here/../lib/node.sh"
+# shellcheck source=../lib/node-network.sh
+. "$here/../lib/node-network.sh"
 
-usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 mode=add ports=()
 for arg in "$@"; do
   case $arg in
     --remove) mode=remove ;;
     --list) mode=list ;;
     -h | --help)
-      usage
+      print_usage
       exit 0
       ;;
     *)
@@ -37,7 +35,7 @@ for arg in "$@"; do
   esac
 done
 [ $mode = list ] || [ ${#ports[@]} -gt 0 ] || {
-  usage >&2
+  print_usage >&2
   exit 2
 }
 [ "$(id -u)" = 0 ] || {

@@ -17,8 +17,8 @@
 # (default 55432); PG_POD_CIDR. Every directory above PG_DIR must be searchable by the user the
 # server runs as.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+# shellcheck source=../lib/script.sh
+. "$(dirname "$0")/../lib/script.sh"
 # shellcheck source=../lib/cache.sh
 . "$repo/scripts/lib/cache.sh"
 
@@ -35,7 +35,6 @@ PID_FILE=$PG_DIR/postgres.pid
 PASSWORD_FILE=$PG_DIR/password
 
 plog() { printf '[postgres] %s\n' "$*" >&2; }
-usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 
 # The server's binaries: the newest /usr/lib/postgresql/<major>/bin (Debian's layout; the
 # /usr/local/bin and /usr/bin names are postgresql-common's wrappers or links into it).
@@ -194,9 +193,9 @@ case ${1:-} in
   start) start ;;
   stop) stop ;;
   env) env_lines ;;
-  -h | --help) usage ;;
+  -h | --help) print_usage ;;
   *)
-    usage >&2
+    print_usage >&2
     exit 2
     ;;
 esac

@@ -8,7 +8,7 @@
 # tainted and labelled, so the kwok suites never land on it:
 #   nodeSelector: {oidcsso.io/real-node: "true"}
 #   tolerations: [{key: oidcsso.io/real-node, operator: Exists, effect: NoSchedule}]
-# Pod network (scripts/node/network.sh): each pod gets its own IP on the bridge $POD_BRIDGE (oidcsso0)
+# Pod network (scripts/lib/node-network.sh): each pod gets its own IP on the bridge $POD_BRIDGE (oidcsso0)
 # from $POD_CIDR (10.199.0.0/24, the Node's podCIDR; CNI plugins bridge + host-local + loopback) and
 # reaches the other pods; nothing is routed off this host. In-cluster clients use the `kubernetes`
 # Service as usual (KUBERNETES_SERVICE_HOST=10.96.0.1, port 443, injected by the kubelet): a DNAT rule
@@ -27,14 +27,13 @@
 # kernel.panic_on_oops=1 (kubelet's defaults unless protectKernelDefaults, which would refuse to start).
 # Host settings the pod network adds (removed by down.sh): the bridge (with route_localnet=1 on it),
 # iptables chains OIDCSSO0-{DNAT,INPUT,FORWARD} and one jump into each from PREROUTING, OUTPUT, INPUT,
-# FORWARD. net.ipv4.ip_forward is left alone (pods need no forwarding: see network.sh).
+# FORWARD. net.ipv4.ip_forward is left alone (pods need no forwarding: see scripts/lib/node-network.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=common.sh
-. "$here/common.sh"
-# shellcheck source=network.sh
-. "$here/network.sh"
+# shellcheck source=../lib/node.sh
+. "$here/../lib/node.sh"
+# shellcheck source=../lib/node-network.sh
+. "$here/../lib/node-network.sh"
 
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-240}
 started_at=$(date +%s.%N)
@@ -42,7 +41,7 @@ archives=()
 for arg in "$@"; do
   case $arg in
     -h | --help)
-      awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
+      print_usage
       exit 0
       ;;
     -*)
@@ -63,12 +62,7 @@ done
   nlog "must run as root (containerd, runc, mounts)"
   exit 1
 }
-for tool in openssl curl flock setsid python3 ip iptables; do
-  command -v "$tool" >/dev/null || {
-    nlog "missing required tool: $tool"
-    exit 1
-  }
-done
+require_tools openssl curl flock setsid python3 ip iptables
 
 # --- The control plane must be up ---------------------------------------------------------------
 [ -f "$ENV_FILE" ] || {
@@ -78,7 +72,6 @@ done
 KUBECTL=$(sed -n "s/^KUBECTL='\(.*\)'$/\1/p" "$ENV_FILE")
 SERVER=$(sed -n "s/^APISERVER_URL='\(.*\)'$/\1/p" "$ENV_FILE")
 [ -x "$KUBECTL" ] || KUBECTL=$(command -v kubectl)
-kc() { "$KUBECTL" --kubeconfig="$ADMIN_KUBECONFIG" "$@"; }
 kc get --raw /readyz >/dev/null 2>&1 ||
   {
     nlog "the control plane at $SERVER is not ready: start it first (make cluster-up)"
@@ -101,67 +94,10 @@ lock_node
 mkdir -p "$NODE_DIR" "$LOG_DIR" "$PID_DIR"
 
 # --- Helpers ------------------------------------------------------------------------------------------
-fail() {
-  local comp=$1 reason=$2 logf=$LOG_DIR/$1.log
-  nlog "FAILED: $comp: $reason"
-  if [ -f "$logf" ]; then
-    nlog "last 30 lines of $logf:"
-    tail -n 30 "$logf" >&2 || true
-  fi
-  nlog "stopping the node (logs stay in $LOG_DIR)"
-  cleanup_on_exit=0
-  "$here/down.sh" --no-lock >&2 || true
-  exit 1
-}
-cleanup_on_exit=0
-on_exit() {
-  local rc=$?
-  if [ $rc -ne 0 ] && [ $cleanup_on_exit = 1 ]; then
-    nlog "up failed (exit $rc); stopping the node (logs stay in $LOG_DIR)"
-    "$here/down.sh" --no-lock >&2 || true
-  fi
-}
-trap on_exit EXIT
-trap 'exit 130' INT TERM
-
-wait_until() {
-  local comp=$1 what=$2 deadline
-  shift 2
-  deadline=$(($(date +%s) + WAIT_TIMEOUT))
-  until "$@" >/dev/null 2>&1; do
-    live_pid "$comp" >/dev/null || fail "$comp" "process exited while waiting for: $what"
-    [ "$(date +%s)" -lt "$deadline" ] || fail "$comp" "timed out after ${WAIT_TIMEOUT}s waiting for: $what"
-    sleep 0.5
-  done
-}
-
-# start COMPONENT ARGS...: as scripts/cluster/up.sh starts its components (own session, the child
-# writes its PID before exec'ing, output appended to the log), with the lock fds closed.
-start() {
-  local comp=$1 bin logf pidf i
-  shift
-  bin=$(bin_of "$comp")
-  logf=$LOG_DIR/$comp.log
-  pidf=$(pid_file "$comp")
-  [ -x "$bin" ] || fail "$comp" "binary missing: $bin (run scripts/node/build.sh)"
-  if [ -f "$logf" ] && [ "$(stat -c %s "$logf")" -gt $((64 * 1024 * 1024)) ]; then
-    mv -f "$logf" "$logf.1"
-  fi
-  printf '\n===== %s starting at %s =====\n' "$comp" "$(date -Is)" >>"$logf"
-  rm -f "$pidf"
-  # The shim is found next to containerd; PATH also serves the kubelet's helpers (mount, ...).
-  # shellcheck disable=SC2016 # $$ / $0 / $@ are for the inner shell
-  PATH="$(containerd_bin_dir):$PATH" setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$bin" "$@" \
-    </dev/null >>"$logf" 2>&1 8>&- 9>&- &
-  for ((i = 0; i < 100; i++)); do
-    live_pid "$comp" >/dev/null && {
-      nlog "$comp: started, pid $(cat "$pidf")"
-      return 0
-    }
-    sleep 0.1
-  done
-  fail "$comp" "exited immediately (or never started)"
-}
+# fail (lib/process.sh) and any other failing exit after cleanup_on_exit=1 stop the node (down.sh,
+# under the lock this script holds); logs are kept. start/wait_until are lib/process.sh's too.
+node_teardown() { "$here/down.sh" --no-lock >&2 || true; }
+up_guard 30 "the node" "the node" node_teardown
 
 node_ready() {
   [ "$(kc get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
@@ -208,13 +144,7 @@ if live_pid containerd >/dev/null && live_pid kubelet >/dev/null && containerd_h
 fi
 for c in kubelet containerd; do stop_component "$c"; done
 
-for p in "$KUBELET_PORT" "$KUBELET_HEALTHZ_PORT"; do
-  if port_in_use "$p"; then
-    nlog "port 127.0.0.1:$p is already in use (not by a process recorded in $PID_DIR):"
-    ss -ltnpH "sport = :$p" >&2 || true
-    exit 1
-  fi
-done
+ports_free_or_exit "" "$KUBELET_PORT" "$KUBELET_HEALTHZ_PORT"
 if [ ${#CTRD_SOCK} -gt 100 ]; then
   nlog "socket path too long for a unix socket (${#CTRD_SOCK} > 100): $CTRD_SOCK; use a shorter CLUSTER_DIR"
   exit 1
@@ -230,21 +160,12 @@ gen_node_pki() {
     cd "$NODE_PKI"
     umask 077
     # sign NAME SUBJECT EXTENSIONS: (re)issued when missing or not signed by the current cluster CA.
+    # (issue_cert: lib/cluster.sh, as the control plane's certificates.)
     sign() {
-      local name=$1 subj=$2 ext=$3
-      if [ -f "$name.crt" ] && openssl verify -CAfile "$PKI_DIR/ca.crt" "$name.crt" >/dev/null 2>&1; then
+      if [ -f "$1.crt" ] && openssl verify -CAfile "$PKI_DIR/ca.crt" "$1.crt" >/dev/null 2>&1; then
         return 0
       fi
-      [ -f "$name.key" ] || {
-        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$name.key.tmp" 2>/dev/null
-        mv "$name.key.tmp" "$name.key"
-      }
-      openssl req -new -key "$name.key" -subj "$subj" -out "$name.csr"
-      printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" "$ext" >"$name.ext"
-      openssl x509 -req -in "$name.csr" -CA "$PKI_DIR/ca.crt" -CAkey "$PKI_DIR/ca.key" \
-        -set_serial "0x$(openssl rand -hex 16)" -sha256 -days 3650 -extfile "$name.ext" -out "$name.crt.tmp" 2>/dev/null
-      mv "$name.crt.tmp" "$name.crt"
-      rm -f "$name.csr" "$name.ext"
+      issue_cert "$1" "$PKI_DIR/ca" "$2" "$3"
     }
     sign kubelet-client "/O=system:nodes/CN=system:node:$NODE_NAME" "extendedKeyUsage=clientAuth"
     sign kubelet-server "/CN=$NODE_NAME" "extendedKeyUsage=serverAuth
@@ -289,7 +210,7 @@ subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:node:$NODE_NAME"}
 EOF
 
-# --- 3. Pod network (scripts/node/network.sh): bridge, rules, CNI config -----------------------------
+# --- 3. Pod network (scripts/lib/node-network.sh): bridge, rules, CNI config --------------------------
 net_up "$APISERVER_PORT" || fail containerd "could not set up the pod network"
 nlog "pod network: bridge $POD_BRIDGE, $POD_CIDR (gateway $POD_GATEWAY), $KUBERNETES_SERVICE_IP:443 -> 127.0.0.1:$APISERVER_PORT"
 
@@ -444,7 +365,7 @@ registerWithTaints:
 # MissingClusterDNS event, the pod starts). Tests use IPs and KUBERNETES_SERVICE_HOST/PORT.
 clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
-# The pod network's rules are scripts/node/network.sh's (removed by down.sh); the kubelet adds none.
+# The pod network's rules are scripts/lib/node-network.sh's (removed by down.sh); the kubelet adds none.
 makeIPTablesUtilChains: false
 maxPods: 110
 serializeImagePulls: false
@@ -485,6 +406,6 @@ wait_until kubelet "Node $NODE_NAME Ready" node_ready
 write_env
 cleanup_on_exit=0
 
-nlog "up: $NODE_NAME Ready (kubelet $K8S_VERSION, containerd $CONTAINERD_VERSION, runc $("$RUNC" --version | awk 'NR==1{print $3}')) in $(awk -v a="$started_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s"
+nlog "up: $NODE_NAME Ready (kubelet $K8S_VERSION, containerd $CONTAINERD_VERSION, runc $("$RUNC" --version | awk 'NR==1{print $3}')) in $(elapsed "$started_at")s"
 nlog "pods opt in: nodeSelector {$NODE_LABEL_KEY: \"true\"}, toleration $NODE_TAINT, imagePullPolicy: Never"
 nlog "pod network $POD_CIDR on $POD_BRIDGE; host ports for pods: scripts/node/expose-host-port.sh PORT, then $POD_GATEWAY:PORT"

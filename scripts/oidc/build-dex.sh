@@ -17,15 +17,13 @@ DEX_VERSION=v2.45.1
 DEX_COMMIT=11d2eeb52b42e1980e14cb91e69dd9e3faab2076
 PSEUDO=v0.0.0-20260303133905-${DEX_COMMIT:0:12}
 MODULE=github.com/dexidp/dex
-# shellcheck source=../lib/cache.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
-CACHE=$CACHE_ROOT
-BIN=$CACHE/bin/dex-$DEX_VERSION/dex
+# shellcheck source=../lib/go.sh
+. "$(dirname "$0")/../lib/go.sh"
+BIN=$CACHE_ROOT/bin/dex-$DEX_VERSION/dex
 MIRROR=${DEX_MIRROR:-/work/.mirror/dexidp+dex/repo}
 
 NAME=dex
-# shellcheck source=go-module.sh
-. "$(dirname "$0")/go-module.sh"
+log() { printf '[dex] %s\n' "$*" >&2; }
 
 lock_or_cached
 if [ -d "$MIRROR" ]; then

@@ -13,14 +13,12 @@ set -euo pipefail
 HYDRA_VERSION=v2.3.0
 CLIENT_VERSION=v2.2.1
 MODULE=github.com/ory/hydra/v2
-# shellcheck source=../lib/cache.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
-CACHE=$CACHE_ROOT
-BIN=$CACHE/bin/hydra-$HYDRA_VERSION/hydra
+# shellcheck source=../lib/go.sh
+. "$(dirname "$0")/../lib/go.sh"
+BIN=$CACHE_ROOT/bin/hydra-$HYDRA_VERSION/hydra
 
 NAME=hydra
-# shellcheck source=go-module.sh
-. "$(dirname "$0")/go-module.sh"
+log() { printf '[hydra] %s\n' "$*" >&2; }
 
 lock_or_cached
 writable_copy "$MODULE@$HYDRA_VERSION"

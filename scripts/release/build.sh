@@ -13,25 +13,11 @@
 # OPERATOR_BIN (package a built binary), RELEASE_DIR (default target/release-artifacts), HELM.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-# shellcheck source=../cluster/versions.env
-. "$repo/scripts/cluster/versions.env"
-# shellcheck source=../cluster/lib.sh
-. "$repo/scripts/cluster/lib.sh"
-# shellcheck source=../image/lib.sh
-. "$repo/scripts/image/lib.sh"
-
-case ${1:-} in
-  -h | --help)
-    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
-    exit 0
-    ;;
-  "") ;;
-  *)
-    echo "unknown argument: $1" >&2
-    exit 2
-    ;;
-esac
+# shellcheck source=../lib/versions.sh
+. "$here/../lib/versions.sh"
+# shellcheck source=../lib/image.sh
+. "$here/../lib/image.sh"
+only_help err "${1:-}"
 
 rlog() { printf '[release] %s\n' "$*" >&2; }
 fail() {

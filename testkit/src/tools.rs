@@ -106,7 +106,7 @@ pub fn promtool() -> PathBuf {
 
 /// Where scripts/cluster/build.sh caches `name` at the version pinned as `version_key`
 /// (mirrors `CACHE_ROOT` in scripts/lib/cache.sh and the `*_bin_dir` functions of
-/// scripts/cluster/lib.sh).
+/// scripts/lib/versions.sh).
 fn cached_bin(name: &str, version_key: &str) -> PathBuf {
     let cache_root = std::env::var_os("OIDC_SSO_CACHE")
         .map(PathBuf::from)

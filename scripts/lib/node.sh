@@ -1,14 +1,11 @@
-# shellcheck shell=bash disable=SC2034,SC2154 # sourced: the variables are used by the scripts that source it
-# Shared by scripts/node/*.sh: the real node's versions, cached binaries, state layout and ports.
-# Sourced; expects $repo (the repository root). Loads the cluster's versions, paths and process
-# helpers (scripts/cluster/{versions.env,lib.sh,common.sh}) and extends them with the node's.
+# shellcheck shell=bash disable=SC2034 source-path=SCRIPTDIR/../lib source-path=SCRIPTDIR/lib
+# The real node (scripts/node/*.sh, scripts/image/import.sh): its versions, cached binaries, state
+# layout and ports, on top of the control plane's (cluster.sh), whose process helpers (is_ours,
+# live_pid, stop_component, start) then know the node's components too.
+# Sourced; expects nothing. Loads cluster.sh (and with it script.sh, versions.sh, process.sh).
 
-# shellcheck source=../cluster/versions.env
-. "$repo/scripts/cluster/versions.env"
-# shellcheck source=../cluster/lib.sh
-. "$repo/scripts/cluster/lib.sh"
-# shellcheck source=../cluster/common.sh
-. "$repo/scripts/cluster/common.sh"
+# shellcheck source=cluster.sh
+. "$(dirname "${BASH_SOURCE[0]}")/cluster.sh"
 
 # --- Versions (kubelet: K8S_VERSION, the control plane's) ------------------------------------------
 # containerd 2.x: Kubernetes 1.35 was the last release to support containerd 1.x (Debian 12 ships 1.6).
@@ -58,13 +55,15 @@ KUBELET_KUBECONFIG=$KUBELET_DIR/kubeconfig
 POD_LOGS_DIR=$NODE_DIR/pod-logs
 SYSCTL_SAVE=$NODE_DIR/sysctl.orig # host values the kubelet changes; down.sh restores them
 NODE_COMPONENTS=(containerd kubelet)
+# start: the shim is found next to containerd; PATH also serves the kubelet's helpers (mount, ...).
+START_PATH=$(containerd_bin_dir)
+START_HINT=scripts/node/build.sh
 
 nlog() { printf '[node] %s\n' "$*" >&2; }
-log() { nlog "$@"; } # the cluster helpers (stop_component, ...) log through it
+log() { nlog "$@"; } # the process helpers (stop_component, ...) log through it
 
-# The cluster's bin_of knows the control-plane components; the node's processes are added here, so
-# is_ours / live_pid / stop_component (scripts/cluster/common.sh) work for them unchanged.
-eval "cluster_$(declare -f bin_of)"
+# The node's processes, then the control plane's (cluster_bin_of): is_ours / live_pid /
+# stop_component / start (process.sh) work for both unchanged.
 bin_of() {
   case $1 in
     containerd) echo "$(containerd_bin_dir)/containerd" ;;
@@ -86,11 +85,4 @@ oci_arch() {
 nctr() { "$(containerd_bin_dir)/ctr" --address "$CTRD_SOCK" --namespace k8s.io "$@"; }
 
 # lock_node: serialises node up/down (fd 8; the started processes must not inherit it).
-lock_node() {
-  mkdir -p "$NODE_DIR"
-  exec 8>"$NODE_DIR/.lock"
-  if ! flock -w "${LOCK_TIMEOUT:-900}" 8; then
-    nlog "another node up/down holds $NODE_DIR/.lock; giving up"
-    exit 1
-  fi
-}
+lock_node() { lock_state "$NODE_DIR" 8 "another node up/down"; }

@@ -1,7 +1,12 @@
-# shellcheck shell=bash
-# Shared by scripts/image/*.sh and scripts/node/build.sh: building OCI images without a Docker
-# engine (buildah, vfs storage, from scratch) and the operator's version metadata.
-# Sourced; expects $repo (the repository root) to be set. Uses CACHE_ROOT from scripts/cluster/lib.sh.
+# shellcheck shell=bash source-path=SCRIPTDIR/../lib source-path=SCRIPTDIR/lib
+# Building OCI images without a Docker engine (buildah, vfs storage, from scratch) and the operator's
+# version metadata, for scripts/image/*.sh, scripts/node/build.sh and scripts/release/build.sh.
+# Sourced; expects nothing. Loads script.sh ($repo, help) and cache.sh (CACHE_ROOT: buildah's storage).
+
+# shellcheck source=script.sh
+. "$(dirname "${BASH_SOURCE[0]}")/script.sh"
+# shellcheck source=cache.sh
+. "$(dirname "${BASH_SOURCE[0]}")/cache.sh"
 
 IMAGE_OUT_DIR=${IMAGE_OUT_DIR:-$repo/target/image}
 

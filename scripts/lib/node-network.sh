@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034 # sourced: the variables are used by the scripts that source it
 # Pod networking of the local real node, shared by scripts/node/{up,down,expose-host-port}.sh.
-# Sourced after common.sh. Nothing here routes a packet off this machine:
+# Sourced after node.sh; net_up also expects kc (cluster.sh) to reach the apiserver, with $KUBECTL
+# set. Nothing here routes a packet off this machine:
 #   - pods sit on a bridge of their own ($POD_BRIDGE, default oidcsso0) with host-local IPAM on
 #     $POD_CIDR (default 10.199.0.0/24, the node's podCIDR); the bridge holds the gateway address
 #     (.1) and is connected to nothing else. The CNI bridge plugin runs with isGateway false, so it
