@@ -4,9 +4,7 @@
 //! Keycloak, so the profile tests of the other suites stand for the real server. The operator
 //! against the real Keycloak: tests/e2e/real_providers.rs.
 //!
-//! The Keycloak (its start takes 15–45 s) ends with the test process.
-
-use tokio::sync::OnceCell;
+//! The Keycloak (its start takes 15–45 s) is stopped when the test ends.
 
 use crate::support::http::Auth;
 use crate::support::keycloak::{Keycloak, login_client, service_client};
@@ -29,28 +27,23 @@ struct Shared {
     service_secret: String,
 }
 
-/// The one Keycloak of this test process, with clients [`CLIENT`] and [`SERVICE`].
-async fn keycloak() -> &'static Shared {
-    static SHARED: OnceCell<Shared> = OnceCell::const_new();
-    SHARED
-        .get_or_init(|| async {
-            let keycloak = Keycloak::start().await.expect("Keycloak");
-            let login_secret = random_secret();
-            let service_secret = random_secret();
-            keycloak
-                .create_realm(vec![
-                    login_client(CLIENT, &login_secret, CALLBACK),
-                    service_client(SERVICE, &service_secret),
-                ])
-                .await
-                .unwrap_or_else(|e| panic!("{e:#}\n{}", keycloak.log()));
-            Shared {
-                keycloak,
-                login_secret,
-                service_secret,
-            }
-        })
+/// A Keycloak with clients [`CLIENT`] and [`SERVICE`].
+async fn keycloak() -> Shared {
+    let keycloak = Keycloak::start().await.expect("Keycloak");
+    let login_secret = random_secret();
+    let service_secret = random_secret();
+    keycloak
+        .create_realm(vec![
+            login_client(CLIENT, &login_secret, CALLBACK),
+            service_client(SERVICE, &service_secret),
+        ])
         .await
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", keycloak.log()));
+    Shared {
+        keycloak,
+        login_secret,
+        service_secret,
+    }
 }
 
 /// The Keycloak profile with the same clients and secrets.
@@ -112,9 +105,9 @@ async fn answers(issuer: &str, shared: &Shared) -> Vec<(String, String)> {
 #[tokio::test]
 async fn the_keycloak_profile_answers_every_check_request_as_keycloak_does() {
     let shared = keycloak().await;
-    let profile = profile(shared).await;
-    let real = answers(&shared.keycloak.issuer(), shared).await;
-    let imitated = answers(&profile.issuer(), shared).await;
+    let profile = profile(&shared).await;
+    let real = answers(&shared.keycloak.issuer(), &shared).await;
+    let imitated = answers(&profile.issuer(), &shared).await;
     let differences = side_by_side::differences("Keycloak", &real, &imitated);
     assert!(
         differences.is_empty(),
